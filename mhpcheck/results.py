@@ -1,0 +1,58 @@
+"""Plain data the engines produce and the reports render: verdicts, steps, cell results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    """What a run says of one property on one (arch, variant) cell."""
+
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    FINDING = "finding"  # violated exactly as a recorded kernel finding says it is
+    INCONCLUSIVE = "inconclusive"
+    NOT_APPLICABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition taken: the state before, what the environment did, the kernel's answer."""
+
+    before: Any
+    transition: Any
+    ret: int
+    events: tuple[Any, ...]
+    after: Any
+
+
+@dataclass
+class PropertyResult:
+    """The verdict of one property in one cell, with its counterexample or witness path."""
+
+    name: str
+    kind: str
+    verdict: Verdict
+    message: str = ""
+    path: tuple[Any, ...] = ()  # the transitions from the initial state
+    finding: str = ""  # the id of the recorded finding it matched
+    trace_file: str = ""
+
+
+@dataclass
+class CellResult:
+    """Everything one exploration of one (arch, variant) found."""
+
+    arch: str
+    variant: str
+    engine: str
+    bounds: dict[str, Any]
+    properties: list[PropertyResult] = field(default_factory=list)
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    complete: bool = True
+    budget: str = ""  # the budget that cut the run short, if any

@@ -1,0 +1,245 @@
+"""Word, Cond and Sem: the value API the kernel model is written against, with its concrete back end.
+
+The model's kernel functions are written once against this API. The explicit explorer runs
+them with `ConcreteSem` (Python ints modulo 2^64); the symbolic engine runs the same functions
+with a back end whose words are Z3 bit-vectors. Model code therefore never builds a `Word`
+directly and never branches on a comparison except through `Sem.branch`.
+
+Note: `bool()` of a concrete `Cond` works, because the explorer compares and hashes concrete
+states; a symbolic back end raises there. A forgotten `branch()` passes concretely and fails
+symbolically, which is why tests scan `model/` for raw `if`/`while`/`and`/`or`/`not` on Conds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol, Union
+
+BITS_PER_LONG = 64
+MASK = (1 << BITS_PER_LONG) - 1
+ULONG_MAX_INT = MASK
+
+
+class ModelDefinitionError(Exception):
+    """The model, a property or a patch file is written wrongly (raised at definition time)."""
+
+
+class Cond:
+    """A C truth value produced by a comparison; combine with `&`, `|`, `~`, never and/or/not."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: bool) -> None:
+        self.v = v
+
+    def __and__(self, other: Cond) -> Cond:
+        if not isinstance(other, Cond):
+            return NotImplemented
+        return Cond(self.v and other.v)
+
+    def __or__(self, other: Cond) -> Cond:
+        if not isinstance(other, Cond):
+            return NotImplemented
+        return Cond(self.v or other.v)
+
+    def __invert__(self) -> Cond:
+        return Cond(not self.v)
+
+    def __bool__(self) -> bool:
+        return self.v
+
+    def __repr__(self) -> str:
+        return f"Cond({self.v})"
+
+
+def _v(x: object) -> int:
+    if type(x) is Word:
+        return x.v  # type: ignore[union-attr]
+    if type(x) is int:
+        return x & MASK  # type: ignore[operator]
+    raise TypeError(f"cannot mix a Word with {type(x).__name__}")
+
+
+WordLike = Union["Word", int]
+
+
+class Word:
+    """A C `unsigned long`: arithmetic wraps modulo 2^64; `<`, `>>`, `//`, `%` are unsigned."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: int) -> None:
+        self.v = v & MASK
+
+    # arithmetic (an int operand is converted as C converts a constant to unsigned long)
+    def __add__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        return Word(self.v + _v(o))
+
+    __radd__ = __add__
+
+    def __sub__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        return Word(self.v - _v(o))
+
+    def __rsub__(self, o: WordLike) -> Word:
+        return Word(_v(o) - self.v)
+
+    def __mul__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        return Word(self.v * _v(o))
+
+    __rmul__ = __mul__
+
+    def __floordiv__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        d = _v(o)
+        if d == 0:
+            raise ZeroDivisionError("unsigned long division by zero")
+        return Word(self.v // d)
+
+    def __mod__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        d = _v(o)
+        if d == 0:
+            raise ZeroDivisionError("unsigned long modulo by zero")
+        return Word(self.v % d)
+
+    def __lshift__(self, o: WordLike) -> Word:
+        n = _v(o)
+        return Word(self.v << n) if n < BITS_PER_LONG else Word(0)
+
+    def __rshift__(self, o: WordLike) -> Word:
+        n = _v(o)
+        return Word(self.v >> n) if n < BITS_PER_LONG else Word(0)
+
+    def __and__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        return Word(self.v & _v(o))
+
+    __rand__ = __and__
+
+    def __or__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        return Word(self.v | _v(o))
+
+    __ror__ = __or__
+
+    def __xor__(self, o: WordLike) -> Word:
+        return Word(self.v ^ _v(o))
+
+    def __invert__(self) -> Word:
+        return Word(~self.v)
+
+    # comparisons give Conds
+    def __eq__(self, o: object) -> Cond:  # type: ignore[override]
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        return Cond(self.v == _v(o))
+
+    def __ne__(self, o: object) -> Cond:  # type: ignore[override]
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
+        return Cond(self.v != _v(o))
+
+    def __lt__(self, o: WordLike) -> Cond:
+        return Cond(self.v < _v(o))
+
+    def __le__(self, o: WordLike) -> Cond:
+        return Cond(self.v <= _v(o))
+
+    def __gt__(self, o: WordLike) -> Cond:
+        return Cond(self.v > _v(o))
+
+    def __ge__(self, o: WordLike) -> Cond:
+        return Cond(self.v >= _v(o))
+
+    def __hash__(self) -> int:
+        return hash(self.v)
+
+    def __repr__(self) -> str:
+        return f"{self.v:#x}"
+
+    # kernel helpers whose C spelling has no Python operator
+    def align_up(self, a: WordLike) -> Word:
+        """ALIGN(x, a) for a power-of-two a: (x + a - 1) & ~(a - 1)."""
+        av = _v(a)
+        return Word((self.v + av - 1) & ~(av - 1))
+
+    def align_down(self, a: WordLike) -> Word:
+        """ALIGN_DOWN(x, a) for a power-of-two a."""
+        return Word(self.v & ~(_v(a) - 1))
+
+    def lowest_set_bit(self) -> Word:
+        """1UL << find_first_bit(&x, BITS_PER_LONG); x86 shifts by 64 mod 64 when x == 0."""
+        if self.v == 0:
+            return Word(1)
+        return Word(self.v & -self.v)
+
+
+class Sem(Protocol):
+    """What model code may do with values: make words, branch, combine conditions, loop."""
+
+    def word(self, value: int) -> Word: ...
+
+    def branch(self, cond: Cond) -> bool: ...
+
+    def all(self, conds: Iterable[Cond]) -> Cond: ...
+
+    def any(self, conds: Iterable[Cond]) -> Cond: ...
+
+    def true(self) -> Cond: ...
+
+    def false(self) -> Cond: ...
+
+    def min(self, a: Word, b: Word) -> Word: ...
+
+    def range(self, n: Word, bound: int) -> Iterator[int]: ...
+
+    def concrete(self, w: Word) -> int: ...
+
+
+class ConcreteSem:
+    """The concrete back end: Words are Python ints modulo 2^64, branch returns the value."""
+
+    __slots__ = ()
+    symbolic = False
+
+    def word(self, value: int) -> Word:
+        return Word(value)
+
+    def branch(self, cond: Cond) -> bool:
+        return cond.v
+
+    def all(self, conds: Iterable[Cond]) -> Cond:
+        return Cond(all(c.v for c in conds))
+
+    def any(self, conds: Iterable[Cond]) -> Cond:
+        return Cond(any(c.v for c in conds))
+
+    def true(self) -> Cond:
+        return Cond(True)
+
+    def false(self) -> Cond:
+        return Cond(False)
+
+    def min(self, a: Word, b: Word) -> Word:
+        return a if a.v <= b.v else b
+
+    def range(self, n: Word, bound: int) -> Iterator[int]:
+        """Loop counts of a C `for (i = 0; i < n; i++)`; `bound` caps symbolic forking."""
+        return iter(range(n.v))
+
+    def concrete(self, w: Word) -> int:
+        """The int value of a word the model needs as structure (a section number, a count)."""
+        return w.v
+
+
+CONCRETE = ConcreteSem()

@@ -1,0 +1,108 @@
+"""The property decorators: invariant, step_property, monitor and reachable, building Property records.
+
+A property is a pure function of the kernel context and a state (or a step) that yields its
+claims with `check(cond, message)`. Called, it returns the conjunction of its claims as one
+`Cond`, so both engines can use it; `Property.first_failure()` gives the message of the first
+claim that is false on concrete values, for reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mhpcheck.semantics import Cond, ModelDefinitionError
+
+INVARIANT = "invariant"
+STEP = "step"
+MONITOR = "monitor"
+REACHABLE = "reachable"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One claim of a property: a condition, and what it means when it is false."""
+
+    cond: Cond
+    message: str
+
+
+def check(cond: Cond, message: str) -> Claim:
+    """A claim: `cond` must hold; `message` says, with the values, what is wrong when it does not."""
+    return Claim(cond, message)
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named claim about the kernel model and the seeded bugs it must catch."""
+
+    name: str
+    kind: str
+    fn: Callable[..., Iterable[Claim]]
+    doc: str
+    kills: tuple[str, ...] = ()  # mutant names and pre-patch variant names
+    applies: Callable[[Any, Any], bool] | None = field(default=None, compare=False)
+    over_steps: bool = False  # for witnesses: a step (not a state) must be reached
+
+    def claims(self, k: Any, *args: Any) -> Iterator[Claim]:
+        return iter(self.fn(k, *args))
+
+    def __call__(self, k: Any, *args: Any) -> Cond:
+        return k.sem.all(c.cond for c in self.fn(k, *args))
+
+    def first_failure(self, k: Any, *args: Any) -> str | None:
+        """The message of the first false claim on concrete values, or None if all hold."""
+        for c in self.fn(k, *args):
+            if not k.sem.branch(c.cond):
+                return c.message
+        return None
+
+    def applies_to(self, arch: Any, variant: Any) -> bool:
+        return self.applies is None or self.applies(arch, variant)
+
+    @property
+    def module(self) -> str:
+        return self.fn.__module__
+
+
+def _make(
+    kind: str, kills: Iterable[str], applies: Callable[[Any, Any], bool] | None, over_steps: bool = False
+) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
+    def deco(fn: Callable[..., Iterable[Claim]]) -> Property:
+        doc = (fn.__doc__ or "").strip()
+        if not doc or "\n" in doc:
+            raise ModelDefinitionError(
+                f"property {fn.__name__} needs a one-line docstring stating the kernel rule"
+            )
+        return Property(fn.__name__, kind, fn, doc, tuple(kills), applies, over_steps)
+
+    return deco
+
+
+def invariant(
+    kills: Iterable[str] = (), applies: Callable[[Any, Any], bool] | None = None
+) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
+    """A claim over every reachable state: fn(k, s)."""
+    return _make(INVARIANT, kills, applies)
+
+
+def step_property(
+    kills: Iterable[str] = (), applies: Callable[[Any, Any], bool] | None = None
+) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
+    """A claim over every step (before, transition, return value, after): fn(k, step)."""
+    return _make(STEP, kills, applies)
+
+
+def monitor(
+    kills: Iterable[str] = (), applies: Callable[[Any, Any], bool] | None = None
+) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
+    """A claim over the kernel calls and tracepoints of every step: fn(k, step)."""
+    return _make(MONITOR, kills, applies)
+
+
+def reachable(
+    applies: Callable[[Any, Any], bool] | None = None, over_steps: bool = False
+) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
+    """A witness: some explored state (or step) must satisfy it, or the bounds prove nothing."""
+    return _make(REACHABLE, (), applies, over_steps)

@@ -1,0 +1,101 @@
+"""Architecture configurations: real constants per kernel era, and each arch's vmemmap functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mhpcheck.model.variants import Variant
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """One architecture constant, its value per era, and the kernel header that defines it."""
+
+    values: tuple[tuple[str, int], ...]  # (first release with this value, value), oldest first
+    source: str
+
+    def at(self, version: tuple[int, ...]) -> int:
+        chosen = self.values[0][1]
+        for since, value in self.values:
+            if _vt(since) <= version:
+                chosen = value
+        return chosen
+
+
+def _vt(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.lstrip("v").split("."))
+
+
+def const(value: int, source: str) -> Constant:
+    return Constant((("v4.0", value),), source)
+
+
+@dataclass(frozen=True, slots=True)
+class Arch:
+    """An architecture configuration: constants with their sources, and its kernel functions."""
+
+    name: str
+    description: str
+    constants: tuple[tuple[str, Constant], ...]
+    zone_device_since: str  # the first release where this config can hot-add device memory
+    zone_device_source: str
+    functions: tuple[tuple[str, Callable[..., Any]], ...]  # arch_add_memory, vmemmap_populate, ...
+
+    def resolve(self, variant: Variant) -> ArchConfig:
+        vt = variant.version_tuple
+        values = {name: c.at(vt) for name, c in self.constants}
+        return ArchConfig(self, values, dict(self.functions))
+
+    def supports(self, variant: Variant) -> bool:
+        return _vt(self.zone_device_since) <= variant.version_tuple
+
+
+class ArchConfig:
+    """An Arch resolved for one variant: constants as attributes (k.arch.PAGE_SHIFT)."""
+
+    def __init__(self, arch: Arch, values: dict[str, int], functions: dict[str, Any]) -> None:
+        self.arch = arch
+        self.name = arch.name
+        for key, value in values.items():
+            setattr(self, key, value)
+        self.STRUCT_PAGE_SIZE: int = values["STRUCT_PAGE_SIZE"]
+        self.PAGE_SHIFT: int = values["PAGE_SHIFT"]
+        self.SECTION_SIZE_BITS: int = values["SECTION_SIZE_BITS"]
+        self.VMEMMAP_START: int = values["VMEMMAP_START"]
+        self.VMEMMAP_SHIFT: int = values["VMEMMAP_SHIFT"]
+        self.MAX_PHYSMEM_BITS: int = values["MAX_PHYSMEM_BITS"]
+        self.PFN_SECTION_SHIFT = self.SECTION_SIZE_BITS - self.PAGE_SHIFT
+        self.PA_SECTION_SHIFT = self.SECTION_SIZE_BITS
+        self.PAGES_PER_SECTION = 1 << self.PFN_SECTION_SHIFT
+        self.HOTPLUG_BASE_PFN: int = values["HOTPLUG_BASE_PFN"]
+        self.arch_add_memory = functions["arch_add_memory"]
+        self.arch_remove_memory = functions["arch_remove_memory"]
+        self.vmemmap_populate = functions["vmemmap_populate"]
+        self.vmemmap_free = functions["vmemmap_free"]
+
+    @property
+    def memmap_pages_per_section(self) -> int:
+        """Base pages of memmap one section needs: PAGES_PER_SECTION * sizeof(struct page)."""
+        return (self.PAGES_PER_SECTION * self.STRUCT_PAGE_SIZE) >> self.PAGE_SHIFT
+
+    @property
+    def vmemmap_leaf_pages(self) -> int:
+        """Base pages in one vmemmap leaf."""
+        return 1 << (self.VMEMMAP_SHIFT - self.PAGE_SHIFT)
+
+
+def archs() -> tuple[Arch, ...]:
+    from mhpcheck.model.arch.arm64 import ARM64_4K, ARM64_16K, ARM64_64K
+    from mhpcheck.model.arch.powerpc64 import POWERPC64_HASH, POWERPC64_RADIX
+    from mhpcheck.model.arch.x86_64 import X86_64
+
+    return (X86_64, POWERPC64_HASH, POWERPC64_RADIX, ARM64_4K, ARM64_16K, ARM64_64K)
+
+
+def arch_named(name: str) -> Arch:
+    for a in archs():
+        if a.name == name:
+            return a
+    raise KeyError(name)

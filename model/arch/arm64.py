@@ -1,0 +1,140 @@
+"""arch/arm64/mm/mmu.c: arm64 constants per granule, memory add/remove, PMD and base-page vmemmap."""
+
+from __future__ import annotations
+
+from mhpcheck.model.arch import Arch, Constant, const
+from mhpcheck.model.errno import ENOMEM
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.ops import memory_hotplug, sparse_vmemmap
+from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.model.variants import mutants, patches
+from mhpcheck.semantics import Word
+
+PMD_SHIFT_4K = 21  # arch/arm64/include/asm/pgtable-hwdef.h with 4K pages
+
+
+def arch_add_memory(
+    k: Kernel,
+    s: KernelState,
+    nid: int,
+    start_pfn: Word,
+    nr_pages: Word,
+    for_device: bool,
+    altmap: int | None,
+) -> tuple[KernelState, int]:
+    """arch/arm64/mm/mmu.c:arch_add_memory() as of v5.9 (01091d25, seed 003)."""
+    k.call("arch_add_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    # __create_pgd_mapping() of the linear map is not modelled.
+    return memory_hotplug._add_pages(k, s, nid, None, start_pfn, nr_pages, altmap)
+
+
+def arch_remove_memory(
+    k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/arm64/mm/mmu.c:arch_remove_memory() as of v5.9 (01091d25, seed 003)."""
+    k.call("arch_remove_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    # __remove_pages(start_pfn, nr_pages, altmap); __remove_pgd_mapping(): linear map not modelled
+    return memory_hotplug._remove_pages(k, s, None, start_pfn, nr_pages, altmap)
+
+
+def vmemmap_populate(
+    k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/arm64/mm/mmu.c:vmemmap_populate() as of v5.9 (01091d25, seed 003)."""
+    if not k.variant.has(patches.ARM64_ALTMAP):
+        altmap = None  # before seed 003 the altmap argument is ignored
+    if k.arch.VMEMMAP_SHIFT != PMD_SHIFT_4K:  # !ARM64_SWAPPER_USES_SECTION_MAPS
+        return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, altmap)
+    addr = start
+    while addr < end:
+        nxt = min(((addr >> PMD_SHIFT_4K) + 1) << PMD_SHIFT_4K, end)  # pmd_addr_end()
+        if sparse_vmemmap.vmemmap_leaf_at(s, addr) is None:  # pmd_none(READ_ONCE(*pmdp))
+            s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << PMD_SHIFT_4K, node, altmap)
+            if src is None:
+                return s, -ENOMEM
+            s = sparse_vmemmap.vmemmap_set_leaf(
+                k, s, addr >> PMD_SHIFT_4K, PMD_SHIFT_4K, src, pfn
+            )  # pmd_set_huge(pmdp, __pa(p), __pgprot(PROT_SECT_NORMAL))
+        addr = nxt
+    return s, 0
+
+
+def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
+    """arch/arm64/mm/mmu.c:vmemmap_free() as of v5.9 (01091d25, seed 003)."""
+    if not k.variant.has(patches.ARM64_ALTMAP):
+        altmap = None
+    # unmap_hotplug_range(start, end, true, altmap); free_empty_tables(start, end, ...)
+    for leaf in tuple(s.vmemmap):
+        lo = leaf.index << leaf.leaf_shift
+        hi = lo + (1 << leaf.leaf_shift)
+        if hi <= start or lo >= end:
+            continue
+        # "A pmd_sect leaf is cleared and freed even when [addr, next) covers only part of it"
+        s = free_hotplug_page_range(k, s, leaf.leaf_shift, altmap)
+        s = sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, altmap if altmap is not None else SYSMEM)
+    return s
+
+
+def free_hotplug_page_range(k: Kernel, s: KernelState, leaf_shift: int, altmap: int | None) -> KernelState:
+    """arch/arm64/mm/mmu.c:free_hotplug_page_range() as of v5.9 (01091d25, seed 003)."""
+    nr_pages = 1 << (leaf_shift - k.arch.PAGE_SHIFT)
+    if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
+        altmap = None
+    if altmap is not None:
+        if k.variant.mutated(mutants.ALTMAP_NOT_FREED):
+            return s
+        return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages)
+    return sparse_vmemmap.free_to_page_allocator(k, s, nr_pages)  # free_pages()
+
+
+def _arm64(
+    name: str, page_shift: int, vmemmap_shift: int, bits_after_5_12: int, desc: str, vmemmap_start: int
+) -> Arch:
+    return Arch(
+        name=name,
+        description=desc,
+        constants=(
+            ("PAGE_SHIFT", const(page_shift, "arch/arm64/include/asm/page-def.h")),
+            (
+                "SECTION_SIZE_BITS",
+                Constant(
+                    (("v4.0", 30), ("v5.12", bits_after_5_12)),
+                    "arch/arm64/include/asm/sparsemem.h (f0b13ee23241, v5.12, reduced it)",
+                ),
+            ),
+            ("MAX_PHYSMEM_BITS", const(48, "arch/arm64/include/asm/sparsemem.h: CONFIG_ARM64_PA_BITS")),
+            ("VMEMMAP_START", const(vmemmap_start, "arch/arm64/include/asm/memory.h, VA_BITS=48")),
+            ("VMEMMAP_SHIFT", const(vmemmap_shift, "arch/arm64/mm/mmu.c: PMD maps with 4K, else base pages")),
+            ("STRUCT_PAGE_SIZE", const(64, "include/linux/mm_types.h: sizeof(struct page)")),
+            ("HOTPLUG_BASE_PFN", const((1 << 36) >> page_shift, "model choice: 64 GiB")),
+        ),
+        zone_device_since="v5.7",
+        zone_device_source="arch/arm64/Kconfig: select ARCH_HAS_ZONE_DEVICE (03aaf83fba6e)",
+        functions=(
+            ("arch_add_memory", arch_add_memory),
+            ("arch_remove_memory", arch_remove_memory),
+            ("vmemmap_populate", vmemmap_populate),
+            ("vmemmap_free", vmemmap_free),
+        ),
+    )
+
+
+ARM64_4K = _arm64(
+    "arm64-4k", 12, PMD_SHIFT_4K, 27, "arm64, 4 KiB granule: 2 MiB PMD vmemmap leaves", 0xFFFFFDFFFE000000
+)
+ARM64_16K = _arm64(
+    "arm64-16k",
+    14,
+    14,
+    27,
+    "arm64, 16 KiB granule: base-page vmemmap (vmemmap_populate_basepages)",
+    0xFFFFFDFFFE000000,
+)
+ARM64_64K = _arm64(
+    "arm64-64k",
+    16,
+    16,
+    29,
+    "arm64, 64 KiB granule: base-page vmemmap (vmemmap_populate_basepages)",
+    0xFFFFFDFFFE000000,
+)

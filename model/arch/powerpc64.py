@@ -1,0 +1,225 @@
+"""arch/powerpc/mm/init_64.c and mem.c: book3s64 constants and the shared 16 MiB / 2 MiB vmemmap."""
+
+from __future__ import annotations
+
+from mhpcheck.model.arch import Arch, Constant, const
+from mhpcheck.model.errno import ENOMEM
+from mhpcheck.model.events import AltmapFallback
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
+from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.model.variants import mutants, patches
+from mhpcheck.semantics import Word
+
+
+def arch_add_memory(
+    k: Kernel,
+    s: KernelState,
+    nid: int,
+    start_pfn: Word,
+    nr_pages: Word,
+    for_device: bool,
+    altmap: int | None,
+) -> tuple[KernelState, int]:
+    """arch/powerpc/mm/mem.c:arch_add_memory() as of v4.13 (d85431d1, seed 002)."""
+    k.call("arch_add_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    # create_section_mapping(): the linear map is not modelled.
+    return memory_hotplug._add_pages(k, s, nid, None, start_pfn, nr_pages, altmap)
+
+
+def arch_remove_memory(
+    k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/powerpc/mm/mem.c:arch_remove_memory() as of v4.13 (d85431d1, seed 002)."""
+    k.call("arch_remove_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    zone = None
+    if not k.variant.has(patches.EXPLICIT_ALTMAP):
+        page_pfn = start_pfn
+        dev = None
+        if k.variant.has(patches.POWERPC_ALTMAP):
+            # "With altmap the first mapped page is offset from @start"
+            dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
+        if dev is not None:
+            r = s.range_of(dev)
+            assert r is not None
+            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, r.altmap)
+        zone = memory_hotplug.section_zone(k, s, page_pfn, "arch_remove_memory")
+    return memory_hotplug._remove_pages(k, s, zone, start_pfn, nr_pages, altmap)
+
+
+def vmemmap_section_start(k: Kernel, page: int) -> int:
+    """arch/powerpc/mm/init_64.c:vmemmap_section_start() as of v4.13 (d85431d1, seed 002)."""
+    return (page // k.arch.STRUCT_PAGE_SIZE) & ~(k.arch.PAGES_PER_SECTION - 1)
+
+
+def vmemmap_populated(k: Kernel, s: KernelState, start: int, page_size: int) -> bool:
+    """arch/powerpc/mm/init_64.c:vmemmap_populated() as of v4.13 (d85431d1, seed 002)."""
+    # "for (; start < end; start += (PAGES_PER_SECTION * sizeof(struct page)))
+    #      if (pfn_valid(page_to_pfn((struct page *)start))) return 1;"
+    first = vmemmap_section_start(k, start) >> k.arch.PFN_SECTION_SHIFT
+    count = page_size // (k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE)
+    return any(first <= ms.section_nr < first + count for ms in s.sections)
+
+
+def altmap_cross_boundary(k: Kernel, s: KernelState, altmap: int, start: int, page_size: int) -> bool:
+    """arch/powerpc/mm/init_64.c:altmap_cross_boundary() as of v5.9 (9ef34630a461)."""
+    r = s.range_of(altmap)
+    assert r is not None and r.altmap is not None
+    nr_pfn = page_size // k.arch.STRUCT_PAGE_SIZE
+    start_pfn = k.sem.word(start // k.arch.STRUCT_PAGE_SIZE)  # page_to_pfn((struct page *)start)
+    end_pfn = r.start_pfn + r.nr_pages - 1  # altmap->end_pfn: the namespace's last pfn
+    return k.sem.branch((start_pfn + nr_pfn - 1 > end_pfn) | (start_pfn < r.altmap.base_pfn))
+
+
+def vmemmap_populate(
+    k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/powerpc/mm/init_64.c:vmemmap_populate() as of v4.13 (d85431d1, seed 002)."""
+    page_size = 1 << k.arch.VMEMMAP_SHIFT
+    start = start & ~(page_size - 1)  # _ALIGN_DOWN(start, page_size)
+    while start < end:
+        if vmemmap_populated(k, s, start, page_size):
+            start += page_size
+            continue
+        use = None
+        if k.variant.has(patches.POWERPC_ALTMAP):
+            if k.variant.has(patches.EXPLICIT_ALTMAP):
+                use = altmap
+            else:
+                # "altmap lookups only work at section boundaries"
+                # altmap = to_vmem_altmap(SECTION_ALIGN_DOWN(start))
+                aligned = (k.arch.VMEMMAP_START + start) & ~(k.arch.PAGES_PER_SECTION - 1)
+                use = memremap.to_vmem_altmap(k, s, k.sem.word(aligned))
+            if (
+                use is not None
+                and k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY)
+                and altmap_cross_boundary(k, s, use, start, page_size)
+            ):
+                k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
+                use = None
+        s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
+        if src is None and k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY):
+            # "This may fail due to alignment issues when using 16MB hugepages, so fall back
+            # to system memory"
+            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted"))
+            s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, None)
+        if src is None:
+            return s, -ENOMEM
+        # vmemmap_list_populate(__pa(p), start, node); vmemmap_create_mapping()
+        s = sparse_vmemmap.vmemmap_set_leaf(
+            k, s, start >> k.arch.VMEMMAP_SHIFT, k.arch.VMEMMAP_SHIFT, src, pfn
+        )
+        start += page_size
+    return s, 0
+
+
+def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
+    """arch/powerpc/mm/init_64.c:vmemmap_free() as of v4.13 (d85431d1, seed 002)."""
+    page_size = 1 << k.arch.VMEMMAP_SHIFT
+    nr_pages = page_size >> k.arch.PAGE_SHIFT  # 1 << page_order
+    start = start & ~(page_size - 1)
+    while start < end:
+        # "the section has already be marked as invalid, so vmemmap_populated() true means
+        # some other sections still in this page, so skip it."
+        if vmemmap_populated(k, s, start, page_size) and not k.variant.mutated(
+            mutants.POPULATED_CHECK_DROPPED
+        ):
+            start += page_size
+            continue
+        leaf = sparse_vmemmap.vmemmap_leaf_at(s, start)  # addr = vmemmap_list_free(start)
+        if leaf is None:
+            start += page_size
+            continue
+        owner = None
+        if k.variant.has(patches.POWERPC_ALTMAP):
+            if k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY):
+                owner = _altmap_owning_pfn(k, s, altmap, leaf.pfn, leaf.source)
+            else:
+                # section_base = pfn_to_page(vmemmap_section_start(start));
+                # altmap = to_vmem_altmap((unsigned long) section_base);
+                section_base = memremap.pfn_to_page(k, k.sem.word(vmemmap_section_start(k, start)))
+                owner = memremap.to_vmem_altmap(k, s, section_base)
+        if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
+            owner = None
+        if owner is not None:
+            s = sparse_vmemmap.vmem_altmap_free(k, s, owner, nr_pages)
+            to = owner
+        else:
+            # PageReserved(page) ? free_reserved_page() : free_pages()
+            # Abstraction: both hand the backing pages to the page allocator.
+            s = sparse_vmemmap.free_to_page_allocator(k, s, nr_pages)
+            to = SYSMEM
+        s = sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, to)  # vmemmap_remove_mapping()
+        start += page_size
+    return s
+
+
+def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word, source: int) -> int | None:
+    """The altmap test of vmemmap_free() as of v5.9: is the backing pfn inside the altmap?"""
+    # "alt_start = altmap->base_pfn; alt_end = altmap->base_pfn + altmap->reserve +
+    #  altmap->free + altmap->alloc + altmap->align;
+    #  if (base_pfn >= alt_start && base_pfn < alt_end) vmem_altmap_free(altmap, nr_pages);"
+    if altmap is None or source == SYSMEM:
+        # Abstraction: pages from the page allocator never lie inside a device's range.
+        return None
+    r = s.range_of(altmap)
+    assert r is not None and r.altmap is not None
+    a = r.altmap
+    alt_start = a.base_pfn
+    alt_end = a.base_pfn + a.reserve + a.free + a.alloc + a.align
+    if k.sem.branch((pfn >= alt_start) & (pfn < alt_end)):
+        return altmap
+    return None
+
+
+_COMMON = (
+    ("PAGE_SHIFT", const(16, "arch/powerpc/include/asm/page.h (CONFIG_PPC_64K_PAGES)")),
+    ("SECTION_SIZE_BITS", const(24, "arch/powerpc/include/asm/sparsemem.h")),
+    ("MAX_PHYSMEM_BITS", Constant((("v4.0", 46), ("v5.0", 51)), "arch/powerpc/include/asm/sparsemem.h")),
+    ("STRUCT_PAGE_SIZE", const(64, "include/linux/mm_types.h: sizeof(struct page)")),
+    ("HOTPLUG_BASE_PFN", const(0x40000, "model choice: 16 GiB, a hash vmemmap page boundary")),
+)
+
+_FUNCTIONS = (
+    ("arch_add_memory", arch_add_memory),
+    ("arch_remove_memory", arch_remove_memory),
+    ("vmemmap_populate", vmemmap_populate),
+    ("vmemmap_free", vmemmap_free),
+)
+
+POWERPC64_HASH = Arch(
+    name="powerpc64-hash",
+    description="book3s64 hash MMU, 64 KiB pages: one 16 MiB vmemmap page describes 1024 sections",
+    constants=(
+        *_COMMON,
+        (
+            "VMEMMAP_START",
+            const(0xF000000000000000, "arch/powerpc/include/asm/book3s/64/hash.h: H_VMEMMAP_BASE"),
+        ),
+        (
+            "VMEMMAP_SHIFT",
+            const(
+                24, "arch/powerpc/mm/hash_utils_64.c: mmu_vmemmap_psize = MMU_PAGE_16M (16M pages supported)"
+            ),
+        ),
+    ),
+    zone_device_since="v4.13",
+    zone_device_source="arch/powerpc/Kconfig: select ARCH_HAS_ZONE_DEVICE if PPC_BOOK3S_64",
+    functions=_FUNCTIONS,
+)
+
+POWERPC64_RADIX = Arch(
+    name="powerpc64-radix",
+    description="book3s64 radix MMU, 64 KiB pages: one 2 MiB vmemmap page describes 128 sections",
+    constants=(
+        *_COMMON,
+        (
+            "VMEMMAP_START",
+            const(0xC00A000000000000, "arch/powerpc/include/asm/book3s/64/radix.h: RADIX_VMEMMAP_BASE"),
+        ),
+        ("VMEMMAP_SHIFT", const(21, "arch/powerpc/mm/pgtable-radix.c: mmu_vmemmap_psize = MMU_PAGE_2M")),
+    ),
+    zone_device_since="v4.13",
+    zone_device_source="arch/powerpc/Kconfig: select ARCH_HAS_ZONE_DEVICE if PPC_BOOK3S_64",
+    functions=_FUNCTIONS,
+)

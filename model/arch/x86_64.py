@@ -1,0 +1,173 @@
+"""arch/x86/mm/init_64.c: x86_64 constants, memory add/remove and the PMD-mapped vmemmap."""
+
+from __future__ import annotations
+
+from mhpcheck.model.arch import Arch, const
+from mhpcheck.model.errno import ENOMEM
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
+from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf
+from mhpcheck.model.variants import mutants, patches
+from mhpcheck.semantics import Word
+
+PMD_SHIFT = 21  # arch/x86/include/asm/pgtable_64_types.h
+HAS_PSE = True  # boot_cpu_has(X86_FEATURE_PSE): every x86_64 CPU the model considers
+
+
+def arch_add_memory(
+    k: Kernel,
+    s: KernelState,
+    nid: int,
+    start_pfn: Word,
+    nr_pages: Word,
+    for_device: bool,
+    altmap: int | None,
+) -> tuple[KernelState, int]:
+    """arch/x86/mm/init_64.c:arch_add_memory() as of v4.5 (4b94ffdc4163)."""
+    k.call("arch_add_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    zone = None
+    if not k.variant.has(patches.ZONES_AT_ONLINE):
+        zone = memory_hotplug.zone_for_memory(k, nid, for_device)
+    # init_memory_mapping(start, start + size): the direct map is not modelled.
+    return memory_hotplug._add_pages(k, s, nid, zone, start_pfn, nr_pages, altmap)
+
+
+def arch_remove_memory(
+    k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/x86/mm/init_64.c:arch_remove_memory() as of v4.5 (4b94ffdc4163)."""
+    k.call("arch_remove_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    zone = None
+    if not k.variant.has(patches.EXPLICIT_ALTMAP):
+        # "With altmap the first mapped page is offset from @start"
+        page_pfn = start_pfn
+        dev = None
+        if k.variant.has(patches.X86_ALTMAP):
+            dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
+        if dev is not None:
+            r = s.range_of(dev)
+            assert r is not None
+            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, r.altmap)
+        zone = memory_hotplug.section_zone(k, s, page_pfn, "arch_remove_memory")  # zone = page_zone(page)
+    return memory_hotplug._remove_pages(k, s, zone, start_pfn, nr_pages, altmap)
+
+
+def vmemmap_populate(
+    k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/x86/mm/init_64.c:vmemmap_populate() as of v4.5 (4b94ffdc4163)."""
+    if not k.variant.has(patches.EXPLICIT_ALTMAP):
+        altmap = None
+        if k.variant.has(patches.X86_ALTMAP):
+            altmap = memremap.to_vmem_altmap(k, s, k.sem.word(k.arch.VMEMMAP_START + start))
+    if HAS_PSE:
+        return vmemmap_populate_hugepages(k, s, start, end, node, altmap)
+    if altmap is not None:
+        return s, -ENOMEM  # pr_err_once("%s: no cpu support for altmap allocations\n")
+    return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, None)
+
+
+def vmemmap_populate_hugepages(
+    k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/x86/mm/init_64.c:vmemmap_populate_hugepages() as of v4.5 (4b94ffdc4163)."""
+    addr = start
+    while addr < end:
+        nxt = min(((addr >> PMD_SHIFT) + 1) << PMD_SHIFT, end)  # pmd_addr_end(addr, end)
+        leaf = sparse_vmemmap.vmemmap_leaf_at(s, addr)
+        if leaf is None:  # pmd_none(*pmd)
+            s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << PMD_SHIFT, node, altmap)
+            if src is not None:
+                s = sparse_vmemmap.vmemmap_set_leaf(k, s, addr >> PMD_SHIFT, PMD_SHIFT, src, pfn)
+                addr = nxt
+                continue
+            if altmap is not None:
+                return s, -ENOMEM  # "no fallback"
+        elif leaf.leaf_shift == PMD_SHIFT:  # pmd_large(*pmd): vmemmap_verify()
+            addr = nxt
+            continue
+        # pr_warn_once("vmemmap: falling back to regular page backing\n")
+        s, err = sparse_vmemmap.vmemmap_populate_basepages(k, s, addr, nxt, node, None)
+        if err:
+            return s, -ENOMEM
+        addr = nxt
+    return s, 0
+
+
+def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
+    """arch/x86/mm/init_64.c:vmemmap_free() as of v4.5 (4b94ffdc4163)."""
+    # remove_pagetable(start, end, false) walks every leaf mapping [start, end)
+    for leaf in tuple(s.vmemmap):
+        lo = leaf.index << leaf.leaf_shift
+        hi = lo + (1 << leaf.leaf_shift)
+        if hi <= start or lo >= end:
+            continue
+        if lo >= start and hi <= end:  # IS_ALIGNED(addr, PMD_SIZE) && IS_ALIGNED(next, PMD_SIZE)
+            s = remove_pmd_table(k, s, leaf, altmap)
+        # Abstraction: a partly covered leaf is only filled with PAGE_INUSE; section memmaps
+        # are whole PMDs on x86_64, so that path frees nothing the model tracks.
+    return s
+
+
+def remove_pmd_table(k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None) -> KernelState:
+    """arch/x86/mm/init_64.c:remove_pmd_table() as of v4.5 (4b94ffdc4163)."""
+    nr_pages = 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+    if k.variant.has(patches.EXPLICIT_ALTMAP) and leaf.leaf_shift == PMD_SHIFT:
+        return free_hugepage_table(k, s, leaf, altmap)
+    s, to = free_pagetable(k, s, leaf.pfn if leaf.source != SYSMEM else None, nr_pages)
+    return sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, to)
+
+
+def free_pagetable(
+    k: Kernel, s: KernelState, backing_pfn: Word | None, nr_pages: int
+) -> tuple[KernelState, int]:
+    """arch/x86/mm/init_64.c:free_pagetable() as of v4.5 (4b94ffdc4163)."""
+    altmap = None
+    if (
+        backing_pfn is not None
+        and k.variant.has(patches.X86_ALTMAP)
+        and not k.variant.has(patches.EXPLICIT_ALTMAP)
+    ):
+        # "struct vmem_altmap *altmap = to_vmem_altmap((unsigned long) page);"
+        altmap = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, backing_pfn))
+    if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
+        altmap = None
+    if altmap is not None:
+        return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
+    # "bootmem page has reserved flag" / free_pages(): back to the page allocator
+    return sparse_vmemmap.free_to_page_allocator(k, s, nr_pages), SYSMEM
+
+
+def free_hugepage_table(k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None) -> KernelState:
+    """arch/x86/mm/init_64.c:free_hugepage_table() as of v4.16 (24e6d5a59ac7)."""
+    nr_pages = 1 << (PMD_SHIFT - k.arch.PAGE_SHIFT)
+    if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
+        altmap = None
+    if altmap is not None:
+        s = sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages)
+        return sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, altmap)
+    s = sparse_vmemmap.free_to_page_allocator(k, s, nr_pages)
+    return sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, SYSMEM)
+
+
+X86_64 = Arch(
+    name="x86_64",
+    description="x86_64, 4 KiB pages, 4-level paging, PSE: 2 MiB PMD vmemmap leaves",
+    constants=(
+        ("PAGE_SHIFT", const(12, "arch/x86/include/asm/page_types.h")),
+        ("SECTION_SIZE_BITS", const(27, "arch/x86/include/asm/sparsemem.h")),
+        ("MAX_PHYSMEM_BITS", const(46, "arch/x86/include/asm/sparsemem.h (4-level)")),
+        ("VMEMMAP_START", const(0xFFFFEA0000000000, "arch/x86/include/asm/pgtable_64_types.h")),
+        ("VMEMMAP_SHIFT", const(PMD_SHIFT, "arch/x86/include/asm/pgtable_64_types.h: PMD_SHIFT")),
+        ("STRUCT_PAGE_SIZE", const(64, "include/linux/mm_types.h: sizeof(struct page)")),
+        ("HOTPLUG_BASE_PFN", const(0x140000, "model choice: 5 GiB, above boot RAM")),
+    ),
+    zone_device_since="v4.3",
+    zone_device_source="mm/Kconfig: config ZONE_DEVICE depends on X86_64 (seed 004)",
+    functions=(
+        ("arch_add_memory", arch_add_memory),
+        ("arch_remove_memory", arch_remove_memory),
+        ("vmemmap_populate", vmemmap_populate),
+        ("vmemmap_free", vmemmap_free),
+    ),
+)

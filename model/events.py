@@ -1,0 +1,92 @@
+"""What kernel functions report as they run: the model's tracepoints, read by monitors and traces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mhpcheck.semantics import Word
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every tracepoint the model emits."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Event):
+    """A kernel function was entered, with the arguments a reader needs to follow the trace."""
+
+    function: str
+    args: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRemoved(Event):
+    """__remove_section() / sparse_remove_section() ran for a section with this map_offset."""
+
+    section_nr: int
+    map_offset: Word
+
+
+@dataclass(frozen=True, slots=True)
+class VmemmapAllocated(Event):
+    """A vmemmap leaf was populated from an altmap (dev >= 0) or system memory (dev == SYSMEM)."""
+
+    index: int
+    leaf_shift: int
+    source: int
+    pfn: Word
+
+
+@dataclass(frozen=True, slots=True)
+class VmemmapFreed(Event):
+    """A vmemmap leaf was freed: `source` is where it came from, `to` where the kernel gave it."""
+
+    index: int
+    leaf_shift: int
+    source: int
+    to: int
+    pfn: Word
+
+
+@dataclass(frozen=True, slots=True)
+class AltmapReleased(Event):
+    """A dev_pagemap was torn down; the kernel WARNs "failed to free all reserved pages" if alloc != 0."""
+
+    dev: int
+    alloc: Word
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceReleased(Event):
+    """release_mem_region_adjustable() or the driver released an iomem resource."""
+
+    start_pfn: Word
+    nr_pages: Word
+    by_mm: bool
+    owner: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemmapInitialised(Event):
+    """memmap_init_zone() / memmap_init_zone_device() initialised struct pages of [start, end)."""
+
+    start_pfn: Word
+    end_pfn: Word
+    zone: int
+
+
+@dataclass(frozen=True, slots=True)
+class BadPageAccess(Event):
+    """A kernel function read a struct page whose memmap is not populated (an oops in the kernel)."""
+
+    function: str
+    pfn: Word
+
+
+@dataclass(frozen=True, slots=True)
+class AltmapFallback(Event):
+    """powerpc gave up on the altmap for a vmemmap page on purpose and used system memory."""
+
+    index: int
+    reason: str  # "cross-boundary" or "exhausted"

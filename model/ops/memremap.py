@@ -1,0 +1,145 @@
+"""kernel/memremap.c (mm/memremap.c from v5.0): dev_pagemap setup and teardown, altmap lookups."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mhpcheck.model.errno import EINVAL
+from mhpcheck.model.events import AltmapReleased
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.ops import memory_hotplug, page_alloc
+from mhpcheck.model.state import DeviceRange, KernelState, VmemAltmap, Zone
+from mhpcheck.model.variants import patches
+from mhpcheck.semantics import Word
+
+NUMA_NO_NODE = 0  # Abstraction: one node; the model has no NUMA topology.
+
+
+def vmem_altmap_offset(k: Kernel, altmap: VmemAltmap | None) -> Word:
+    """kernel/memremap.c:vmem_altmap_offset() as of v4.5 (4b94ffdc4163)."""
+    # "number of pfns from base where pfn_to_page() is valid"
+    if altmap is None:
+        return k.sem.word(0)
+    return altmap.reserve + altmap.free
+
+
+def page_to_pfn(k: Kernel, page: Word) -> Word:
+    """include/asm-generic/memory_model.h:__page_to_pfn() as of v4.5 (SPARSEMEM_VMEMMAP)."""
+    # "(unsigned long)((page) - vmemmap)": pointer difference in units of struct page.
+    return (page - k.arch.VMEMMAP_START) // k.arch.STRUCT_PAGE_SIZE
+
+
+def pfn_to_page(k: Kernel, pfn: Word) -> Word:
+    """include/asm-generic/memory_model.h:__pfn_to_page() as of v4.5 (SPARSEMEM_VMEMMAP)."""
+    return pfn * k.arch.STRUCT_PAGE_SIZE + k.arch.VMEMMAP_START
+
+
+def find_dev_pagemap(k: Kernel, s: KernelState, phys: Word) -> DeviceRange | None:
+    """kernel/memremap.c:find_dev_pagemap() as of v4.5 (4b94ffdc4163)."""
+    # "radix_tree_lookup(&pgmap_radix, phys >> PA_SECTION_SHIFT)": keyed by section
+    key = phys >> k.arch.PA_SECTION_SHIFT
+    for r in s.device_ranges:
+        lo = (r.start_pfn << k.arch.PAGE_SHIFT) >> k.arch.PA_SECTION_SHIFT
+        hi = ((r.start_pfn + r.nr_pages) << k.arch.PAGE_SHIFT) >> k.arch.PA_SECTION_SHIFT
+        if k.sem.branch((lo <= key) & (key < hi)):
+            return r
+    return None
+
+
+def to_vmem_altmap(k: Kernel, s: KernelState, memmap_start: Word) -> int | None:
+    """kernel/memremap.c:to_vmem_altmap() as of v4.5 (4b94ffdc4163)."""
+    # "'memmap_start' is the virtual address for the first "struct page" in this range of the
+    # vmemmap array": the argument is cast to struct page * whatever the caller passed.
+    pfn = page_to_pfn(k, memmap_start)
+    pgmap = find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)
+    if pgmap is None or pgmap.altmap is None:
+        return None
+    return pgmap.dev
+
+
+def devm_memremap_pages(
+    k: Kernel,
+    s: KernelState,
+    dev: int,
+    start_pfn: Word,
+    nr_pages: Word,
+    altmap: VmemAltmap | None,
+) -> tuple[KernelState, int]:
+    """kernel/memremap.c:devm_memremap_pages() as of v4.5 (4b94ffdc4163)."""
+    k.call("devm_memremap_pages", dev=dev, start_pfn=start_pfn, nr_pages=nr_pages)
+    # Abstraction: ranges are section-aligned, and the driver's request_mem_region() already
+    # refused any overlap with RAM or another device, so region_intersects() and the
+    # pgmap_radix collision check (-EBUSY) cannot fail here.
+    pgmap = DeviceRange(dev, start_pfn, nr_pages, altmap)
+    s = _pgmap_insert(s, pgmap)  # pgmap_radix_insert per section, before arch_add_memory
+    if k.variant.has(patches.EXPLICIT_ALTMAP):
+        return memremap_pages(k, s, pgmap)
+    s, error = k.arch.arch_add_memory(k, s, NUMA_NO_NODE, start_pfn, nr_pages, True, None)
+    if error:
+        # "err_add_memory: err_radix: pgmap_radix_release(res); devres_free(page_map);"
+        return _pgmap_delete(s, dev), error
+    if k.variant.has(patches.ZONES_AT_ONLINE):
+        s = memory_hotplug.move_pfn_range_to_zone(k, s, Zone.ZONE_DEVICE, start_pfn, nr_pages, None)
+    return s, 0
+
+
+def memremap_pages(k: Kernel, s: KernelState, pgmap: DeviceRange) -> tuple[KernelState, int]:
+    """mm/memremap.c:memremap_pages() as of v5.9 (01091d25)."""
+    k.call("memremap_pages", dev=pgmap.dev)
+    altmap = pgmap.dev if pgmap.altmap is not None else None  # pgmap_altmap(pgmap)
+    error = 0
+    s, error = k.arch.arch_add_memory(k, s, NUMA_NO_NODE, pgmap.start_pfn, pgmap.nr_pages, True, altmap)
+    if not error:
+        s = memory_hotplug.move_pfn_range_to_zone(
+            k, s, Zone.ZONE_DEVICE, pgmap.start_pfn, pgmap.nr_pages, altmap
+        )
+    if error:
+        # "err_add_memory: kasan_remove_zero_shadow(); err_kasan: untrack_pfn();
+        # err_pfn_remap: pgmap_array_delete(res);" -- sections already added stay.
+        return _pgmap_delete(s, pgmap.dev), error
+    r = s.range_of(pgmap.dev)
+    assert r is not None
+    s = page_alloc.memmap_init_zone_device(k, s, Zone.ZONE_DEVICE, r.start_pfn, r.nr_pages, r)
+    return s, 0
+
+
+def devm_memremap_pages_release(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, int]:
+    """kernel/memremap.c:devm_memremap_pages_release() as of v4.5 (4b94ffdc4163)."""
+    r = s.range_of(dev)
+    if r is None:
+        return s, -EINVAL
+    k.call("devm_memremap_pages_release", dev=dev)
+    if k.variant.has(patches.EXPLICIT_ALTMAP):
+        return memunmap_pages(k, s, dev)
+    # "pages are dead and unused, undo the arch mapping"
+    s, ret = k.arch.arch_remove_memory(k, s, r.start_pfn, r.nr_pages, None)
+    r = s.range_of(dev)
+    assert r is not None
+    if r.altmap is not None:
+        # dev_WARN_ONCE(dev, pgmap->altmap && pgmap->altmap->alloc, "failed to free all ...")
+        k.trace(AltmapReleased(dev, r.altmap.alloc))
+    return _pgmap_delete(s, dev), ret
+
+
+def memunmap_pages(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, int]:
+    """mm/memremap.c:memunmap_pages() as of v5.9 (01091d25)."""
+    r = s.range_of(dev)
+    assert r is not None
+    altmap = dev if r.altmap is not None else None  # pgmap_altmap(pgmap)
+    s, ret = k.arch.arch_remove_memory(k, s, r.start_pfn, r.nr_pages, altmap)
+    r = s.range_of(dev)
+    assert r is not None
+    s = _pgmap_delete(s, dev)  # pgmap_array_delete(res), after arch_remove_memory
+    if r.altmap is not None:
+        # WARN_ONCE(pgmap->altmap.alloc, "failed to free all reserved pages\n")
+        k.trace(AltmapReleased(dev, r.altmap.alloc))
+    return s, ret
+
+
+def _pgmap_insert(s: KernelState, pgmap: DeviceRange) -> KernelState:
+    ranges = tuple(sorted((*s.device_ranges, pgmap), key=lambda r: r.dev))
+    return replace(s, device_ranges=ranges)
+
+
+def _pgmap_delete(s: KernelState, dev: int) -> KernelState:
+    return replace(s, device_ranges=tuple(r for r in s.device_ranges if r.dev != dev))

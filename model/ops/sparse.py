@@ -1,0 +1,140 @@
+"""mm/sparse.c: making sections present with a memmap, and tearing them down again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mhpcheck.model.errno import EEXIST, EINVAL, ENOMEM
+from mhpcheck.model.events import SectionRemoved
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.ops import memory_hotplug
+from mhpcheck.model.state import KernelState, MemSection, Zone
+from mhpcheck.semantics import Word
+
+
+def _memmap_range(k: Kernel, section_nr: int, nr_pages: int) -> tuple[int, int]:
+    """The vmemmap byte offsets of a section's memmap: pfn_to_page(pfn) .. pfn_to_page(pfn+nr)."""
+    pfn = section_nr << k.arch.PFN_SECTION_SHIFT
+    size = k.arch.STRUCT_PAGE_SIZE
+    return pfn * size, (pfn + nr_pages) * size
+
+
+def _mark_present(s: KernelState, ms: MemSection) -> KernelState:
+    sections = tuple(sorted((*s.sections, ms), key=lambda x: x.section_nr))
+    return replace(s, sections=sections)
+
+
+def _mark_absent(s: KernelState, section_nr: int) -> KernelState:
+    return replace(s, sections=tuple(x for x in s.sections if x.section_nr != section_nr))
+
+
+def sparse_mem_map_populate(
+    k: Kernel, s: KernelState, pnum: int, nid: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """mm/sparse-vmemmap.c:sparse_mem_map_populate() as of v4.5 (4b94ffdc4163)."""
+    start, end = _memmap_range(k, pnum, k.arch.PAGES_PER_SECTION)
+    return k.arch.vmemmap_populate(k, s, start, end, nid, altmap)
+
+
+def sparse_add_one_section(
+    k: Kernel, s: KernelState, zone: Zone | None, start_pfn: Word
+) -> tuple[KernelState, int]:
+    """mm/sparse.c:sparse_add_one_section() as of v4.5 (4b94ffdc4163)."""
+    section_nr = memory_hotplug.pfn_to_section_nr(k, start_pfn)
+    # kmalloc_section_memmap() -> sparse_mem_map_populate(); NULL -> -ENOMEM
+    s, ret = sparse_mem_map_populate(k, s, section_nr, 0, None)
+    if ret:
+        return s, -ENOMEM
+    if s.section(section_nr) is not None:  # "if (ms->section_mem_map & SECTION_MARKED_PRESENT)"
+        return s, -EEXIST
+    owner = memory_hotplug.section_owner(k, s, start_pfn)
+    return _mark_present(s, MemSection(section_nr, zone, owner)), 0
+
+
+def sparse_remove_one_section(
+    k: Kernel, s: KernelState, zone: Zone | None, section_nr: int, map_offset: Word
+) -> KernelState:
+    """mm/sparse.c:sparse_remove_one_section() as of v4.5 (614186c0, seed 001)."""
+    s = _mark_absent(s, section_nr)  # "ms->section_mem_map = 0;"
+    s = _drop_memmap_init(k, s, section_nr, k.arch.PAGES_PER_SECTION)
+    # clear_hwpoisoned_pages(memmap + map_offset, PAGES_PER_SECTION - map_offset): only reads
+    # the struct pages, so it changes nothing the model tracks; the monitor checks map_offset.
+    start, end = _memmap_range(k, section_nr, k.arch.PAGES_PER_SECTION)
+    return k.arch.vmemmap_free(k, s, start, end, None)  # free_section_usemap -> __kfree_section_memmap
+
+
+def populate_section_memmap(
+    k: Kernel, s: KernelState, pfn: Word, nr_pages: int, nid: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """mm/sparse-vmemmap.c:__populate_section_memmap() as of v5.9 (01091d25)."""
+    start, end = _memmap_range(k, memory_hotplug.pfn_to_section_nr(k, pfn), nr_pages)
+    return k.arch.vmemmap_populate(k, s, start, end, nid, altmap)
+
+
+def depopulate_section_memmap(
+    k: Kernel, s: KernelState, section_nr: int, nr_pages: int, altmap: int | None
+) -> KernelState:
+    """mm/sparse.c:depopulate_section_memmap() as of v5.9 (01091d25)."""
+    start, end = _memmap_range(k, section_nr, nr_pages)
+    return k.arch.vmemmap_free(k, s, start, end, altmap)
+
+
+def section_activate(
+    k: Kernel, s: KernelState, nid: int, pfn: Word, nr_pages: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """mm/sparse.c:section_activate() as of v5.9 (ba72b4c8cf60)."""
+    section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
+    # Abstraction: ranges are section-aligned, so the subsection map is all or nothing and
+    # fill_subsection_map() fails with -EEXIST exactly when the section is present.
+    if s.section(section_nr) is not None:
+        return s, -EEXIST
+    s, ret = populate_section_memmap(k, s, pfn, nr_pages, nid, altmap)
+    if ret:
+        # "section_deactivate(pfn, nr_pages, altmap); return ERR_PTR(-ENOMEM);"
+        s = depopulate_section_memmap(k, s, section_nr, nr_pages, altmap)
+        return s, -ENOMEM
+    return s, 0
+
+
+def sparse_add_section(
+    k: Kernel, s: KernelState, nid: int, start_pfn: Word, nr_pages: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """mm/sparse.c:sparse_add_section() as of v5.9 (ba72b4c8cf60)."""
+    s, ret = section_activate(k, s, nid, start_pfn, nr_pages, altmap)
+    if ret:
+        return s, ret
+    section_nr = memory_hotplug.pfn_to_section_nr(k, start_pfn)
+    # section_mark_present(ms); the zone is set later by move_pfn_range_to_zone()
+    owner = memory_hotplug.section_owner(k, s, start_pfn)
+    return _mark_present(s, MemSection(section_nr, None, owner)), 0
+
+
+def section_deactivate(
+    k: Kernel, s: KernelState, section_nr: int, nr_pages: int, altmap: int | None
+) -> KernelState:
+    """mm/sparse.c:section_deactivate() as of v5.9 (ba72b4c8cf60)."""
+    s = _mark_absent(s, section_nr)
+    s = _drop_memmap_init(k, s, section_nr, nr_pages)
+    return depopulate_section_memmap(k, s, section_nr, nr_pages, altmap)
+
+
+def sparse_remove_section(
+    k: Kernel,
+    s: KernelState,
+    section_nr: int,
+    nr_pages: int,
+    map_offset: Word,
+    altmap: int | None,
+) -> tuple[KernelState, int]:
+    """mm/sparse.c:sparse_remove_section() as of v5.9 (ba72b4c8cf60)."""
+    if s.section(section_nr) is None:
+        # clear_subsection_map(): WARN "section already deactivated"
+        return s, -EINVAL
+    k.trace(SectionRemoved(section_nr, map_offset))
+    return section_deactivate(k, s, section_nr, nr_pages, altmap), 0
+
+
+def _drop_memmap_init(k: Kernel, s: KernelState, section_nr: int, nr_pages: int) -> KernelState:
+    """The section's struct pages go with its memmap: forget which of them were initialised."""
+    kept = tuple(iv for iv in s.memmap_init if iv.section_nr != section_nr)
+    return replace(s, memmap_init=kept)

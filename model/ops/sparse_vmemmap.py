@@ -1,0 +1,138 @@
+"""mm/sparse-vmemmap.c: vmemmap leaves, and carving them out of a device's altmap."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import replace
+
+from mhpcheck.model.errno import ENOMEM
+from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, VmemmapLeaf
+from mhpcheck.model.variants import mutants
+from mhpcheck.semantics import ULONG_MAX_INT, Word
+
+AltmapRef = int  # the dev whose dev_pagemap embeds the altmap: `struct vmem_altmap *`
+
+
+def vmem_altmap_next_pfn(k: Kernel, altmap: VmemAltmap) -> Word:
+    """mm/sparse-vmemmap.c:vmem_altmap_next_pfn() as of v4.5 (4b94ffdc4163)."""
+    return altmap.base_pfn + altmap.reserve + altmap.alloc + altmap.align
+
+
+def vmem_altmap_nr_free(k: Kernel, altmap: VmemAltmap) -> Word:
+    """mm/sparse-vmemmap.c:vmem_altmap_nr_free() as of v4.5 (4b94ffdc4163)."""
+    allocated = altmap.alloc + altmap.align
+    if k.variant.mutated(mutants.NR_FREE_IGNORES_ALIGN):
+        allocated = altmap.alloc
+    if k.sem.branch(altmap.free > allocated):
+        return altmap.free - allocated
+    return k.sem.word(0)
+
+
+def vmem_altmap_alloc(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[VmemAltmap, Word]:
+    """mm/sparse-vmemmap.c:vmem_altmap_alloc() as of v4.5 (4b94ffdc4163)."""
+    pfn = vmem_altmap_next_pfn(k, altmap)
+    nr_align = nr_pfns.lowest_set_bit()  # 1UL << find_first_bit(&nr_pfns, BITS_PER_LONG)
+    nr_align = pfn.align_up(nr_align) - pfn  # ALIGN(pfn, nr_align) - pfn
+    if k.sem.branch(nr_pfns + nr_align > vmem_altmap_nr_free(k, altmap)):
+        return altmap, k.sem.word(ULONG_MAX_INT)
+    new_align = altmap.align + nr_align
+    if k.variant.mutated(mutants.ALIGN_NOT_COUNTED):
+        new_align = altmap.align
+    altmap = replace(altmap, alloc=altmap.alloc + nr_pfns, align=new_align)
+    return altmap, pfn + nr_align
+
+
+def vmem_altmap_free(k: Kernel, s: KernelState, altmap: AltmapRef, nr_pfns: int) -> KernelState:
+    """kernel/memremap.c:vmem_altmap_free() as of v4.5 (4b94ffdc4163)."""
+    r = s.range_of(altmap)
+    assert r is not None and r.altmap is not None
+    # No underflow check: "altmap->alloc -= nr_pfns;"
+    return s.with_altmap(altmap, replace(r.altmap, alloc=r.altmap.alloc - nr_pfns))
+
+
+def altmap_alloc_block_buf(
+    k: Kernel, s: KernelState, size: int, altmap: AltmapRef
+) -> tuple[KernelState, Word | None]:
+    """mm/sparse-vmemmap.c:altmap_alloc_block_buf() as of v4.5 (4b94ffdc4163)."""
+    r = s.range_of(altmap)
+    assert r is not None and r.altmap is not None
+    # "if (size & ~PAGE_MASK)" cannot hold: every caller asks for whole pages.
+    a, pfn = vmem_altmap_alloc(k, r.altmap, k.sem.word(size >> k.arch.PAGE_SHIFT))
+    if k.sem.branch(pfn == ULONG_MAX_INT):
+        return s, None
+    return s.with_altmap(altmap, a), pfn
+
+
+def vmemmap_alloc_block_buf(
+    k: Kernel, s: KernelState, size: int, node: int, altmap: AltmapRef | None
+) -> tuple[KernelState, int | None, Word]:
+    """mm/sparse-vmemmap.c:__vmemmap_alloc_block_buf() as of v4.5 (4b94ffdc4163).
+
+    Returns the state, the source of the block (an altmap's dev, SYSMEM, or None on failure)
+    and its first pfn (0 for system memory).
+    """
+    if altmap is not None:
+        s, pfn = altmap_alloc_block_buf(k, s, size, altmap)
+        if pfn is None:
+            return s, None, k.sem.word(0)
+        return s, altmap, pfn
+    # Abstraction: the page allocator never fails here; its pfns are not tracked.
+    s = replace(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages + (size >> k.arch.PAGE_SHIFT))
+    return s, SYSMEM, k.sem.word(0)
+
+
+def vmemmap_set_leaf(
+    k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word
+) -> KernelState:
+    """Install a populated vmemmap leaf (set_pmd / set_pte_at / the hash bolted mapping)."""
+    # Abstraction: page tables are not modelled; installing a leaf is recording it.
+    leaf = VmemmapLeaf(index, leaf_shift, source, pfn)
+    k.trace(VmemmapAllocated(index, leaf_shift, source, pfn))
+    key = index << leaf_shift
+    leaves = s.vmemmap
+    i = bisect.bisect_right(leaves, key, key=_leaf_start)
+    return replace(s, vmemmap=(*leaves[:i], leaf, *leaves[i:]))
+
+
+def _leaf_start(leaf: VmemmapLeaf) -> int:
+    return leaf.index << leaf.leaf_shift
+
+
+def vmemmap_leaf_at(s: KernelState, offset: int) -> VmemmapLeaf | None:
+    """The leaf mapping byte `offset` of the vmemmap area, if any (a page-table walk)."""
+    leaves = s.vmemmap
+    i = bisect.bisect_right(leaves, offset, key=_leaf_start)
+    if i == 0:
+        return None
+    leaf = leaves[i - 1]
+    if offset < (leaf.index << leaf.leaf_shift) + (1 << leaf.leaf_shift):
+        return leaf
+    return None
+
+
+def vmemmap_clear_leaf(k: Kernel, s: KernelState, leaf: VmemmapLeaf, to: int) -> KernelState:
+    """Clear a vmemmap leaf (pmd_clear / pte_clear / vmemmap_remove_mapping), freed to `to`."""
+    k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
+    return replace(s, vmemmap=tuple(x for x in s.vmemmap if x is not leaf))
+
+
+def free_to_page_allocator(k: Kernel, s: KernelState, nr_pages: int) -> KernelState:
+    """free_pages() / free_reserved_page() of vmemmap backing: back to the page allocator."""
+    return replace(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - nr_pages)
+
+
+def vmemmap_populate_basepages(
+    k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: AltmapRef | None
+) -> tuple[KernelState, int]:
+    """mm/sparse-vmemmap.c:vmemmap_populate_basepages() as of v5.9 (01091d25, seed 003)."""
+    page_shift = k.arch.PAGE_SHIFT
+    for addr in range(start, end, 1 << page_shift):
+        if vmemmap_leaf_at(s, addr) is not None:
+            continue  # pte_none() is false: already populated
+        s, src, pfn = vmemmap_alloc_block_buf(k, s, 1 << page_shift, node, altmap)
+        if src is None:
+            return s, -ENOMEM
+        s = vmemmap_set_leaf(k, s, addr >> page_shift, page_shift, src, pfn)
+    return s, 0

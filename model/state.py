@@ -1,0 +1,137 @@
+"""The kernel state hotplug touches: device ranges and their altmaps, sections, vmemmap leaves, iomem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import IntEnum
+
+from mhpcheck.semantics import Word
+
+SYSMEM = -1  # a vmemmap leaf backed by the page allocator, not by any altmap
+RAM_OWNER = -1  # sections and resources of ordinary hot-added RAM (add_memory), not of a device
+
+
+class Zone(IntEnum):
+    """include/linux/mmzone.h:enum zone_type as of v4.3 (033fbae988fc), the zones hotplug uses."""
+
+    ZONE_NORMAL = 0
+    ZONE_MOVABLE = 1
+    ZONE_DEVICE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class VmemAltmap:
+    """include/linux/memremap.h:struct vmem_altmap as of v4.5 (4b94ffdc4163)."""
+
+    base_pfn: Word
+    reserve: Word  # "pages mapped, but reserved for driver use (relative to @base)"
+    free: Word  # "free pages set aside in the mapping for memmap storage"
+    align: Word  # "pages reserved to meet allocation alignments"
+    alloc: Word  # "track pages consumed, private to vmemmap_populate()"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRange:
+    """include/linux/memremap.h:struct dev_pagemap with its struct resource, as of v4.5 (4b94ffdc4163)."""
+
+    dev: int  # the driver instance; ranges are kept sorted by it
+    start_pfn: Word
+    nr_pages: Word
+    altmap: VmemAltmap | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemSection:
+    """include/linux/mmzone.h:struct mem_section as of v4.5: present, with a memmap, in a zone."""
+
+    section_nr: int
+    zone: Zone | None  # None until move_pfn_range_to_zone() (v4.13+) places it
+    owner: int  # the device whose range held it when it was added, or RAM_OWNER
+
+
+@dataclass(frozen=True, slots=True)
+class VmemmapLeaf:
+    """One populated vmemmap leaf (PMD, 16 MiB hash page or base page) and the memory backing it."""
+
+    # Abstraction: page tables are not modelled; a leaf is its vmemmap page number and size.
+    index: int  # (vmemmap address - VMEMMAP_START) >> leaf_shift
+    leaf_shift: int
+    source: int  # the device whose altmap backs it, or SYSMEM
+    pfn: Word  # first backing pfn for altmap-backed leaves; 0 for system memory
+
+
+@dataclass(frozen=True, slots=True)
+class PfnInterval:
+    """A run of pfns [start_pfn, end_pfn) whose struct pages were initialised, and in which zone."""
+
+    start_pfn: Word
+    end_pfn: Word
+    zone: Zone
+    # Abstraction: struct pages initialised by one call are forgotten when the memmap of the
+    # call's first section is freed (calls are per section before v4.16, per range after).
+    section_nr: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """kernel/resource.c:struct resource under iomem_resource, as far as hotplug touches it."""
+
+    start_pfn: Word
+    nr_pages: Word
+    owner: int  # the device that requested it, or RAM_OWNER for "System RAM"
+
+
+@dataclass(frozen=True, slots=True)
+class KernelState:
+    """Everything the checker explores; equal states are the same state."""
+
+    device_ranges: tuple[DeviceRange, ...] = ()  # sorted by dev
+    sections: tuple[MemSection, ...] = ()  # sorted by section_nr
+    vmemmap: tuple[VmemmapLeaf, ...] = ()  # sorted by first described pfn
+    memmap_init: tuple[PfnInterval, ...] = ()  # in the order memmap_init_zone() ran
+    resources: tuple[Resource, ...] = ()  # sorted by owner then start
+    sysmem_vmemmap_pages: int = 0  # base pages the page allocator gave to the memmap
+
+    def range_of(self, dev: int) -> DeviceRange | None:
+        for r in self.device_ranges:
+            if r.dev == dev:
+                return r
+        return None
+
+    def section(self, section_nr: int) -> MemSection | None:
+        for ms in self.sections:
+            if ms.section_nr == section_nr:
+                return ms
+        return None
+
+    def with_altmap(self, dev: int, altmap: VmemAltmap) -> KernelState:
+        ranges = tuple(replace(r, altmap=altmap) if r.dev == dev else r for r in self.device_ranges)
+        return replace(self, device_ranges=ranges)
+
+
+def state_key(s: KernelState) -> tuple[object, ...]:
+    """The canonical, hashable, GC-untracked-friendly encoding of a concrete state (ints only)."""
+    return (
+        tuple(
+            (
+                r.dev,
+                r.start_pfn.v,
+                r.nr_pages.v,
+                None
+                if r.altmap is None
+                else (
+                    r.altmap.base_pfn.v,
+                    r.altmap.reserve.v,
+                    r.altmap.free.v,
+                    r.altmap.align.v,
+                    r.altmap.alloc.v,
+                ),
+            )
+            for r in s.device_ranges
+        ),
+        tuple((m.section_nr, -1 if m.zone is None else int(m.zone), m.owner) for m in s.sections),
+        tuple((x.index, x.leaf_shift, x.source, x.pfn.v) for x in s.vmemmap),
+        tuple((iv.start_pfn.v, iv.end_pfn.v, int(iv.zone), iv.section_nr) for iv in s.memmap_init),
+        tuple((x.start_pfn.v, x.nr_pages.v, x.owner) for x in s.resources),
+        s.sysmem_vmemmap_pages,
+    )

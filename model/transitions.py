@@ -1,0 +1,200 @@
+"""What the environment may do: drivers adding and removing device memory, RAM hot-add and remove."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+from mhpcheck.model.errno import EINVAL
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.ops import memory_hotplug, memremap, resource
+from mhpcheck.model.state import RAM_OWNER, KernelState, VmemAltmap
+from mhpcheck.semantics import Word
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """How much the explorer may do: the window of hot-pluggable sections and how it is used."""
+
+    sections: int = 3  # hot-pluggable sections, from the arch's HOTPLUG_BASE_PFN
+    devices: int = 2  # device slots (drivers that may hold a dev_pagemap at once)
+    max_device_sections: int = 2  # the largest device range, in sections
+    ram: bool = True  # whether ordinary RAM hot-add / remove is part of the environment
+    partial_failures: bool = False  # altmaps that run out after the first section of an add
+    depth: int = 4  # the longest transition sequence explored
+
+
+@dataclass(frozen=True, slots=True)
+class AltmapChoice:
+    """The struct vmem_altmap a driver passes (nd_pfn: reserve = info block, free = memmap)."""
+
+    base_offset: int  # base_pfn - start_pfn: 0 for a valid altmap
+    reserve: int
+    free: int
+
+    def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
+        w = k.sem.word
+        return VmemAltmap(start_pfn + self.base_offset, w(self.reserve), w(self.free), w(0), w(0))
+
+
+class Transition:
+    """One step of the environment; subclasses are frozen dataclasses of their choices."""
+
+    __slots__ = ()
+
+    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        raise NotImplementedError
+
+    def args(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        parts = []
+        for name, value in self.args().items():
+            if isinstance(value, AltmapChoice):
+                parts.append(
+                    f"altmap(base=start+{value.base_offset:#x}, reserve={value.reserve:#x},"
+                    f" free={value.free:#x})"
+                )
+            elif isinstance(value, int) and name.endswith(("pfn", "pages")):
+                parts.append(f"{name}={value:#x}")
+            else:
+                parts.append(f"{name}={value}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _window_pfn(k: Kernel, section: int) -> int:
+    return k.arch.HOTPLUG_BASE_PFN + section * k.arch.PAGES_PER_SECTION
+
+
+def altmap_choices(k: Kernel, start_pfn: int, nr_pages: int, b: Bounds) -> tuple[AltmapChoice, ...]:
+    """A driver's altmaps for a range: fitting, exhausted part-way, empty, and two invalid ones."""
+    leaf = k.arch.vmemmap_leaf_pages
+    sections = nr_pages // k.arch.PAGES_PER_SECTION
+    memmap_pages = sections * k.arch.memmap_pages_per_section
+    leaves = max(1, -(-memmap_pages // leaf))
+    out: list[AltmapChoice] = []
+    for reserve in (0, 2):  # no info block; an 8 KiB (4K pages) / 128 KiB (64K pages) one
+        first = start_pfn + reserve
+        pad = (-first) % leaf  # ALIGN(pfn, nr_align) - pfn for the first leaf
+        enough = pad + leaves * leaf
+        frees = {enough, 0}
+        if sections == 1 or b.partial_failures:
+            # Past the first section a failing add leaves its earlier sections behind
+            # (__add_pages() does not roll back): that is explored with partial_failures.
+            frees.add(max(0, enough - leaf))
+        for free in sorted(frees):
+            if reserve + free <= nr_pages:
+                out.append(AltmapChoice(0, reserve, free))
+    out.append(AltmapChoice(0, 0, nr_pages))  # vmem_altmap_offset() == nr_pages: still valid
+    out.append(AltmapChoice(0, 2, nr_pages))  # vmem_altmap_offset() > nr_pages: -EINVAL
+    out.append(AltmapChoice(1, 0, leaf))  # base_pfn != start: -EINVAL
+    return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True, slots=True)
+class AddDeviceMemory(Transition):
+    """A driver claims a range and maps it: request_mem_region() then devm_memremap_pages()."""
+
+    dev: int
+    start_pfn: int
+    nr_pages: int
+    altmap: AltmapChoice | None
+
+    @staticmethod
+    def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[AddDeviceMemory]:
+        # An id stays taken while anything of its device remains (a leaked section or page).
+        taken = (
+            {r.dev for r in s.device_ranges}
+            | {x.owner for x in s.resources}
+            | {m.owner for m in s.sections}
+            | {x.source for x in s.vmemmap}
+        )
+        free_slots = [d for d in range(b.devices) if d not in taken]
+        if not free_slots:
+            return
+        dev = free_slots[0]  # slots are interchangeable: always take the lowest free one
+        pps = k.arch.PAGES_PER_SECTION
+        with_altmap = k.variant.version_tuple >= (4, 5)
+        for first in range(b.sections):
+            for n in range(1, b.max_device_sections + 1):
+                if first + n > b.sections:
+                    break
+                start = _window_pfn(k, first)
+                yield AddDeviceMemory(dev, start, n * pps, None)
+                if with_altmap:
+                    for a in altmap_choices(k, start, n * pps, b):
+                        yield AddDeviceMemory(dev, start, n * pps, a)
+
+    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        w = k.sem.word
+        start, nr = w(self.start_pfn), w(self.nr_pages)
+        s, ret = resource.request_mem_region(k, s, start, nr, self.dev)  # devm_request_mem_region
+        if ret:
+            return s, ret
+        altmap = self.altmap.build(k, start) if self.altmap is not None else None
+        s, ret = memremap.devm_memremap_pages(k, s, self.dev, start, nr, altmap)
+        if ret:
+            # probe failed: devres releases the driver's region
+            s, _ = resource.release_mem_region_adjustable(k, s, start, nr, False)
+        return s, ret
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveDeviceMemory(Transition):
+    """A driver unbinds: devm_memremap_pages_release(), then its own devm_release_mem_region()."""
+
+    dev: int
+
+    @staticmethod
+    def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[RemoveDeviceMemory]:
+        for r in s.device_ranges:
+            yield RemoveDeviceMemory(r.dev)
+
+    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        r = s.range_of(self.dev)
+        if r is None:
+            return s, -EINVAL
+        s, ret = memremap.devm_memremap_pages_release(k, s, self.dev)
+        s, _ = resource.release_mem_region_adjustable(k, s, r.start_pfn, r.nr_pages, False)
+        return s, ret
+
+
+@dataclass(frozen=True, slots=True)
+class AddMemory(Transition):
+    """Firmware reports new RAM (ACPI memory hotplug): add_memory()."""
+
+    start_pfn: int
+    nr_pages: int
+
+    @staticmethod
+    def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[AddMemory]:
+        if not b.ram or any(x.owner == RAM_OWNER for x in s.resources):
+            return
+        for first in range(b.sections):
+            yield AddMemory(_window_pfn(k, first), k.arch.PAGES_PER_SECTION)
+
+    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        w = k.sem.word
+        return memory_hotplug.add_memory(k, s, 0, w(self.start_pfn), w(self.nr_pages))
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMemory(Transition):
+    """Firmware ejects hot-added RAM (already offline): remove_memory()."""
+
+    start_pfn: int
+    nr_pages: int
+
+    @staticmethod
+    def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[RemoveMemory]:
+        for x in s.resources:
+            if x.owner == RAM_OWNER:
+                yield RemoveMemory(k.sem.concrete(x.start_pfn), k.sem.concrete(x.nr_pages))
+
+    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        w = k.sem.word
+        return memory_hotplug.remove_memory(k, s, 0, w(self.start_pfn), w(self.nr_pages))
+
+
+TRANSITIONS = (AddDeviceMemory, RemoveDeviceMemory, AddMemory, RemoveMemory)

@@ -1,0 +1,115 @@
+"""Variants: kernel eras, each seed's pre-patch variant, and mutants applied on top ("v4.5+<mutant>")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mhpcheck.model.variants import patches as p
+from mhpcheck.model.variants.mutants import MUTANTS, Mutant
+from mhpcheck.model.variants.patches import PATCHES, Patch
+
+__all__ = [
+    "ERAS",
+    "MUTANTS",
+    "PATCHES",
+    "PRE_PATCH",
+    "VARIANTS",
+    "Mutant",
+    "Patch",
+    "Variant",
+    "variant_named",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A kernel the model follows: an era's patches, maybe one reverted, maybe one mutant applied."""
+
+    name: str
+    version: str
+    patches: tuple[Patch, ...]
+    reverts: Patch | None = None  # the seed patch a pre-patch variant leaves out
+    mutant: Mutant | None = None
+    keys: frozenset[str] = frozenset()
+
+    def has(self, patch: Patch) -> bool:
+        """Whether this kernel carries `patch` (an era's commit, not reverted)."""
+        return patch.key in self.keys
+
+    def mutated(self, mutant: Mutant) -> bool:
+        """Whether the seeded bug `mutant` is applied (guards exactly one line of the model)."""
+        return self.mutant is mutant
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        return tuple(int(x) for x in self.version.lstrip("v").split("."))
+
+    @property
+    def era(self) -> str:
+        return self.version
+
+
+def _variant(
+    name: str,
+    version: str,
+    patches: tuple[Patch, ...],
+    reverts: Patch | None = None,
+    mutant: Mutant | None = None,
+) -> Variant:
+    kept = tuple(x for x in patches if x is not reverts)
+    return Variant(name, version, kept, reverts, mutant, frozenset(x.key for x in kept))
+
+
+_V4_3 = (p.ZONE_DEVICE,)
+_V4_5 = (*_V4_3, p.ALTMAP_RESERVE, p.ALTMAP_HOTPLUG, p.X86_ALTMAP)
+_V4_13 = (*_V4_5, p.ZONES_AT_ONLINE, p.POWERPC_ALTMAP)
+_V5_9 = (
+    *_V4_13,
+    p.EXPLICIT_ALTMAP,
+    p.MEMMAP_INIT_ZONE_DEVICE,
+    p.SUBSECTION_HOTPLUG,
+    p.POWERPC_ALTMAP_BOUNDARY,
+    p.ARM64_ZONE_DEVICE,
+    p.ARM64_ALTMAP,
+)
+
+ERAS = (
+    _variant("v4.3", "v4.3", _V4_3),
+    _variant("v4.5", "v4.5", _V4_5),
+    _variant("v4.13", "v4.13", _V4_13),
+    _variant("v5.9", "v5.9", _V5_9),
+)
+
+# Each seed's pre-patch variant: its era with the seed's commit left out.
+PRE_PATCH = (
+    _variant("v4.3-pre-zone-device", "v4.3", _V4_3, reverts=p.ZONE_DEVICE),
+    _variant("v4.5-pre-altmap-reserve", "v4.5", _V4_5, reverts=p.ALTMAP_RESERVE),
+    _variant("v4.5-pre-altmap-hotplug", "v4.5", _V4_5, reverts=p.ALTMAP_HOTPLUG),
+    _variant("v4.13-pre-powerpc-altmap", "v4.13", _V4_13, reverts=p.POWERPC_ALTMAP),
+    _variant("v5.9-pre-arm64-altmap", "v5.9", _V5_9, reverts=p.ARM64_ALTMAP),
+    # Seed 000's skip is dead code at v4.5-v4.15 (see findings); at v5.9 it is live, so its
+    # revert there is where the seed's effect can be seen.
+    _variant("v5.9-pre-altmap-reserve", "v5.9", _V5_9, reverts=p.ALTMAP_RESERVE),
+)
+
+VARIANTS = ERAS + PRE_PATCH
+_BY_NAME = {v.name: v for v in VARIANTS}
+_MUTANTS_BY_NAME = {m.name: m for m in MUTANTS}
+
+
+def variant_named(name: str) -> Variant:
+    """The variant called `name`, e.g. "v4.5" or "v4.5+map-offset-every-section"; KeyError if none."""
+    base, _, mutant = name.partition("+")
+    v = _BY_NAME[base]
+    if not mutant:
+        return v
+    m = _MUTANTS_BY_NAME[mutant]
+    return Variant(name, v.version, v.patches, v.reverts, m, v.keys)
+
+
+def variant_names() -> tuple[str, ...]:
+    return tuple(v.name for v in VARIANTS)
+
+
+def mutant_named(name: str) -> Mutant:
+    return _MUTANTS_BY_NAME[name]

@@ -1,0 +1,108 @@
+"""Seeded bugs: one-line deliberate changes, each guarded at its line by k.variant.mutated(M)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mhpcheck.model.variants import patches as p
+from mhpcheck.model.variants.patches import Patch
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    """A deliberately wrong one-line change to the model of `breaks`, with what the bug is."""
+
+    name: str
+    breaks: Patch
+    where: str  # kernel file:function whose line it changes
+    why: str
+    era: str = "v4.5"  # the era it is applied to in the kill matrix
+    archs: tuple[str, ...] = ("x86_64",)  # the archs whose code has the mutated line
+
+
+MAP_OFFSET_EVERY_SECTION = Mutant(
+    "map-offset-every-section",
+    p.ALTMAP_HOTPLUG,
+    "mm/memory_hotplug.c:__remove_pages",
+    "map_offset is kept for every section instead of being cleared after the first",
+)
+RESERVE_SKIP_INVERTED = Mutant(
+    "reserve-skip-inverted",
+    p.ALTMAP_RESERVE,
+    "mm/page_alloc.c:memmap_init_zone",
+    "the reserve is skipped only when start_pfn != base_pfn, i.e. never in the first section",
+)
+ALLOC_NOT_RESET = Mutant(
+    "alloc-not-reset",
+    p.ALTMAP_HOTPLUG,
+    "mm/memory_hotplug.c:__add_pages",
+    "altmap->alloc is not reset on add, so a re-added pgmap starts from a stale count",
+)
+ALTMAP_FREED_TO_BUDDY = Mutant(
+    "altmap-freed-to-page-allocator",
+    p.X86_ALTMAP,
+    "arch/*:vmemmap_free",
+    "a vmemmap leaf backed by the altmap is handed to the page allocator on removal",
+    archs=("x86_64",),
+)
+BOUNDS_CHECK_GE = Mutant(
+    "altmap-bounds-ge",
+    p.ALTMAP_HOTPLUG,
+    "mm/memory_hotplug.c:__add_pages",
+    "the altmap bounds check uses >= for >, rejecting an altmap whose offset equals nr_pages",
+)
+ALIGN_NOT_COUNTED = Mutant(
+    "align-not-counted",
+    p.X86_ALTMAP,
+    "mm/sparse-vmemmap.c:vmem_altmap_alloc",
+    "alignment padding is skipped but not added to altmap->align, so later blocks overlap",
+)
+NR_FREE_IGNORES_ALIGN = Mutant(
+    "nr-free-ignores-align",
+    p.X86_ALTMAP,
+    "mm/sparse-vmemmap.c:vmem_altmap_nr_free",
+    "vmem_altmap_nr_free() forgets the alignment padding, so an allocation can run past free",
+)
+BASE_CHECK_DROPPED = Mutant(
+    "altmap-base-check-dropped",
+    p.ALTMAP_HOTPLUG,
+    "mm/memory_hotplug.c:__add_pages",
+    "__add_pages() no longer rejects an altmap whose base_pfn is not the range start",
+)
+RESOURCE_RELEASED_FOR_DEVICE = Mutant(
+    "device-resource-released",
+    p.ZONE_DEVICE,
+    "mm/memory_hotplug.c:__remove_pages",
+    "__remove_pages() releases the iomem resource of a ZONE_DEVICE range, which the driver owns",
+    era="v4.3",
+)
+POPULATED_CHECK_DROPPED = Mutant(
+    "vmemmap-populated-ignored",
+    p.POWERPC_ALTMAP,
+    "arch/powerpc/mm/init_64.c:vmemmap_free",
+    "vmemmap_free() frees a shared vmemmap page although other sections it describes are valid",
+    era="v4.13",
+    archs=("powerpc64-hash",),
+)
+ALTMAP_NOT_FREED = Mutant(
+    "altmap-free-skipped",
+    p.ARM64_ALTMAP,
+    "arch/*:vmemmap_free",
+    "vmemmap_free() unmaps an altmap-backed leaf without vmem_altmap_free(), leaking altmap pages",
+    era="v5.9",
+    archs=("arm64-4k", "arm64-64k"),
+)
+
+MUTANTS = (
+    MAP_OFFSET_EVERY_SECTION,
+    RESERVE_SKIP_INVERTED,
+    ALLOC_NOT_RESET,
+    ALTMAP_FREED_TO_BUDDY,
+    BOUNDS_CHECK_GE,
+    ALIGN_NOT_COUNTED,
+    NR_FREE_IGNORES_ALIGN,
+    BASE_CHECK_DROPPED,
+    RESOURCE_RELEASED_FOR_DEVICE,
+    POPULATED_CHECK_DROPPED,
+    ALTMAP_NOT_FREED,
+)

@@ -1,0 +1,94 @@
+"""Upstream commits whose behaviour the model follows; the seeds first, then the eras' other changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """A record of one upstream kernel commit the model follows."""
+
+    key: str
+    commit: str
+    title: str
+    version: str  # the release that first shipped it
+    seed: str = ""  # the seed file number, for the five seed commits
+
+
+ZONE_DEVICE = Patch(
+    "zone-device", "8c8c1c5c86e9fc59", 'mm: ZONE_DEVICE for "device memory"', "v4.3", seed="004"
+)
+ALTMAP_RESERVE = Patch(
+    "altmap-reserve",
+    "03f8ac62e94d744c",
+    "x86, mm: introduce vmem_altmap to augment vmemmap_populate() (mm/page_alloc.c: memmap_init_zone)",
+    "v4.5",
+    seed="000",
+)
+ALTMAP_HOTPLUG = Patch(
+    "altmap-hotplug",
+    "614186c0c6d662a8",
+    "x86, mm: introduce vmem_altmap to augment vmemmap_populate() (mm/memory_hotplug.c)",
+    "v4.5",
+    seed="001",
+)
+X86_ALTMAP = Patch(
+    "x86-altmap",
+    "4b94ffdc4163",
+    "x86, mm: introduce vmem_altmap to augment vmemmap_populate() (arch/x86, mm/sparse-vmemmap.c)",
+    "v4.5",
+)
+POWERPC_ALTMAP = Patch(
+    "powerpc-altmap", "d85431d18d96ba40", "powerpc/vmemmap: Add altmap support", "v4.13", seed="002"
+)
+ZONES_AT_ONLINE = Patch(
+    "zones-at-online",
+    "f1dd2cd13c4b",
+    "mm, memory_hotplug: do not associate hotadded memory to zones until online",
+    "v4.13",
+)
+EXPLICIT_ALTMAP = Patch(
+    "explicit-altmap",
+    "24e6d5a59ac7",
+    "mm: pass the vmem_altmap to arch_add_memory and __add_pages (and the rest of the series)",
+    "v4.16",
+)
+MEMMAP_INIT_ZONE_DEVICE = Patch(
+    "memmap-init-zone-device",
+    "966cf44f637e",
+    "mm: defer ZONE_DEVICE page initialization to the point where we init pgmap",
+    "v4.20",
+)
+SUBSECTION_HOTPLUG = Patch(
+    "subsection-hotplug", "ba72b4c8cf60", "mm/sparsemem: support sub-section hotplug", "v5.3"
+)
+POWERPC_ALTMAP_BOUNDARY = Patch(
+    "powerpc-altmap-boundary",
+    "9ef34630a461",
+    "powerpc/mm: Fallback to RAM if the altmap is unusable",
+    "v5.6",
+)
+ARM64_ZONE_DEVICE = Patch("arm64-zone-device", "03aaf83fba6e", "arm64: mm: enable CONFIG_ZONE_DEVICE", "v5.7")
+ARM64_ALTMAP = Patch(
+    "arm64-altmap",
+    "01091d25e39408fc",
+    "arm64/mm: enable vmem_altmap support for vmemmap mappings",
+    "v5.9",
+    seed="003",
+)
+
+PATCHES = (
+    ZONE_DEVICE,
+    ALTMAP_RESERVE,
+    ALTMAP_HOTPLUG,
+    X86_ALTMAP,
+    POWERPC_ALTMAP,
+    ZONES_AT_ONLINE,
+    EXPLICIT_ALTMAP,
+    MEMMAP_INIT_ZONE_DEVICE,
+    SUBSECTION_HOTPLUG,
+    POWERPC_ALTMAP_BOUNDARY,
+    ARM64_ZONE_DEVICE,
+    ARM64_ALTMAP,
+)

@@ -1,0 +1,69 @@
+"""The properties mhpcheck checks: invariants, step properties, monitors and reachability witnesses."""
+
+from __future__ import annotations
+
+from mhpcheck.properties.altmap_bounds import (
+    altmap_alloc_never_exceeds_free,
+    altmap_leaves_disjoint,
+    altmap_leaves_inside_free_area,
+)
+from mhpcheck.properties.map_offset import map_offset_first_section_only
+from mhpcheck.properties.memmap_source import (
+    altmap_device_memmap_not_from_system_memory,
+    altmap_leaves_belong_to_present_devices,
+    altmap_leaves_describe_own_device,
+)
+from mhpcheck.properties.removal import (
+    altmap_fully_freed_on_release,
+    nothing_left_when_all_removed,
+    present_sections_have_memmap,
+    removal_returns_every_leaf_to_its_source,
+)
+from mhpcheck.properties.reserve import reserve_pfns_never_initialised
+from mhpcheck.properties.validation import invalid_altmap_rejected_with_einval
+from mhpcheck.properties.witnesses import (
+    add_fails_for_lack_of_memmap,
+    add_rejected_by_validation,
+    altmap_exhausted,
+    devices_share_a_vmemmap_page,
+    multi_section_device_removed,
+    powerpc_falls_back_to_system_memory,
+)
+from mhpcheck.properties.zone_device import (
+    device_memory_in_zone_device,
+    device_resource_left_to_driver,
+    no_struct_page_read_outside_memmap,
+)
+from mhpcheck.spec import Property
+
+PROPERTIES: tuple[Property, ...] = (
+    altmap_alloc_never_exceeds_free,
+    altmap_leaves_inside_free_area,
+    altmap_leaves_disjoint,
+    reserve_pfns_never_initialised,
+    invalid_altmap_rejected_with_einval,
+    map_offset_first_section_only,
+    altmap_device_memmap_not_from_system_memory,
+    altmap_leaves_describe_own_device,
+    altmap_leaves_belong_to_present_devices,
+    removal_returns_every_leaf_to_its_source,
+    altmap_fully_freed_on_release,
+    nothing_left_when_all_removed,
+    present_sections_have_memmap,
+    device_memory_in_zone_device,
+    device_resource_left_to_driver,
+    no_struct_page_read_outside_memmap,
+    altmap_exhausted,
+    devices_share_a_vmemmap_page,
+    add_rejected_by_validation,
+    add_fails_for_lack_of_memmap,
+    multi_section_device_removed,
+    powerpc_falls_back_to_system_memory,
+)
+
+
+def property_named(name: str) -> Property:
+    for p in PROPERTIES:
+        if p.name == name:
+            return p
+    raise KeyError(name)

@@ -1,0 +1,33 @@
+"""What several properties read off the model: the pfns a vmemmap leaf describes and holds."""
+
+from __future__ import annotations
+
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import DeviceRange, VmemmapLeaf
+from mhpcheck.model.variants import Variant
+from mhpcheck.semantics import Cond, Word
+
+
+def described(k: Kernel, leaf: VmemmapLeaf) -> tuple[int, int]:
+    """The pfns [lo, hi) whose struct pages live in `leaf`."""
+    lo = (leaf.index << leaf.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
+    return lo, lo + (1 << leaf.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
+
+
+def leaf_pages(k: Kernel, leaf: VmemmapLeaf) -> int:
+    """Base pages backing `leaf`."""
+    return 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+
+
+def overlaps(k: Kernel, lo: int, hi: int, r: DeviceRange) -> Cond:
+    """Whether pfns [lo, hi) meet the device range."""
+    return (r.start_pfn < hi) & (k.sem.word(lo) < r.start_pfn + r.nr_pages)
+
+
+def has_altmaps(arch: object, v: Variant) -> bool:
+    """Drivers pass altmaps from v4.5 on (4b94ffdc4163)."""
+    return v.version_tuple >= (4, 5)
+
+
+def hexw(w: Word | int) -> str:
+    return f"{w.v if isinstance(w, Word) else w:#x}"

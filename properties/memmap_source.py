@@ -1,0 +1,65 @@
+"""Where a device's memmap lives: in its own altmap, not in system memory (seeds 002, 003)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mhpcheck.model.events import AltmapFallback, VmemmapAllocated
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.model.transitions import AddDeviceMemory
+from mhpcheck.properties.common import described, has_altmaps, overlaps
+from mhpcheck.results import Step
+from mhpcheck.spec import Claim, check, invariant, step_property
+
+
+@step_property(kills=("v4.13-pre-powerpc-altmap", "v5.9-pre-arm64-altmap"), applies=has_altmaps)
+def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterator[Claim]:
+    """A device added with an altmap gets no vmemmap page from system memory, except where powerpc falls back on purpose: the altmap is exhausted or the page would cross the device (arch/powerpc/mm/init_64.c, seeds 002, 003)."""
+    t = step.transition
+    if not isinstance(t, AddDeviceMemory) or t.altmap is None or step.ret != 0:
+        return
+    r = step.after.range_of(t.dev)
+    if r is None or r.altmap is None:
+        return
+    fallback = {e.index for e in step.events if isinstance(e, AltmapFallback)}
+    for e in step.events:
+        if not isinstance(e, VmemmapAllocated) or e.source != SYSMEM:
+            continue
+        lo = (e.index << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
+        hi = lo + (1 << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
+        if e.index in fallback:
+            continue
+        yield check(
+            ~overlaps(k, lo, hi, r),
+            f"dev {t.dev} has an altmap, yet vmemmap page {e.index:#x} (pfns {lo:#x}-{hi:#x})"
+            " came from system memory",
+        )
+
+
+@invariant(applies=has_altmaps)
+def altmap_leaves_describe_own_device(k: Kernel, s: KernelState) -> Iterator[Claim]:
+    """A device's altmap never holds another device's struct pages: powerpc altmap_cross_boundary(), the 'b)' rule of memmap_on_memory."""
+    for leaf in s.vmemmap:
+        r = s.range_of(leaf.source)
+        if r is None:
+            continue
+        lo, hi = described(k, leaf)
+        for other in s.device_ranges:
+            if other.dev != r.dev:
+                yield check(
+                    ~overlaps(k, lo, hi, other),
+                    f"vmemmap page {leaf.index:#x}, backed by dev {r.dev}'s altmap, holds struct "
+                    f"pages of dev {other.dev}",
+                )
+
+
+@invariant(applies=has_altmaps)
+def altmap_leaves_belong_to_present_devices(k: Kernel, s: KernelState) -> Iterator[Claim]:
+    """Every altmap-backed vmemmap page belongs to a present device: removal unmaps them all first (WARN 'failed to free all reserved pages')."""
+    for leaf in s.vmemmap:
+        if leaf.source != SYSMEM:
+            yield check(
+                k.sem.true() if s.range_of(leaf.source) is not None else k.sem.false(),
+                f"vmemmap page {leaf.index:#x} still lives in the altmap of dev {leaf.source}, which is gone",
+            )

@@ -1,0 +1,72 @@
+"""Removal gives every vmemmap page back to where it came from, and leaves nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mhpcheck.model.events import AltmapReleased, VmemmapFreed
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.properties.common import hexw
+from mhpcheck.results import Step
+from mhpcheck.spec import Claim, check, invariant, monitor
+
+
+def _where(src: int) -> str:
+    return "system memory" if src == SYSMEM else f"dev {src}'s altmap"
+
+
+@monitor(kills=("altmap-freed-to-page-allocator",))
+def removal_returns_every_leaf_to_its_source(k: Kernel, step: Step) -> Iterator[Claim]:
+    """vmemmap_free() gives altmap pages back to their altmap and other pages to the page allocator (seeds 002, 003)."""
+    for e in step.events:
+        if isinstance(e, VmemmapFreed):
+            yield check(
+                k.sem.true() if e.to == e.source else k.sem.false(),
+                f"vmemmap page {e.index:#x} came from {_where(e.source)} but was freed to {_where(e.to)}",
+            )
+
+
+@monitor(kills=("altmap-free-skipped",), applies=lambda a, v: v.version_tuple >= (4, 5))
+def altmap_fully_freed_on_release(k: Kernel, step: Step) -> Iterator[Claim]:
+    """When a dev_pagemap is torn down its altmap's alloc is 0 (WARN 'failed to free all reserved pages', kernel/memremap.c)."""
+    for e in step.events:
+        if isinstance(e, AltmapReleased):
+            yield check(e.alloc == 0, f"dev {e.dev} released with altmap alloc {hexw(e.alloc)}")
+
+
+@invariant(kills=("altmap-free-skipped",))
+def nothing_left_when_all_removed(k: Kernel, s: KernelState) -> Iterator[Claim]:
+    """Once every device and every hot-added RAM range is removed, no section, vmemmap page or system memory for the memmap remains."""
+    if s.device_ranges or s.resources:
+        return
+    yield check(
+        k.sem.true() if not s.sections else k.sem.false(),
+        f"sections {', '.join(f'{m.section_nr:#x}' for m in s.sections)} are still present",
+    )
+    yield check(
+        k.sem.true() if not s.vmemmap else k.sem.false(),
+        f"vmemmap pages {', '.join(f'{x.index:#x}' for x in s.vmemmap)} are still mapped",
+    )
+    yield check(
+        k.sem.true() if s.sysmem_vmemmap_pages == 0 else k.sem.false(),
+        f"{s.sysmem_vmemmap_pages} pages of system memory still held for the memmap",
+    )
+
+
+@invariant(kills=("vmemmap-populated-ignored",))
+def present_sections_have_memmap(k: Kernel, s: KernelState) -> Iterator[Claim]:
+    """Every present section's memmap is mapped: a vmemmap page is freed only when no valid section uses it (vmemmap_populated())."""
+    for ms in s.sections:
+        lo = (ms.section_nr << k.arch.PFN_SECTION_SHIFT) * k.arch.STRUCT_PAGE_SIZE
+        hi = lo + k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE
+        covered = 0
+        for leaf in s.vmemmap:
+            a = leaf.index << leaf.leaf_shift
+            b = a + (1 << leaf.leaf_shift)
+            covered += max(0, min(b, hi) - max(a, lo))
+        yield check(
+            k.sem.true() if covered == hi - lo else k.sem.false(),
+            f"section {ms.section_nr:#x} is present but {hi - lo - covered:#x} bytes of its "
+            "memmap are unmapped",
+        )
