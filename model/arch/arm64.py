@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mhpcheck.model import pgtable
 from mhpcheck.model.arch import Arch, Constant, const
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.kernel import Kernel
@@ -48,11 +49,11 @@ def vmemmap_populate(
     addr = start
     while addr < end:
         nxt = min(((addr >> PMD_SHIFT_4K) + 1) << PMD_SHIFT_4K, end)  # pmd_addr_end()
-        if sparse_vmemmap.vmemmap_leaf_at(s, addr) is None:  # pmd_none(READ_ONCE(*pmdp))
+        if pgtable.leaf_at(s, addr) is None:  # pmd_none(READ_ONCE(*pmdp))
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << PMD_SHIFT_4K, node, altmap)
             if src is None:
                 return s, -ENOMEM
-            s = sparse_vmemmap.vmemmap_set_leaf(
+            s = pgtable.set_leaf(
                 k, s, addr >> PMD_SHIFT_4K, PMD_SHIFT_4K, src, pfn
             )  # pmd_set_huge(pmdp, __pa(p), __pgprot(PROT_SECT_NORMAL))
         addr = nxt
@@ -71,7 +72,7 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
             continue
         # "A pmd_sect leaf is cleared and freed even when [addr, next) covers only part of it"
         s = free_hotplug_page_range(k, s, leaf.leaf_shift, altmap)
-        s = sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, altmap if altmap is not None else SYSMEM)
+        s = pgtable.clear_leaf(k, s, leaf, altmap if altmap is not None else SYSMEM)
     return s
 
 
@@ -84,7 +85,7 @@ def free_hotplug_page_range(k: Kernel, s: KernelState, leaf_shift: int, altmap: 
         if k.variant.mutated(mutants.ALTMAP_NOT_FREED):
             return s
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages)
-    return sparse_vmemmap.free_to_page_allocator(k, s, nr_pages)  # free_pages()
+    return pgtable.free_to_page_allocator(k, s, nr_pages)  # free_pages()
 
 
 def _arm64(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mhpcheck.model import pgtable
 from mhpcheck.model.arch import Arch, Constant, const
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.events import AltmapFallback
@@ -106,9 +107,7 @@ def vmemmap_populate(
         if src is None:
             return s, -ENOMEM
         # vmemmap_list_populate(__pa(p), start, node); vmemmap_create_mapping()
-        s = sparse_vmemmap.vmemmap_set_leaf(
-            k, s, start >> k.arch.VMEMMAP_SHIFT, k.arch.VMEMMAP_SHIFT, src, pfn
-        )
+        s = pgtable.set_leaf(k, s, start >> k.arch.VMEMMAP_SHIFT, k.arch.VMEMMAP_SHIFT, src, pfn)
         start += page_size
     return s, 0
 
@@ -126,7 +125,7 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
         ):
             start += page_size
             continue
-        leaf = sparse_vmemmap.vmemmap_leaf_at(s, start)  # addr = vmemmap_list_free(start)
+        leaf = pgtable.leaf_at(s, start)  # addr = vmemmap_list_free(start)
         if leaf is None:
             start += page_size
             continue
@@ -147,9 +146,9 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
         else:
             # PageReserved(page) ? free_reserved_page() : free_pages()
             # Abstraction: both hand the backing pages to the page allocator.
-            s = sparse_vmemmap.free_to_page_allocator(k, s, nr_pages)
+            s = pgtable.free_to_page_allocator(k, s, nr_pages)
             to = SYSMEM
-        s = sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, to)  # vmemmap_remove_mapping()
+        s = pgtable.clear_leaf(k, s, leaf, to)  # vmemmap_remove_mapping()
         start += page_size
     return s
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mhpcheck.model import pgtable
 from mhpcheck.model.arch import Arch, const
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.kernel import Kernel
@@ -74,11 +75,11 @@ def vmemmap_populate_hugepages(
     addr = start
     while addr < end:
         nxt = min(((addr >> PMD_SHIFT) + 1) << PMD_SHIFT, end)  # pmd_addr_end(addr, end)
-        leaf = sparse_vmemmap.vmemmap_leaf_at(s, addr)
+        leaf = pgtable.leaf_at(s, addr)
         if leaf is None:  # pmd_none(*pmd)
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << PMD_SHIFT, node, altmap)
             if src is not None:
-                s = sparse_vmemmap.vmemmap_set_leaf(k, s, addr >> PMD_SHIFT, PMD_SHIFT, src, pfn)
+                s = pgtable.set_leaf(k, s, addr >> PMD_SHIFT, PMD_SHIFT, src, pfn)
                 addr = nxt
                 continue
             if altmap is not None:
@@ -115,7 +116,7 @@ def remove_pmd_table(k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int |
     if k.variant.has(patches.EXPLICIT_ALTMAP) and leaf.leaf_shift == PMD_SHIFT:
         return free_hugepage_table(k, s, leaf, altmap)
     s, to = free_pagetable(k, s, leaf.pfn if leaf.source != SYSMEM else None, nr_pages)
-    return sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, to)
+    return pgtable.clear_leaf(k, s, leaf, to)
 
 
 def free_pagetable(
@@ -135,7 +136,7 @@ def free_pagetable(
     if altmap is not None:
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
     # "bootmem page has reserved flag" / free_pages(): back to the page allocator
-    return sparse_vmemmap.free_to_page_allocator(k, s, nr_pages), SYSMEM
+    return pgtable.free_to_page_allocator(k, s, nr_pages), SYSMEM
 
 
 def free_hugepage_table(k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None) -> KernelState:
@@ -145,9 +146,9 @@ def free_hugepage_table(k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: in
         altmap = None
     if altmap is not None:
         s = sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages)
-        return sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, altmap)
-    s = sparse_vmemmap.free_to_page_allocator(k, s, nr_pages)
-    return sparse_vmemmap.vmemmap_clear_leaf(k, s, leaf, SYSMEM)
+        return pgtable.clear_leaf(k, s, leaf, altmap)
+    s = pgtable.free_to_page_allocator(k, s, nr_pages)
+    return pgtable.clear_leaf(k, s, leaf, SYSMEM)
 
 
 X86_64 = Arch(

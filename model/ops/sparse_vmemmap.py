@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import replace
 
+from mhpcheck.model import pgtable
 from mhpcheck.model.errno import ENOMEM
-from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, VmemmapLeaf
+from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap
 from mhpcheck.model.variants import mutants
 from mhpcheck.semantics import ULONG_MAX_INT, Word
 
@@ -83,56 +82,16 @@ def vmemmap_alloc_block_buf(
     return s, SYSMEM, k.sem.word(0)
 
 
-def vmemmap_set_leaf(
-    k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word
-) -> KernelState:
-    """Install a populated vmemmap leaf (set_pmd / set_pte_at / the hash bolted mapping)."""
-    # Abstraction: page tables are not modelled; installing a leaf is recording it.
-    leaf = VmemmapLeaf(index, leaf_shift, source, pfn)
-    k.trace(VmemmapAllocated(index, leaf_shift, source, pfn))
-    key = index << leaf_shift
-    leaves = s.vmemmap
-    i = bisect.bisect_right(leaves, key, key=_leaf_start)
-    return replace(s, vmemmap=(*leaves[:i], leaf, *leaves[i:]))
-
-
-def _leaf_start(leaf: VmemmapLeaf) -> int:
-    return leaf.index << leaf.leaf_shift
-
-
-def vmemmap_leaf_at(s: KernelState, offset: int) -> VmemmapLeaf | None:
-    """The leaf mapping byte `offset` of the vmemmap area, if any (a page-table walk)."""
-    leaves = s.vmemmap
-    i = bisect.bisect_right(leaves, offset, key=_leaf_start)
-    if i == 0:
-        return None
-    leaf = leaves[i - 1]
-    if offset < (leaf.index << leaf.leaf_shift) + (1 << leaf.leaf_shift):
-        return leaf
-    return None
-
-
-def vmemmap_clear_leaf(k: Kernel, s: KernelState, leaf: VmemmapLeaf, to: int) -> KernelState:
-    """Clear a vmemmap leaf (pmd_clear / pte_clear / vmemmap_remove_mapping), freed to `to`."""
-    k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
-    return replace(s, vmemmap=tuple(x for x in s.vmemmap if x is not leaf))
-
-
-def free_to_page_allocator(k: Kernel, s: KernelState, nr_pages: int) -> KernelState:
-    """free_pages() / free_reserved_page() of vmemmap backing: back to the page allocator."""
-    return replace(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - nr_pages)
-
-
 def vmemmap_populate_basepages(
     k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: AltmapRef | None
 ) -> tuple[KernelState, int]:
     """mm/sparse-vmemmap.c:vmemmap_populate_basepages() as of v5.9 (01091d25, seed 003)."""
     page_shift = k.arch.PAGE_SHIFT
     for addr in range(start, end, 1 << page_shift):
-        if vmemmap_leaf_at(s, addr) is not None:
+        if pgtable.leaf_at(s, addr) is not None:
             continue  # pte_none() is false: already populated
         s, src, pfn = vmemmap_alloc_block_buf(k, s, 1 << page_shift, node, altmap)
         if src is None:
             return s, -ENOMEM
-        s = vmemmap_set_leaf(k, s, addr >> page_shift, page_shift, src, pfn)
+        s = pgtable.set_leaf(k, s, addr >> page_shift, page_shift, src, pfn)
     return s, 0

@@ -1,0 +1,119 @@
+"""Runs the matrix arch x variant x property and judges each cell against the recorded findings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from mhpcheck.exitcodes import ExitCode
+from mhpcheck.explorer import explore
+from mhpcheck.model.arch import arch_named, archs
+from mhpcheck.model.transitions import Bounds
+from mhpcheck.model.variants import ERAS, variant_named
+from mhpcheck.properties import PROPERTIES, property_named
+from mhpcheck.properties.findings import findings_for
+from mhpcheck.results import CellResult, Verdict
+
+DEFAULT_BOUNDS = Bounds()
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What to check: the matrix, the bounds and the budgets."""
+
+    archs: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    properties: tuple[str, ...] = ()
+    bounds: Bounds = DEFAULT_BOUNDS
+    max_states: int | None = None
+    time_budget: float | None = None
+    jobs: int = 1
+
+
+@dataclass
+class Report:
+    """The outcome of a check: every cell, and recorded findings that no longer reproduce."""
+
+    cells: list[CellResult] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # arch, variant, why
+    stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # finding, prop, arch, variant
+
+    def exit_code(self) -> ExitCode:
+        verdicts = [p.verdict for c in self.cells for p in c.properties]
+        if Verdict.VIOLATED in verdicts or self.stale:
+            return ExitCode.VIOLATED
+        if Verdict.INCONCLUSIVE in verdicts:
+            return ExitCode.INCONCLUSIVE
+        return ExitCode.HOLDS
+
+
+def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The (arch, variant) cells to explore, and those skipped because the arch lacks the era."""
+    arch_names = req.archs or tuple(a.name for a in archs())
+    variant_names = req.variants or tuple(v.name for v in ERAS)
+    cells, skipped = [], []
+    for vname in variant_names:
+        v = variant_named(vname)
+        for aname in arch_names:
+            a = arch_named(aname)
+            if a.supports(v):
+                cells.append((aname, vname))
+            else:
+                skipped.append((aname, vname, f"no device memory on {aname} before {a.zone_device_since}"))
+    return cells, skipped
+
+
+def _run_cell(args: tuple[str, str, tuple[str, ...], Bounds, int | None, float | None]) -> CellResult:
+    arch, variant, names, bounds, max_states, time_budget = args
+    props = [property_named(n) for n in names] if names else list(PROPERTIES)
+    return explore(arch, variant, bounds, props, max_states, time_budget)
+
+
+def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
+    """Mark violations that are recorded kernel findings; return recorded findings that did not show."""
+    v = variant_named(cell.variant)
+    stale = []
+    if v.mutant is not None:
+        return stale  # a mutant's violations are its own; findings describe real kernels
+    claimed = {p.name for p in PROPERTIES if v.name in p.kills}
+    for p in cell.properties:
+        f = findings_for(p.name, v.version, cell.arch)
+        if f is None or p.name in claimed:
+            continue
+        if p.verdict == Verdict.VIOLATED:
+            p.verdict = Verdict.FINDING
+            p.finding = f.id
+        elif p.verdict == Verdict.HOLDS and v.reverts is None and p.name in f.properties[:1]:
+            stale.append((f.id, p.name, cell.arch, cell.variant))
+    return stale
+
+
+def run_check(req: CheckRequest, on_cell: Callable[[CellResult], None] | None = None) -> Report:
+    """Explore every cell of the matrix and judge it."""
+    report = Report()
+    cells, report.skipped = cells_of(req)
+    work = [(a, v, req.properties, req.bounds, req.max_states, req.time_budget) for a, v in cells]
+    jobs = max(1, min(req.jobs, len(work) or 1))
+    results: Iterable[CellResult]
+    if jobs == 1:
+        results = map(_run_cell, work)
+        for r in results:
+            _collect(report, r, on_cell)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for r in pool.map(_run_cell, work):
+                _collect(report, r, on_cell)
+    return report
+
+
+def _collect(report: Report, r: CellResult, on_cell: Callable[[CellResult], None] | None) -> None:
+    report.stale.extend(judge(r))
+    report.cells.append(r)
+    if on_cell:
+        on_cell(r)
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1

@@ -1,0 +1,206 @@
+"""The mhpcheck command line: parse, make one call into mhpcheck, render, return an exit code."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import time
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from mhpcheck import __version__
+from mhpcheck.checker import DEFAULT_BOUNDS, CheckRequest, default_jobs, run_check
+from mhpcheck.errors import InputError
+from mhpcheck.exitcodes import HELP as EXIT_HELP
+from mhpcheck.exitcodes import ExitCode
+from mhpcheck.explorer import InternalError
+from mhpcheck.model.arch import archs
+from mhpcheck.model.variants import MUTANTS, VARIANTS, variant_named
+from mhpcheck.properties import PROPERTIES
+from mhpcheck.report import listing, text
+
+
+class BadInput(click.ClickException):
+    """Bad input: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+
+def _one_of(kind: str, value: str, valid: list[str]) -> str:
+    if value in valid:
+        return value
+    close = difflib.get_close_matches(value, valid, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise BadInput(f"unknown {kind} '{value}'{hint}; valid: {', '.join(valid)}")
+
+
+def _variant(value: str) -> str:
+    try:
+        variant_named(value)
+    except KeyError:
+        base, _, mutant = value.partition("+")
+        _one_of("variant", base, [v.name for v in VARIANTS])
+        _one_of("mutant", mutant, [m.name for m in MUTANTS])
+    return value
+
+
+@click.group(help=f"Bounded model checker for Linux memory hotplug.\n\n{EXIT_HELP}")
+@click.version_option(__version__, prog_name="mhpcheck")
+def cli() -> None:
+    pass
+
+
+@cli.command(help=f"Check properties over the matrix arch × variant.\n\n{EXIT_HELP}")
+@click.option("--arch", "arch_names", multiple=True, help="Architecture config (repeatable).")
+@click.option("--variant", "variant_names", multiple=True, help="Kernel variant, e.g. v4.5 or v4.5+<mutant>.")
+@click.option("--property", "property_names", multiple=True, help="Property (repeatable).")
+@click.option("--depth", type=click.IntRange(1, 64), default=DEFAULT_BOUNDS.depth, show_default=True)
+@click.option(
+    "--sections",
+    type=click.IntRange(1, 16),
+    default=DEFAULT_BOUNDS.sections,
+    show_default=True,
+    help="Hot-pluggable sections in the window.",
+)
+@click.option("--devices", type=click.IntRange(1, 8), default=DEFAULT_BOUNDS.devices, show_default=True)
+@click.option(
+    "--max-device-sections",
+    type=click.IntRange(1, 16),
+    default=DEFAULT_BOUNDS.max_device_sections,
+    show_default=True,
+)
+@click.option(
+    "--partial-failures/--no-partial-failures",
+    default=DEFAULT_BOUNDS.partial_failures,
+    help="Altmaps that run out after an add's first section.",
+)
+@click.option(
+    "--max-states", type=click.IntRange(1, None), default=None, help="State budget (inconclusive if hit)."
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(0, None, min_open=True),
+    default=None,
+    help="Seconds per cell (inconclusive if hit).",
+)
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Cells in parallel [default: cores].")
+@click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too.")
+def check(
+    arch_names: tuple[str, ...],
+    variant_names: tuple[str, ...],
+    property_names: tuple[str, ...],
+    depth: int,
+    sections: int,
+    devices: int,
+    max_device_sections: int,
+    partial_failures: bool,
+    max_states: int | None,
+    time_budget: float | None,
+    jobs: int | None,
+    verbose: bool,
+) -> int:
+    for a in arch_names:
+        _one_of("arch", a, [x.name for x in archs()])
+    for v in variant_names:
+        _variant(v)
+    for p in property_names:
+        _one_of("property", p, [x.name for x in PROPERTIES])
+    if max_device_sections > sections:
+        raise BadInput(f"--max-device-sections {max_device_sections} exceeds --sections {sections}")
+    bounds = replace(
+        DEFAULT_BOUNDS,
+        depth=depth,
+        sections=sections,
+        devices=devices,
+        max_device_sections=max_device_sections,
+        partial_failures=partial_failures,
+    )
+    req = CheckRequest(
+        tuple(arch_names),
+        tuple(variant_names),
+        tuple(property_names),
+        bounds,
+        max_states,
+        time_budget,
+        jobs or default_jobs(),
+    )
+    t0 = time.perf_counter()
+    click.echo(
+        f"mhpcheck {__version__}: depth {depth}, {sections} sections, {devices} devices of up to "
+        f"{max_device_sections} sections, partial failures {'on' if partial_failures else 'off'}",
+        err=True,
+    )
+
+    def progress(cell: object) -> None:
+        click.echo(f"done: {cell.arch} {cell.variant} ({cell.states} states)", err=True)  # type: ignore[attr-defined]
+
+    report = run_check(req, progress)
+    for line in text.render(report, verbose):
+        click.echo(line)
+    code = report.exit_code()
+    click.echo(
+        f"{len(report.cells)} cells, {sum(c.states for c in report.cells)} states in "
+        f"{time.perf_counter() - t0:.1f} s: {code.name.lower().replace('_', ' ')} (exit {int(code)})",
+        err=True,
+    )
+    return int(code)
+
+
+@cli.command(name="list", help="List archs, variants, properties, mutants or findings.")
+@click.argument(
+    "what", type=click.Choice(["archs", "variants", "properties", "mutants", "findings"]), required=False
+)
+@click.option("--kill-matrix", is_flag=True, help="Print which property kills which seeded bug.")
+def list_cmd(what: str | None, kill_matrix: bool) -> int:
+    if kill_matrix:
+        for line in listing.kill_matrix():
+            click.echo(line)
+        return 0
+    if what is None:
+        raise BadInput("list what? one of: archs, variants, properties, mutants, findings")
+    lines = {
+        "archs": listing.archs,
+        "variants": listing.variants,
+        "properties": listing.properties,
+        "mutants": listing.mutants,
+        "findings": listing.findings,
+    }[what]()
+    for line in lines:
+        click.echo(line)
+    return 0
+
+
+def run() -> None:
+    """Console entry point: one-line errors, exit codes from mhpcheck.exitcodes."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("mhpcheck: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as e:
+        click.echo(f"mhpcheck: error: {e.format_message()}", err=True)
+        sys.exit(ExitCode.BAD_INPUT)
+    except InputError as e:
+        click.echo(f"mhpcheck: error: {e}", err=True)
+        sys.exit(ExitCode.BAD_INPUT)
+    except KeyboardInterrupt:
+        click.echo("mhpcheck: interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except (InternalError, Exception) as e:
+        crash = _save_crash()
+        click.echo(f"mhpcheck: internal error: {e}; traceback saved to {crash}", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _save_crash() -> Path:
+    out = Path("mhpcheck-out")
+    out.mkdir(exist_ok=True)
+    path = out / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(traceback.format_exc())
+    tmp.replace(path)
+    return path

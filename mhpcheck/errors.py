@@ -1,0 +1,5 @@
+"""Errors a user sees: bad input (exit 2) and internal errors (exit 4)."""
+
+
+class InputError(Exception):
+    """Bad input: a wrong option, config, trace or patch file. Printed as one line; exit 2."""

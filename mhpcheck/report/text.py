@@ -1,0 +1,117 @@
+"""The text report: per cell a verdict line; per violation the steps, kernel calls and changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields
+
+from mhpcheck.checker import Report
+from mhpcheck.explorer import replay
+from mhpcheck.model.errno import errname
+from mhpcheck.model.events import Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
+from mhpcheck.model.state import KernelState
+from mhpcheck.properties import property_named
+from mhpcheck.results import CellResult, PropertyResult, Verdict
+
+MARK = {
+    Verdict.HOLDS: "✓",
+    Verdict.VIOLATED: "✗",
+    Verdict.FINDING: "⚑",
+    Verdict.INCONCLUSIVE: "?",
+    Verdict.NOT_APPLICABLE: "-",
+}
+
+
+def _fmt(x: object) -> str:
+    if hasattr(x, "v") and isinstance(x.v, int):  # a Word
+        return f"{x.v:#x}"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(_fmt(y) for y in x) + ")"
+    if hasattr(x, "__dataclass_fields__"):
+        inner = ", ".join(f"{f.name}={_fmt(getattr(x, f.name))}" for f in fields(x))  # type: ignore[arg-type]
+        return f"{type(x).__name__}({inner})"
+    if hasattr(x, "name") and hasattr(x, "value"):  # an enum
+        return str(x.name)
+    return repr(x)
+
+
+def state_changes(before: KernelState, after: KernelState) -> Iterator[str]:
+    """Only what changed between two states, one line per field (TLC -difftrace)."""
+    for f in fields(KernelState):
+        a, b = getattr(before, f.name), getattr(after, f.name)
+        if a == b:
+            continue
+        if isinstance(a, tuple) and isinstance(b, tuple):
+            gone = [x for x in a if x not in b]
+            new = [x for x in b if x not in a]
+            for x in gone:
+                yield f"- {f.name}: {_fmt(x)}"
+            for x in new:
+                yield f"+ {f.name}: {_fmt(x)}"
+        else:
+            yield f"  {f.name}: {_fmt(a)} → {_fmt(b)}"
+
+
+def _calls(events: tuple[object, ...]) -> str:
+    names: list[str] = []
+    counts: dict[str, int] = {}
+    for e in events:
+        if isinstance(e, Call):
+            name = e.function
+        elif isinstance(e, VmemmapAllocated):
+            name = "vmemmap_populate"
+        elif isinstance(e, VmemmapFreed):
+            name = "vmemmap_free"
+        elif isinstance(e, SectionRemoved):
+            name = f"__remove_section({e.section_nr:#x}, map_offset={e.map_offset.v:#x})"
+        else:
+            continue
+        if name not in counts:
+            names.append(name)
+            counts[name] = 0
+        counts[name] += 1
+    return " → ".join(n if counts[n] == 1 else f"{n} ×{counts[n]}" for n in names)
+
+
+def render_violation(cell: CellResult, p: PropertyResult) -> Iterator[str]:
+    prop = property_named(p.name)
+    yield f"  {MARK[p.verdict]} {p.name}   {p.verdict.value} at step {len(p.path)}"
+    if p.finding:
+        yield f"    known kernel finding: {p.finding} (mhpcheck list findings)"
+    yield "     0  init"
+    for i, st in enumerate(replay(cell.arch, cell.variant, p.path), 1):
+        yield f"    {i:2d}  {st.transition}  = {errname(st.ret)}"
+        calls = _calls(st.events)
+        if calls:
+            yield f"          {calls}"
+        for line in state_changes(st.before, st.after):
+            yield f"          {line}"
+    yield f"    {prop.doc}"
+    yield f"    {p.message}"
+    if p.trace_file:
+        yield f"    trace   {p.trace_file}"
+        yield f"    replay  mhpcheck replay {p.trace_file}"
+
+
+def render(report: Report, verbose: bool = False) -> Iterator[str]:
+    for cell in report.cells:
+        counts: dict[Verdict, int] = {}
+        for p in cell.properties:
+            counts[p.verdict] = counts.get(p.verdict, 0) + 1
+        summary = ", ".join(f"{n} {v.value}" for v, n in counts.items())
+        cut = f", cut by {cell.budget}" if cell.budget else ""
+        yield (
+            f"{cell.arch:16s} {cell.variant:28s} {cell.states:7d} states {cell.transitions:8d} transitions"
+            f" depth {cell.depth}  {cell.seconds:6.2f} s  {summary}{cut}"
+        )
+        for p in cell.properties:
+            if p.verdict == Verdict.VIOLATED or (verbose and p.verdict == Verdict.FINDING):
+                yield from render_violation(cell, p)
+            elif p.verdict == Verdict.FINDING:
+                yield f"  {MARK[p.verdict]} {p.name}: known finding {p.finding}"
+            elif p.verdict == Verdict.INCONCLUSIVE:
+                yield f"  {MARK[p.verdict]} {p.name}: inconclusive, {p.message}"
+    for arch, variant, why in report.skipped:
+        yield f"{arch:16s} {variant:28s} skipped: {why}"
+    for fid, prop, arch, variant in report.stale:
+        yield f"✗ recorded finding {fid} no longer shows: {prop} holds on {arch} {variant}"

@@ -1,0 +1,49 @@
+"""The vmemmap page table as the model keeps it: populated leaves, looked up and changed."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import replace
+
+from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import KernelState, VmemmapLeaf
+from mhpcheck.semantics import Word
+
+
+def set_leaf(k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word) -> KernelState:
+    """Install a populated vmemmap leaf (set_pmd / set_pte_at / the hash bolted mapping)."""
+    # Abstraction: page tables are not modelled; installing a leaf is recording it.
+    leaf = VmemmapLeaf(index, leaf_shift, source, pfn)
+    k.trace(VmemmapAllocated(index, leaf_shift, source, pfn))
+    key = index << leaf_shift
+    leaves = s.vmemmap
+    i = bisect.bisect_right(leaves, key, key=_leaf_start)
+    return replace(s, vmemmap=(*leaves[:i], leaf, *leaves[i:]))
+
+
+def _leaf_start(leaf: VmemmapLeaf) -> int:
+    return leaf.index << leaf.leaf_shift
+
+
+def leaf_at(s: KernelState, offset: int) -> VmemmapLeaf | None:
+    """The leaf mapping byte `offset` of the vmemmap area, if any (a page-table walk)."""
+    leaves = s.vmemmap
+    i = bisect.bisect_right(leaves, offset, key=_leaf_start)
+    if i == 0:
+        return None
+    leaf = leaves[i - 1]
+    if offset < (leaf.index << leaf.leaf_shift) + (1 << leaf.leaf_shift):
+        return leaf
+    return None
+
+
+def clear_leaf(k: Kernel, s: KernelState, leaf: VmemmapLeaf, to: int) -> KernelState:
+    """Clear a vmemmap leaf (pmd_clear / pte_clear / vmemmap_remove_mapping), freed to `to`."""
+    k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
+    return replace(s, vmemmap=tuple(x for x in s.vmemmap if x is not leaf))
+
+
+def free_to_page_allocator(k: Kernel, s: KernelState, nr_pages: int) -> KernelState:
+    """free_pages() / free_reserved_page() of vmemmap backing: back to the page allocator."""
+    return replace(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - nr_pages)

@@ -1,0 +1,99 @@
+"""Kernel findings: violations the model shows in real kernel eras, each explained with its source.
+
+A finding is a verdict the checker expects: the property is violated on those (era, arch)
+cells, exactly as recorded. The checker reports it as a finding rather than a failure, and
+reports a recorded finding that no longer reproduces (on an era variant) as a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A kernel behaviour that violates a property at some eras, and why."""
+
+    id: str
+    title: str
+    properties: tuple[str, ...]
+    eras: tuple[str, ...]
+    archs: tuple[str, ...]
+    detail: str
+    fixed_by: str = ""
+
+
+_X86_PPC = ("x86_64", "powerpc64-hash", "powerpc64-radix")
+_PPC = ("powerpc64-hash", "powerpc64-radix")
+
+FINDINGS = (
+    Finding(
+        "reserve-skip-dead",
+        "memmap_init_zone() never skips the altmap reserve before v4.16",
+        ("reserve_pfns_never_initialised",),
+        ("v4.5", "v4.13"),
+        _X86_PPC,
+        "Seed 000 looks the altmap up with to_vmem_altmap(__pfn_to_phys(start_pfn)): a physical "
+        "address where to_vmem_altmap() expects a struct page pointer. page_to_pfn() of it is far "
+        "beyond MAX_PHYSMEM_BITS, the lookup returns NULL, and the reserve's struct pages are "
+        "initialised. Harmless in practice (their memmap exists); the skip works once the altmap "
+        "is passed explicitly.",
+        fixed_by="v4.16: mm: pass the vmem_altmap to memmap_init_zone (Christoph Hellwig)",
+    ),
+    Finding(
+        "altmap-offset-equals-range",
+        "arch_remove_memory() reads the struct page past the range when reserve + free == nr_pages",
+        (
+            "no_struct_page_read_outside_memmap",
+            "device_resource_left_to_driver",
+            "map_offset_first_section_only",
+        ),
+        ("v4.5", "v4.13"),
+        _X86_PPC,
+        "__add_pages() accepts vmem_altmap_offset() == nr_pages ('>' only). On removal "
+        "arch_remove_memory() does 'page += vmem_altmap_offset(altmap); zone = page_zone(page)', "
+        "the struct page one past the range: unmapped (an oops) or another range's. Read as a "
+        "non-device zone, __remove_pages() then releases the driver's iomem resource and passes "
+        "map_offset 0.",
+        fixed_by="v4.16: the altmap and zone are passed to arch_remove_memory()",
+    ),
+    Finding(
+        "powerpc-altmap-lookup-at-page-start",
+        "powerpc uses a device's altmap only if the device owns the first section of the vmemmap page",
+        ("altmap_device_memmap_not_from_system_memory",),
+        ("v4.13",),
+        _PPC,
+        "Seed 002 looks the altmap up with to_vmem_altmap(SECTION_ALIGN_DOWN(start)) where start "
+        "is the start of the 16 MiB (hash) or 2 MiB (radix) vmemmap page: a device that does not "
+        "own that page's first section gets its memmap from system memory.",
+        fixed_by="v4.16: the altmap is passed to vmemmap_populate()",
+    ),
+    Finding(
+        "powerpc-shared-vmemmap-page",
+        "a device's altmap backs another device's struct pages, and outlives its removal",
+        (
+            "altmap_leaves_describe_own_device",
+            "altmap_leaves_belong_to_present_devices",
+            "altmap_fully_freed_on_release",
+            "removal_returns_every_leaf_to_its_source",
+            "nothing_left_when_all_removed",
+        ),
+        ("v4.13",),
+        _PPC,
+        "One vmemmap page describes 1024 (hash) or 128 (radix) sections. The first device to "
+        "populate it backs it from its altmap; a second device in the same span reuses it. When "
+        "the first is removed, vmemmap_populated() keeps the page for the second: its struct "
+        "pages live on departed device memory and the WARN 'failed to free all reserved pages' "
+        "fires. Removing the second then frees the page: to_vmem_altmap() of the page's first "
+        "section finds no device, PageReserved() holds, and the departed device's pages are "
+        "handed to the page allocator with free_reserved_page().",
+        fixed_by="powerpc/mm: altmap_cross_boundary() (Aneesh Kumar K.V, 2019)",
+    ),
+)
+
+
+def findings_for(prop: str, era: str, arch: str) -> Finding | None:
+    for f in FINDINGS:
+        if prop in f.properties and era in f.eras and arch in f.archs:
+            return f
+    return None
