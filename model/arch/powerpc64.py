@@ -44,7 +44,7 @@ def arch_remove_memory(
             r = s.range_of(dev)
             assert r is not None
             page_pfn = page_pfn + memremap.vmem_altmap_offset(k, r.altmap)
-        zone = memory_hotplug.section_zone(k, s, page_pfn, "arch_remove_memory")
+        zone = memory_hotplug.page_zone(k, s, page_pfn, "arch_remove_memory")
     return memory_hotplug._remove_pages(k, s, zone, start_pfn, nr_pages, altmap)
 
 

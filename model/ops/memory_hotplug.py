@@ -212,8 +212,8 @@ def remove_memory(
     return s, ret
 
 
-def section_zone(k: Kernel, s: KernelState, pfn: Word, caller: str) -> Zone | None:
-    """include/linux/mm.h:page_zone() as of v4.5, read from the section holding `pfn`."""
+def page_zone(k: Kernel, s: KernelState, pfn: Word, caller: str) -> Zone | None:
+    """include/linux/mm.h:page_zone() as of v4.5 (4b94ffdc4163)."""
     ms = s.section(pfn_to_section_nr(k, pfn))
     if ms is None:
         # The struct page of a pfn in an absent section is not mapped: the kernel oopses, or
@@ -222,11 +222,3 @@ def section_zone(k: Kernel, s: KernelState, pfn: Word, caller: str) -> Zone | No
         k.trace(BadPageAccess(caller, pfn))
         return None
     return ms.zone
-
-
-def section_owner(k: Kernel, s: KernelState, pfn: Word) -> int:
-    """Which device's dev_pagemap holds `pfn` (find_dev_pagemap()), or RAM_OWNER."""
-    for r in s.device_ranges:
-        if k.sem.branch((r.start_pfn <= pfn) & (pfn < r.start_pfn + r.nr_pages)):
-            return r.dev
-    return RAM_OWNER

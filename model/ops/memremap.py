@@ -24,13 +24,13 @@ def vmem_altmap_offset(k: Kernel, altmap: VmemAltmap | None) -> Word:
 
 
 def page_to_pfn(k: Kernel, page: Word) -> Word:
-    """include/asm-generic/memory_model.h:__page_to_pfn() as of v4.5 (SPARSEMEM_VMEMMAP)."""
+    """include/asm-generic/memory_model.h:page_to_pfn() as of v4.5 (4b94ffdc4163)."""
     # "(unsigned long)((page) - vmemmap)": pointer difference in units of struct page.
     return (page - k.arch.VMEMMAP_START) // k.arch.STRUCT_PAGE_SIZE
 
 
 def pfn_to_page(k: Kernel, pfn: Word) -> Word:
-    """include/asm-generic/memory_model.h:__pfn_to_page() as of v4.5 (SPARSEMEM_VMEMMAP)."""
+    """include/asm-generic/memory_model.h:pfn_to_page() as of v4.5 (4b94ffdc4163)."""
     return pfn * k.arch.STRUCT_PAGE_SIZE + k.arch.VMEMMAP_START
 
 

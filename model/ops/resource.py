@@ -14,7 +14,7 @@ from mhpcheck.semantics import Word
 def request_mem_region(
     k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word, owner: int
 ) -> tuple[KernelState, int]:
-    """kernel/resource.c:__request_region() as of v4.5 (4b94ffdc4163)."""
+    """include/linux/ioport.h:request_mem_region() as of v4.5 (4b94ffdc4163)."""
     end_pfn = start_pfn + nr_pages
     for res in s.resources:
         if k.sem.branch((start_pfn < res.start_pfn + res.nr_pages) & (res.start_pfn < end_pfn)):

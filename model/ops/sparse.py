@@ -7,8 +7,8 @@ from dataclasses import replace
 from mhpcheck.model.errno import EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import SectionRemoved
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.ops import memory_hotplug
-from mhpcheck.model.state import KernelState, MemSection, Zone
+from mhpcheck.model.ops import memory_hotplug, memremap
+from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone
 from mhpcheck.semantics import Word
 
 
@@ -47,7 +47,7 @@ def sparse_add_one_section(
         return s, -ENOMEM
     if s.section(section_nr) is not None:  # "if (ms->section_mem_map & SECTION_MARKED_PRESENT)"
         return s, -EEXIST
-    owner = memory_hotplug.section_owner(k, s, start_pfn)
+    owner = _owner(k, s, start_pfn)
     return _mark_present(s, MemSection(section_nr, zone, owner)), 0
 
 
@@ -66,7 +66,7 @@ def sparse_remove_one_section(
 def populate_section_memmap(
     k: Kernel, s: KernelState, pfn: Word, nr_pages: int, nid: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """mm/sparse-vmemmap.c:__populate_section_memmap() as of v5.9 (01091d25)."""
+    """mm/sparse.c:populate_section_memmap() as of v5.9 (ba72b4c8cf60)."""
     start, end = _memmap_range(k, memory_hotplug.pfn_to_section_nr(k, pfn), nr_pages)
     return k.arch.vmemmap_populate(k, s, start, end, nid, altmap)
 
@@ -105,7 +105,7 @@ def sparse_add_section(
         return s, ret
     section_nr = memory_hotplug.pfn_to_section_nr(k, start_pfn)
     # section_mark_present(ms); the zone is set later by move_pfn_range_to_zone()
-    owner = memory_hotplug.section_owner(k, s, start_pfn)
+    owner = _owner(k, s, start_pfn)
     return _mark_present(s, MemSection(section_nr, None, owner)), 0
 
 
@@ -138,3 +138,9 @@ def _drop_memmap_init(k: Kernel, s: KernelState, section_nr: int, nr_pages: int)
     """The section's struct pages go with its memmap: forget which of them were initialised."""
     kept = tuple(iv for iv in s.memmap_init if iv.section_nr != section_nr)
     return replace(s, memmap_init=kept)
+
+
+def _owner(k: Kernel, s: KernelState, pfn: Word) -> int:
+    """Which device's dev_pagemap holds `pfn` (find_dev_pagemap()), or RAM_OWNER: for traces."""
+    r = memremap.find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)
+    return r.dev if r is not None else RAM_OWNER

@@ -1,0 +1,86 @@
+"""Model code branches on Word comparisons only through k.sem.branch, never with and/or/not."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+MODEL = Path(__file__).resolve().parents[2] / "model"
+
+# Fields and names that hold Words in the model's state and arguments.
+WORD_NAMES = {
+    "base_pfn", "reserve", "free", "align", "alloc", "start_pfn", "end_pfn", "nr_pages", "pfn",
+    "phys_start_pfn", "map_offset", "offset", "nr_free", "nr_pfns", "nr_align", "phys", "page",
+    "memmap_start", "max_addr", "key", "lo", "hi", "alt_start", "alt_end", "end",
+}
+
+
+def _mentions_word(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr in WORD_NAMES:
+            return True
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "word":
+            return True
+    return False
+
+
+def _is_branch_call(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+        "branch",
+        "concrete",
+    )
+
+
+def _raw_conditions(test: ast.AST) -> list[ast.AST]:
+    """Comparisons or bool operators over Words in `test` that are not inside k.sem.branch()."""
+    bad: list[ast.AST] = []
+
+    def visit(n: ast.AST) -> None:
+        if _is_branch_call(n):
+            return
+        if isinstance(n, ast.Compare) and _mentions_word(n):
+            bad.append(n)
+            return
+        for child in ast.iter_child_nodes(n):
+            visit(child)
+
+    visit(test)
+    return bad
+
+
+def violations(source: str, filename: str = "<src>") -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(source, filename)):
+        tests: list[ast.AST] = []
+        if isinstance(node, ast.If | ast.While | ast.IfExp | ast.Assert):
+            tests.append(node.test)
+        if isinstance(node, ast.BoolOp):
+            tests.extend(node.values)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            tests.append(node.operand)
+        if isinstance(node, ast.comprehension):
+            tests.extend(node.ifs)
+        for t in tests:
+            for bad in _raw_conditions(t):
+                out.append(f"{filename}:{bad.lineno}: {ast.unparse(bad)}")
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize("path", sorted(MODEL.rglob("*.py")), ids=lambda p: str(p.relative_to(MODEL)))
+def test_model_branches_only_through_sem_branch(path):
+    assert violations(path.read_text(), str(path)) == []
+
+
+def test_the_scan_catches_a_raw_if_and_a_bool_operator():
+    src = (
+        "def f(k, a):\n"
+        "    if a.free > a.alloc:\n"
+        "        return 1\n"
+        "    x = (a.reserve == 0) and k.ok\n"
+        "    if k.sem.branch(a.free > a.alloc):\n"
+        "        return 2\n"
+    )
+    found = violations(src)
+    assert len(found) == 2
+    assert "a.free > a.alloc" in found[0]
+    assert "a.reserve == 0" in found[1]

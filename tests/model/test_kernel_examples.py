@@ -1,0 +1,164 @@
+"""Each kernel operation against hand-worked examples, each citing the C it follows."""
+
+import pytest
+
+from mhpcheck.model import build
+from mhpcheck.model.errno import EINVAL
+from mhpcheck.model.events import SectionRemoved, VmemmapFreed
+from mhpcheck.model.ops import memremap, sparse_vmemmap
+from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, Zone
+from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
+from mhpcheck.semantics import MASK, Word
+
+GIB_X86 = 0x40000  # 1 GiB in 4 KiB pfns: 8 sections of 0x8000
+
+
+def run(arch, variant, *transitions):
+    k = build(arch, variant)
+    s = KernelState()
+    rets = []
+    for t in transitions:
+        s, ret = t.apply(k, s)
+        rets.append(ret)
+    return k, s, rets
+
+
+def test_x86_1gib_device_takes_eight_pmds_from_its_altmap_after_alignment():
+    # vmem_altmap_alloc(): pfn = base + reserve + alloc + align = 0x140180; nr_pfns = 512 (PMD_SIZE
+    # / PAGE_SIZE), so nr_align = ALIGN(0x140180, 512) - 0x140180 = 0x80 and the first PMD is
+    # backed by pfns 0x140200..0x1403ff; the next seven follow with no more padding.
+    k, s, rets = run("x86_64", "v4.5", AddDeviceMemory(0, 0x140000, GIB_X86, AltmapChoice(0, 0x180, 0x2000)))
+    assert rets == [0]
+    assert [(x.index, x.pfn.v) for x in s.vmemmap] == [(0x28 + i, 0x140200 + i * 0x200) for i in range(8)]
+    assert {x.source for x in s.vmemmap} == {0}
+    a = s.device_ranges[0].altmap
+    assert (a.alloc.v, a.align.v) == (0x1000, 0x80)
+    assert sparse_vmemmap.vmem_altmap_nr_free(k, a).v == 0x2000 - 0x1080
+    assert s.sysmem_vmemmap_pages == 0
+
+
+def test_x86_1gib_device_without_altmap_takes_16mib_of_system_memory():
+    _, s, rets = run("x86_64", "v4.5", AddDeviceMemory(0, 0x140000, GIB_X86, None))
+    assert rets == [0]
+    assert s.sysmem_vmemmap_pages * 4096 == 16 << 20
+    assert {x.source for x in s.vmemmap} == {SYSMEM}
+
+
+@pytest.mark.parametrize("variant", ["v4.5", "v4.13", "v5.9"])
+@pytest.mark.parametrize(
+    "altmap",
+    [AltmapChoice(1, 0, 0x200), AltmapChoice(0, 2, 0x8000)],
+    ids=["base_pfn != start", "offset > nr_pages"],
+)
+def test_an_invalid_altmap_is_refused_with_einval_and_changes_nothing(variant, altmap):
+    # __add_pages(): "if (altmap->base_pfn != phys_start_pfn || vmem_altmap_offset(altmap) >
+    # nr_pages) { pr_warn_once("memory add fail, invalid altmap\n"); return -EINVAL; }"
+    _, s, rets = run("x86_64", variant, AddDeviceMemory(0, 0x140000, 0x8000, altmap))
+    assert rets == [-EINVAL]
+    assert s == KernelState()
+
+
+def test_vmem_altmap_offset_wraps_as_c_does():
+    # "return altmap->reserve + altmap->free;" in unsigned long: a huge reserve wraps around
+    k = build("x86_64", "v4.5")
+    a = VmemAltmap(Word(0x140000), Word(MASK), Word(2), Word(0), Word(0))
+    assert memremap.vmem_altmap_offset(k, a).v == 1
+
+
+def test_vmem_altmap_alloc_pads_to_the_block_size_on_the_absolute_pfn():
+    k = build("x86_64", "v4.5")
+    a = VmemAltmap(Word(0x140003), Word(5), Word(0x1000), Word(0), Word(0))
+    a2, pfn = sparse_vmemmap.vmem_altmap_alloc(k, a, Word(0x200))
+    assert pfn.v == 0x140200  # ALIGN(0x140008, 0x200)
+    assert (a2.alloc.v, a2.align.v) == (0x200, 0x1F8)
+    # a request that does not fit leaves the altmap alone and returns ULONG_MAX
+    a3, bad = sparse_vmemmap.vmem_altmap_alloc(k, a2, Word(0x1000))
+    assert bad.v == MASK
+    assert a3 == a2
+
+
+def test_remove_gives_map_offset_to_the_first_section_and_the_pmds_back_to_the_altmap():
+    k = build("x86_64", "v4.5")
+    s, _ = AddDeviceMemory(0, 0x140000, 0x10000, AltmapChoice(0, 0x180, 0x600)).apply(k, KernelState())
+    k.take_events()
+    s, ret = RemoveDeviceMemory(0).apply(k, s)
+    events = k.take_events()
+    assert ret == 0
+    offsets = [e.map_offset.v for e in events if isinstance(e, SectionRemoved)]
+    assert offsets == [0x780, 0]
+    assert [(e.source, e.to) for e in events if isinstance(e, VmemmapFreed)] == [(0, 0), (0, 0)]
+    assert s == KernelState()
+
+
+def test_v4_5_memmap_init_zone_looks_the_altmap_up_by_a_physical_address():
+    # seed 000: to_vmem_altmap(__pfn_to_phys(start_pfn)) treats the physical address as a
+    # struct page pointer; page_to_pfn() of it is far past MAX_PHYSMEM_BITS, so it finds nothing
+    k = build("x86_64", "v4.5")
+    s, _ = AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 2, 0x3FE)).apply(k, KernelState())
+    phys = Word(0x140000) << 12
+    assert memremap.page_to_pfn(k, phys).v > 1 << (46 - 12)
+    assert memremap.to_vmem_altmap(k, s, phys) is None
+    assert memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, Word(0x140000))) == 0
+    assert s.memmap_init[0].start_pfn.v == 0x140000  # the reserve is initialised anyway
+
+
+def test_powerpc_hash_one_16mib_vmemmap_page_serves_two_devices():
+    dev0 = AddDeviceMemory(0, 0x40000, 0x100, AltmapChoice(0, 0, 0x100))
+    dev1 = AddDeviceMemory(1, 0x40100, 0x100, None)
+    _, s, rets = run("powerpc64-hash", "v4.13", dev0, dev1)
+    assert rets == [0, 0]
+    assert len(s.vmemmap) == 1
+    (leaf,) = s.vmemmap
+    assert (leaf.leaf_shift, leaf.source, leaf.pfn.v) == (24, 0, 0x40000)
+
+
+def test_powerpc_v5_9_falls_back_to_system_memory_for_a_page_crossing_the_device():
+    # altmap_cross_boundary(): the 16 MiB page describes 1024 sections, far past this device
+    _, s, rets = run("powerpc64-hash", "v5.9", AddDeviceMemory(0, 0x40000, 0x200, AltmapChoice(0, 0, 0x100)))
+    assert rets == [0]
+    assert [x.source for x in s.vmemmap] == [SYSMEM]
+
+
+# Each seed's pre-patch variant behaves observably differently from its post-patch variant.
+
+
+def test_seed_004_device_sections_are_zone_device_only_with_the_patch():
+    t = AddDeviceMemory(0, 0x140000, 0x8000, None)
+    _, post, _ = run("x86_64", "v4.3", t)
+    _, pre, _ = run("x86_64", "v4.3-pre-zone-device", t)
+    assert post.sections[0].zone is Zone.ZONE_DEVICE
+    assert pre.sections[0].zone is Zone.ZONE_NORMAL
+
+
+def test_seed_000_skips_the_reserve_where_the_lookup_works():
+    t = AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 2, 0x3FE))
+    _, post, _ = run("x86_64", "v5.9", t)
+    _, pre, _ = run("x86_64", "v5.9-pre-altmap-reserve", t)
+    assert post.memmap_init[0].start_pfn.v == 0x140002
+    assert pre.memmap_init[0].start_pfn.v == 0x140000
+
+
+def test_seed_000_at_v4_5_is_observably_identical_to_its_pre_patch_variant():
+    # the recorded finding reserve-skip-dead: the v4.5 lookup never finds the altmap
+    t = AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 2, 0x3FE))
+    assert run("x86_64", "v4.5", t)[1] == run("x86_64", "v4.5-pre-altmap-reserve", t)[1]
+
+
+def test_seed_001_validates_the_altmap_only_with_the_patch():
+    t = AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 2, 0x8000))
+    assert run("x86_64", "v4.5", t)[2] == [-EINVAL]
+    assert run("x86_64", "v4.5-pre-altmap-hotplug", t)[2] == [0]
+
+
+def test_seed_002_powerpc_memmap_comes_from_the_altmap_only_with_the_patch():
+    t = AddDeviceMemory(0, 0x40000, 0x100, AltmapChoice(0, 0, 0x100))
+    assert [x.source for x in run("powerpc64-hash", "v4.13", t)[1].vmemmap] == [0]
+    assert [x.source for x in run("powerpc64-hash", "v4.13-pre-powerpc-altmap", t)[1].vmemmap] == [SYSMEM]
+
+
+@pytest.mark.parametrize(("arch", "nr", "free"), [("arm64-4k", 0x40000, 0x1000), ("arm64-64k", 0x4000, 0x10)])
+def test_seed_003_arm64_memmap_comes_from_the_altmap_only_with_the_patch(arch, nr, free):
+    start = build(arch, "v5.9").arch.HOTPLUG_BASE_PFN
+    t = AddDeviceMemory(0, start, nr, AltmapChoice(0, 0, free))
+    assert {x.source for x in run(arch, "v5.9", t)[1].vmemmap} == {0}
+    assert {x.source for x in run(arch, "v5.9-pre-arm64-altmap", t)[1].vmemmap} == {SYSMEM}
