@@ -31,10 +31,13 @@ class AltmapChoice:
     base_offset: int  # base_pfn - start_pfn: 0 for a valid altmap
     reserve: int
     free: int
+    stale_alloc: int = 0  # alloc left over from an earlier use of the same altmap
 
     def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
         w = k.sem.word
-        return VmemAltmap(start_pfn + self.base_offset, w(self.reserve), w(self.free), w(0), w(0))
+        return VmemAltmap(
+            start_pfn + self.base_offset, w(self.reserve), w(self.free), w(0), w(self.stale_alloc)
+        )
 
 
 class Transition:
@@ -52,9 +55,10 @@ class Transition:
         parts = []
         for name, value in self.args().items():
             if isinstance(value, AltmapChoice):
+                stale = f", alloc={value.stale_alloc:#x}" if value.stale_alloc else ""
                 parts.append(
-                    f"altmap(base=start+{value.base_offset:#x}, reserve={value.reserve:#x},"
-                    f" free={value.free:#x})"
+                    f"altmap(base=start+{value.base_offset:#x}, reserve={value.reserve:#x}, "
+                    f"free={value.free:#x}{stale})"
                 )
             elif isinstance(value, int) and name.endswith(("pfn", "pages")):
                 parts.append(f"{name}={value:#x}")
@@ -82,10 +86,13 @@ def altmap_choices(k: Kernel, start_pfn: int, nr_pages: int, b: Bounds) -> tuple
         if sections == 1 or b.partial_failures:
             # Past the first section a failing add leaves its earlier sections behind
             # (__add_pages() does not roll back): that is explored with partial_failures.
-            frees.add(max(0, enough - leaf))
+            frees.add(enough - 1)  # one pfn short: the last vmemmap page does not fit
         for free in sorted(frees):
             if reserve + free <= nr_pages:
                 out.append(AltmapChoice(0, reserve, free))
+    if sections == 1:
+        # a dev_pagemap re-enabled with the count of its last use: __add_pages() resets alloc
+        out.append(AltmapChoice(0, 0, leaves * leaf + leaf, stale_alloc=leaf))
     out.append(AltmapChoice(0, 0, nr_pages))  # vmem_altmap_offset() == nr_pages: still valid
     out.append(AltmapChoice(0, 2, nr_pages))  # vmem_altmap_offset() > nr_pages: -EINVAL
     out.append(AltmapChoice(1, 0, leaf))  # base_pfn != start: -EINVAL

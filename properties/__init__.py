@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mhpcheck.properties.altmap_bounds import (
     altmap_alloc_never_exceeds_free,
-    altmap_leaves_disjoint,
+    altmap_leaves_below_next_pfn,
     altmap_leaves_inside_free_area,
 )
 from mhpcheck.properties.map_offset import map_offset_first_section_only
@@ -39,7 +39,7 @@ from mhpcheck.spec import Property
 PROPERTIES: tuple[Property, ...] = (
     altmap_alloc_never_exceeds_free,
     altmap_leaves_inside_free_area,
-    altmap_leaves_disjoint,
+    altmap_leaves_below_next_pfn,
     reserve_pfns_never_initialised,
     invalid_altmap_rejected_with_einval,
     map_offset_first_section_only,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 from mhpcheck.model.kernel import Kernel
@@ -42,15 +41,17 @@ def altmap_leaves_inside_free_area(k: Kernel, s: KernelState) -> Iterator[Claim]
 
 
 @invariant(kills=("align-not-counted",), applies=has_altmaps)
-def altmap_leaves_disjoint(k: Kernel, s: KernelState) -> Iterator[Claim]:
-    """No two live vmemmap pages share backing pfns: the altmap is a bump allocator (v4.5)."""
-    leaves = sorted((x for x in s.vmemmap if x.source >= 0), key=lambda x: (x.source, k.sem.concrete(x.pfn)))
-    for x, y in itertools.pairwise(leaves):
-        if x.source != y.source:
+def altmap_leaves_below_next_pfn(k: Kernel, s: KernelState) -> Iterator[Claim]:
+    """Every altmap-backed vmemmap page lies below vmem_altmap_next_pfn() = base + reserve + alloc + align: the altmap is a bump allocator (v4.5)."""
+    for leaf in s.vmemmap:
+        r = s.range_of(leaf.source)
+        if r is None or r.altmap is None:
             continue
-        xe = x.pfn + leaf_pages(k, x)
+        a = r.altmap
+        nxt = a.base_pfn + a.reserve + a.alloc + a.align
+        end = leaf.pfn + leaf_pages(k, leaf)
         yield check(
-            xe <= y.pfn,
-            f"vmemmap pages {x.index:#x} and {y.index:#x} of dev {x.source} share pfns: "
-            f"[{hexw(x.pfn)}, {hexw(xe)}) and [{hexw(y.pfn)}, ...)",
+            end <= nxt,
+            f"vmemmap page {leaf.index:#x} of dev {r.dev} ends at pfn {hexw(end)}, past the "
+            f"altmap's next pfn {hexw(nxt)}",
         )

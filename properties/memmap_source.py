@@ -37,7 +37,7 @@ def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterat
         )
 
 
-@invariant(applies=has_altmaps)
+@invariant(kills=("cross-boundary-ignored",), applies=has_altmaps)
 def altmap_leaves_describe_own_device(k: Kernel, s: KernelState) -> Iterator[Claim]:
     """A device's altmap never holds another device's struct pages: powerpc altmap_cross_boundary(), the 'b)' rule of memmap_on_memory."""
     for leaf in s.vmemmap:
@@ -54,7 +54,7 @@ def altmap_leaves_describe_own_device(k: Kernel, s: KernelState) -> Iterator[Cla
                 )
 
 
-@invariant(applies=has_altmaps)
+@invariant(kills=("cross-boundary-ignored",), applies=has_altmaps)
 def altmap_leaves_belong_to_present_devices(k: Kernel, s: KernelState) -> Iterator[Claim]:
     """Every altmap-backed vmemmap page belongs to a present device: removal unmaps them all first (WARN 'failed to free all reserved pages')."""
     for leaf in s.vmemmap:

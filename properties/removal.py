@@ -27,7 +27,7 @@ def removal_returns_every_leaf_to_its_source(k: Kernel, step: Step) -> Iterator[
             )
 
 
-@monitor(kills=("altmap-free-skipped",), applies=lambda a, v: v.version_tuple >= (4, 5))
+@monitor(kills=("altmap-free-skipped", "alloc-not-reset"), applies=lambda a, v: v.version_tuple >= (4, 5))
 def altmap_fully_freed_on_release(k: Kernel, step: Step) -> Iterator[Claim]:
     """When a dev_pagemap is torn down its altmap's alloc is 0 (WARN 'failed to free all reserved pages', kernel/memremap.c)."""
     for e in step.events:
@@ -35,7 +35,7 @@ def altmap_fully_freed_on_release(k: Kernel, step: Step) -> Iterator[Claim]:
             yield check(e.alloc == 0, f"dev {e.dev} released with altmap alloc {hexw(e.alloc)}")
 
 
-@invariant(kills=("altmap-free-skipped",))
+@invariant(kills=("altmap-freed-to-page-allocator",))
 def nothing_left_when_all_removed(k: Kernel, s: KernelState) -> Iterator[Claim]:
     """Once every device and every hot-added RAM range is removed, no section, vmemmap page or system memory for the memmap remains."""
     if s.device_ranges or s.resources:

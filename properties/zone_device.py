@@ -36,7 +36,7 @@ def device_resource_left_to_driver(k: Kernel, step: Step) -> Iterator[Claim]:
             )
 
 
-@monitor()
+@monitor(kills=("zone-from-page-past-end",))
 def no_struct_page_read_outside_memmap(k: Kernel, step: Step) -> Iterator[Claim]:
     """No kernel function reads a struct page whose memmap is not populated (an oops, or a stale page)."""
     for e in step.events:

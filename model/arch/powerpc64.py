@@ -95,6 +95,7 @@ def vmemmap_populate(
                 use is not None
                 and k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY)
                 and altmap_cross_boundary(k, s, use, start, page_size)
+                and not k.variant.mutated(mutants.CROSS_BOUNDARY_IGNORED)
             ):
                 k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
                 use = None

@@ -42,6 +42,8 @@ def arch_remove_memory(
     if not k.variant.has(patches.EXPLICIT_ALTMAP):
         # "With altmap the first mapped page is offset from @start"
         page_pfn = start_pfn
+        if k.variant.mutated(mutants.ZONE_FROM_PAGE_PAST_END):
+            page_pfn = start_pfn + nr_pages
         dev = None
         if k.variant.has(patches.X86_ALTMAP):
             dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))

@@ -69,7 +69,8 @@ def vmemmap_alloc_block_buf(
 ) -> tuple[KernelState, int | None, Word]:
     """mm/sparse-vmemmap.c:vmemmap_alloc_block_buf() as of v5.9 (01091d25, seed 003).
 
-    v4.5 spells it __vmemmap_alloc_block_buf(size, node, altmap); the dispatch is the same. Returns the state, the source of the block (an altmap's dev, SYSMEM, or None on failure)
+    v4.5 spells it __vmemmap_alloc_block_buf(size, node, altmap); the dispatch is the same.
+    Returns the state, the source of the block (an altmap's dev, SYSMEM, or None on failure)
     and its first pfn (0 for system memory).
     """
     if altmap is not None:

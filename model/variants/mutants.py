@@ -18,6 +18,7 @@ class Mutant:
     why: str
     era: str = "v4.5"  # the era it is applied to in the kill matrix
     archs: tuple[str, ...] = ("x86_64",)  # the archs whose code has the mutated line
+    partial_failures: bool = False  # whether the kill needs adds that fail part-way
 
 
 MAP_OFFSET_EVERY_SECTION = Mutant(
@@ -25,12 +26,14 @@ MAP_OFFSET_EVERY_SECTION = Mutant(
     p.ALTMAP_HOTPLUG,
     "mm/memory_hotplug.c:__remove_pages",
     "map_offset is kept for every section instead of being cleared after the first",
+    era="v5.9",
 )
 RESERVE_SKIP_INVERTED = Mutant(
     "reserve-skip-inverted",
     p.ALTMAP_RESERVE,
     "mm/page_alloc.c:memmap_init_zone",
     "the reserve is skipped only when start_pfn != base_pfn, i.e. never in the first section",
+    era="v5.9",
 )
 ALLOC_NOT_RESET = Mutant(
     "alloc-not-reset",
@@ -62,6 +65,7 @@ NR_FREE_IGNORES_ALIGN = Mutant(
     p.X86_ALTMAP,
     "mm/sparse-vmemmap.c:vmem_altmap_nr_free",
     "vmem_altmap_nr_free() forgets the alignment padding, so an allocation can run past free",
+    partial_failures=True,
 )
 BASE_CHECK_DROPPED = Mutant(
     "altmap-base-check-dropped",
@@ -93,6 +97,22 @@ ALTMAP_NOT_FREED = Mutant(
     archs=("arm64-4k", "arm64-64k"),
 )
 
+ZONE_FROM_PAGE_PAST_END = Mutant(
+    "zone-from-page-past-end",
+    p.ZONE_DEVICE,
+    "arch/x86/mm/init_64.c:arch_remove_memory",
+    "arch_remove_memory() reads the zone from pfn_to_page(start_pfn + nr_pages), one past the range",
+    era="v4.3",
+)
+CROSS_BOUNDARY_IGNORED = Mutant(
+    "cross-boundary-ignored",
+    p.POWERPC_ALTMAP_BOUNDARY,
+    "arch/powerpc/mm/init_64.c:vmemmap_populate",
+    "vmemmap_populate() uses the altmap for a vmemmap page that also describes other devices",
+    era="v5.9",
+    archs=("powerpc64-hash", "powerpc64-radix"),
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -105,4 +125,6 @@ MUTANTS = (
     RESOURCE_RELEASED_FOR_DEVICE,
     POPULATED_CHECK_DROPPED,
     ALTMAP_NOT_FREED,
+    ZONE_FROM_PAGE_PAST_END,
+    CROSS_BOUNDARY_IGNORED,
 )

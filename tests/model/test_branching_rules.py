@@ -9,9 +9,31 @@ MODEL = Path(__file__).resolve().parents[2] / "model"
 
 # Fields and names that hold Words in the model's state and arguments.
 WORD_NAMES = {
-    "base_pfn", "reserve", "free", "align", "alloc", "start_pfn", "end_pfn", "nr_pages", "pfn",
-    "phys_start_pfn", "map_offset", "offset", "nr_free", "nr_pfns", "nr_align", "phys", "page",
-    "memmap_start", "max_addr", "key", "lo", "hi", "alt_start", "alt_end", "end",
+    "base_pfn",
+    "reserve",
+    "free",
+    "align",
+    "alloc",
+    "start_pfn",
+    "end_pfn",
+    "nr_pages",
+    "pfn",
+    "phys_start_pfn",
+    "map_offset",
+    "offset",
+    "nr_free",
+    "nr_pfns",
+    "nr_align",
+    "phys",
+    "page",
+    "memmap_start",
+    "max_addr",
+    "key",
+    "lo",
+    "hi",
+    "alt_start",
+    "alt_end",
+    "end",
 }
 
 
@@ -25,9 +47,14 @@ def _mentions_word(node: ast.AST) -> bool:
 
 
 def _is_branch_call(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-        "branch",
-        "concrete",
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr
+        in (
+            "branch",
+            "concrete",
+        )
     )
 
 

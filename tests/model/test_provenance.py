@@ -8,7 +8,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "model"
 FILES = sorted(
-    [*ROOT.joinpath("ops").glob("*.py"), *(p for p in ROOT.joinpath("arch").glob("*.py") if p.stem != "__init__")]
+    [
+        *ROOT.joinpath("ops").glob("*.py"),
+        *(p for p in ROOT.joinpath("arch").glob("*.py") if p.stem != "__init__"),
+    ]
 )
 DOC = re.compile(
     r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\) as of (?P<ver>v\d+\.\d+) \((?P<commit>[0-9a-f]{8,40})"
@@ -37,7 +40,9 @@ def test_model_function_docstring_names_its_kernel_function(path, fn):
     assert doc is not None, f"{path.name}:{fn.name} has no docstring"
     first = doc.splitlines()[0]
     m = DOC.match(first)
-    assert m, f"{path.name}:{fn.name}: docstring {first!r} is not '<path>:<function>() as of <version> (<commit>)'"
+    assert m, (
+        f"{path.name}:{fn.name}: docstring {first!r} is not '<path>:<function>() as of <version> (<commit>)'"
+    )
     kernel = m.group("name")
     expected = "_" + kernel[2:] if kernel.startswith("__") else kernel
     assert fn.name == expected, f"{fn.name} models {kernel}: the Python name must be {expected}"
