@@ -74,7 +74,7 @@ def _run_cell(args: tuple[str, str, tuple[str, ...], Bounds, int | None, float |
 def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
     """Mark violations that are recorded kernel findings; return recorded findings that did not show."""
     v = variant_named(cell.variant)
-    stale = []
+    stale: list[tuple[str, str, str, str]] = []
     if v.mutant is not None:
         return stale  # a mutant's violations are its own; findings describe real kernels
     claimed = {p.name for p in PROPERTIES if v.name in p.kills}

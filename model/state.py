@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Any
 
 from mhpcheck.semantics import Word
 
@@ -109,7 +110,7 @@ class KernelState:
         return replace(self, device_ranges=ranges)
 
 
-def state_key(s: KernelState) -> tuple[object, ...]:
+def state_key(s: KernelState) -> tuple[Any, ...]:
     """The canonical, hashable, GC-untracked-friendly encoding of a concrete state (ints only)."""
     return (
         tuple(

@@ -1,0 +1,37 @@
+"""The matrix: the default check holds on every era; each seed's pre-patch variant is caught."""
+
+from mhpcheck.checker import CheckRequest, run_check
+from mhpcheck.exitcodes import ExitCode
+from mhpcheck.model.transitions import Bounds
+from mhpcheck.results import Verdict
+
+
+def test_the_default_matrix_holds_with_only_recorded_findings():
+    report = run_check(CheckRequest(jobs=2))
+    assert report.exit_code() == ExitCode.HOLDS
+    assert not report.stale
+    eras = {(c.arch, c.variant) for c in report.cells}
+    assert ("x86_64", "v4.3") in eras
+    assert ("arm64-16k", "v5.9") in eras
+    assert all(p.verdict != Verdict.VIOLATED for c in report.cells for p in c.properties)
+    # the findings the model shows in real kernels are reported, not hidden
+    assert {p.finding for c in report.cells for p in c.properties if p.finding} == {
+        "reserve-skip-dead",
+        "altmap-offset-equals-range",
+        "powerpc-altmap-lookup-at-page-start",
+        "powerpc-shared-vmemmap-page",
+    }
+
+
+def test_a_pre_patch_variant_exits_1():
+    report = run_check(
+        CheckRequest(archs=("x86_64",), variants=("v4.5-pre-altmap-hotplug",), bounds=Bounds(depth=3))
+    )
+    assert report.exit_code() == ExitCode.VIOLATED
+    violated = {p.name for p in report.cells[0].properties if p.verdict == Verdict.VIOLATED}
+    assert {"invalid_altmap_rejected_with_einval", "map_offset_first_section_only"} <= violated
+
+
+def test_a_budget_gives_inconclusive():
+    report = run_check(CheckRequest(archs=("x86_64",), variants=("v5.9",), max_states=40))
+    assert report.exit_code() == ExitCode.INCONCLUSIVE

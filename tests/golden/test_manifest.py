@@ -1,0 +1,70 @@
+"""Pinned state spaces: per (arch, variant, bounds) the distinct-state count and every verdict.
+
+A changed count is a semantic change of the model: regenerate with
+`MHPCHECK_REGEN_GOLDEN=1 pytest tests/golden` and say why in the commit message.
+"""
+
+import os
+import tomllib
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from mhpcheck.checker import judge
+from mhpcheck.explorer import explore
+from mhpcheck.model.transitions import Bounds
+from mhpcheck.properties import PROPERTIES
+
+MANIFEST = Path(__file__).with_name("manifest.toml")
+CELLS = [
+    ("x86_64", "v4.3", Bounds(depth=4)),
+    ("x86_64", "v4.5", Bounds(depth=3)),
+    ("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=3)),
+    ("x86_64", "v5.9", Bounds(depth=3, partial_failures=True)),
+    ("powerpc64-hash", "v4.13", Bounds(depth=3)),
+    ("powerpc64-radix", "v5.9", Bounds(depth=3)),
+    ("arm64-4k", "v5.9", Bounds(depth=3)),
+    ("arm64-64k", "v5.9-pre-arm64-altmap", Bounds(depth=3)),
+]
+
+
+def _key(arch, variant, b):
+    return f"{arch}/{variant}/" + ",".join(f"{k}={v}" for k, v in asdict(b).items())
+
+
+def _run(arch, variant, b):
+    r = explore(arch, variant, b, PROPERTIES)
+    judge(r)
+    return {
+        "states": r.states,
+        "transitions": r.transitions,
+        "verdicts": {p.name: p.verdict.value for p in r.properties},
+    }
+
+
+def _regen():
+    lines = []
+    for arch, variant, b in CELLS:
+        got = _run(arch, variant, b)
+        lines.append(f'["{_key(arch, variant, b)}"]')
+        lines.append(f"states = {got['states']}")
+        lines.append(f"transitions = {got['transitions']}")
+        lines.append("[" + f'"{_key(arch, variant, b)}".verdicts]')
+        lines.extend(f'{n} = "{v}"' for n, v in got["verdicts"].items())
+        lines.append("")
+    MANIFEST.write_text("\n".join(lines))
+
+
+if os.environ.get("MHPCHECK_REGEN_GOLDEN"):
+    _regen()
+
+
+@pytest.mark.parametrize(("arch", "variant", "bounds"), CELLS, ids=[f"{a}-{v}" for a, v, _ in CELLS])
+def test_state_space_and_verdicts_match_the_manifest(arch, variant, bounds):
+    manifest = tomllib.loads(MANIFEST.read_text())
+    expected = manifest[_key(arch, variant, bounds)]
+    got = _run(arch, variant, bounds)
+    assert got["states"] == expected["states"]
+    assert got["transitions"] == expected["transitions"]
+    assert got["verdicts"] == expected["verdicts"]
