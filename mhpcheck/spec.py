@@ -25,11 +25,16 @@ class Claim:
     """One claim of a property: a condition, and what it means when it is false."""
 
     cond: Cond
-    message: str
+    explain: str | Callable[[], str]
+
+    @property
+    def message(self) -> str:
+        return self.explain if isinstance(self.explain, str) else self.explain()
 
 
-def check(cond: Cond, message: str) -> Claim:
-    """A claim: `cond` must hold; `message` says, with the values, what is wrong when it does not."""
+def check(cond: Cond, message: str | Callable[[], str]) -> Claim:
+    """A claim: `cond` must hold; `message` (or a function making it, called only on failure) says
+    with the values what is wrong when it does not. Format it only when asked: it runs per state."""
     return Claim(cond, message)
 
 

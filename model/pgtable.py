@@ -47,3 +47,23 @@ def clear_leaf(k: Kernel, s: KernelState, leaf: VmemmapLeaf, to: int) -> KernelS
 def free_to_page_allocator(k: Kernel, s: KernelState, nr_pages: int) -> KernelState:
     """free_pages() / free_reserved_page() of vmemmap backing: back to the page allocator."""
     return replace(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - nr_pages)
+
+
+def set_leaves(k: Kernel, s: KernelState, leaves: list[VmemmapLeaf]) -> KernelState:
+    """Install several leaves populated by one loop (vmemmap_populate_basepages) at once."""
+    if not leaves:
+        return s
+    for x in leaves:
+        k.trace(VmemmapAllocated(x.index, x.leaf_shift, x.source, x.pfn))
+    return replace(s, vmemmap=tuple(sorted((*s.vmemmap, *leaves), key=_leaf_start)))
+
+
+def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]) -> KernelState:
+    """Clear several leaves unmapped by one walk (unmap_hotplug_range), each freed to its pool."""
+    if not freed:
+        return s
+    gone = set()
+    for leaf, to in freed:
+        k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
+        gone.add(id(leaf))
+    return replace(s, vmemmap=tuple(x for x in s.vmemmap if id(x) not in gone))

@@ -18,7 +18,7 @@ def altmap_alloc_never_exceeds_free(k: Kernel, s: KernelState) -> Iterator[Claim
         if a is not None:
             yield check(
                 a.alloc + a.align <= a.free,
-                f"dev {r.dev}: alloc {hexw(a.alloc)} + align {hexw(a.align)} > free {hexw(a.free)}",
+                lambda: f"dev {r.dev}: alloc {hexw(a.alloc)} + align {hexw(a.align)} > free {hexw(a.free)}",
             )
 
 
@@ -35,8 +35,10 @@ def altmap_leaves_inside_free_area(k: Kernel, s: KernelState) -> Iterator[Claim]
         end = leaf.pfn + leaf_pages(k, leaf)
         yield check(
             (leaf.pfn >= lo) & (end <= hi),
-            f"vmemmap page {leaf.index:#x} of dev {r.dev} at pfns [{hexw(leaf.pfn)}, {hexw(end)})"
-            f" outside the free area [{hexw(lo)}, {hexw(hi)})",
+            lambda: (
+                f"vmemmap page {leaf.index:#x} of dev {r.dev} at pfns [{hexw(leaf.pfn)}, {hexw(end)})"
+                f" outside the free area [{hexw(lo)}, {hexw(hi)})"
+            ),
         )
 
 
@@ -52,6 +54,8 @@ def altmap_leaves_below_next_pfn(k: Kernel, s: KernelState) -> Iterator[Claim]:
         end = leaf.pfn + leaf_pages(k, leaf)
         yield check(
             end <= nxt,
-            f"vmemmap page {leaf.index:#x} of dev {r.dev} ends at pfn {hexw(end)}, past the "
-            f"altmap's next pfn {hexw(nxt)}",
+            lambda: (
+                f"vmemmap page {leaf.index:#x} of dev {r.dev} ends at pfn {hexw(end)}, past the "
+                f"altmap's next pfn {hexw(nxt)}"
+            ),
         )

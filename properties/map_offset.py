@@ -27,11 +27,13 @@ def map_offset_first_section_only(k: Kernel, step: Step) -> Iterator[Claim]:
     first = removed[0]
     yield check(
         first.map_offset == expected,
-        f"section {first.section_nr:#x}, the first of dev {t.dev}, got map_offset "
-        f"{hexw(first.map_offset)} (expected vmem_altmap_offset() = {hexw(expected)})",
+        lambda: (
+            f"section {first.section_nr:#x}, the first of dev {t.dev}, got map_offset "
+            f"{hexw(first.map_offset)} (expected vmem_altmap_offset() = {hexw(expected)})"
+        ),
     )
     for e in removed[1:]:
         yield check(
             e.map_offset == 0,
-            f"section {e.section_nr:#x} is not the first, yet got map_offset {hexw(e.map_offset)}",
+            lambda: f"section {e.section_nr:#x} is not the first, yet got map_offset {hexw(e.map_offset)}",
         )

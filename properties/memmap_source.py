@@ -32,8 +32,10 @@ def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterat
             continue
         yield check(
             ~overlaps(k, lo, hi, r),
-            f"dev {t.dev} has an altmap, yet vmemmap page {e.index:#x} (pfns {lo:#x}-{hi:#x})"
-            " came from system memory",
+            lambda: (
+                f"dev {t.dev} has an altmap, yet vmemmap page {e.index:#x} (pfns {lo:#x}-{hi:#x})"
+                " came from system memory"
+            ),
         )
 
 
@@ -49,8 +51,10 @@ def altmap_leaves_describe_own_device(k: Kernel, s: KernelState) -> Iterator[Cla
             if other.dev != r.dev:
                 yield check(
                     ~overlaps(k, lo, hi, other),
-                    f"vmemmap page {leaf.index:#x}, backed by dev {r.dev}'s altmap, holds struct "
-                    f"pages of dev {other.dev}",
+                    lambda: (
+                        f"vmemmap page {leaf.index:#x}, backed by dev {r.dev}'s altmap, holds struct "
+                        f"pages of dev {other.dev}"
+                    ),
                 )
 
 
@@ -61,5 +65,7 @@ def altmap_leaves_belong_to_present_devices(k: Kernel, s: KernelState) -> Iterat
         if leaf.source != SYSMEM:
             yield check(
                 k.sem.true() if s.range_of(leaf.source) is not None else k.sem.false(),
-                f"vmemmap page {leaf.index:#x} still lives in the altmap of dev {leaf.source}, which is gone",
+                lambda: (
+                    f"vmemmap page {leaf.index:#x} still lives in the altmap of dev {leaf.source}, which is gone"
+                ),
             )

@@ -23,7 +23,9 @@ def removal_returns_every_leaf_to_its_source(k: Kernel, step: Step) -> Iterator[
         if isinstance(e, VmemmapFreed):
             yield check(
                 k.sem.true() if e.to == e.source else k.sem.false(),
-                f"vmemmap page {e.index:#x} came from {_where(e.source)} but was freed to {_where(e.to)}",
+                lambda: (
+                    f"vmemmap page {e.index:#x} came from {_where(e.source)} but was freed to {_where(e.to)}"
+                ),
             )
 
 
@@ -32,7 +34,7 @@ def altmap_fully_freed_on_release(k: Kernel, step: Step) -> Iterator[Claim]:
     """When a dev_pagemap is torn down its altmap's alloc is 0 (WARN 'failed to free all reserved pages', kernel/memremap.c)."""
     for e in step.events:
         if isinstance(e, AltmapReleased):
-            yield check(e.alloc == 0, f"dev {e.dev} released with altmap alloc {hexw(e.alloc)}")
+            yield check(e.alloc == 0, lambda: f"dev {e.dev} released with altmap alloc {hexw(e.alloc)}")
 
 
 @invariant(kills=("altmap-freed-to-page-allocator",))
@@ -42,15 +44,15 @@ def nothing_left_when_all_removed(k: Kernel, s: KernelState) -> Iterator[Claim]:
         return
     yield check(
         k.sem.true() if not s.sections else k.sem.false(),
-        f"sections {', '.join(f'{m.section_nr:#x}' for m in s.sections)} are still present",
+        lambda: f"sections {', '.join(f'{m.section_nr:#x}' for m in s.sections)} are still present",
     )
     yield check(
         k.sem.true() if not s.vmemmap else k.sem.false(),
-        f"vmemmap pages {', '.join(f'{x.index:#x}' for x in s.vmemmap)} are still mapped",
+        lambda: f"vmemmap pages {', '.join(f'{x.index:#x}' for x in s.vmemmap)} are still mapped",
     )
     yield check(
         k.sem.true() if s.sysmem_vmemmap_pages == 0 else k.sem.false(),
-        f"{s.sysmem_vmemmap_pages} pages of system memory still held for the memmap",
+        lambda: f"{s.sysmem_vmemmap_pages} pages of system memory still held for the memmap",
     )
 
 
@@ -67,6 +69,8 @@ def present_sections_have_memmap(k: Kernel, s: KernelState) -> Iterator[Claim]:
             covered += max(0, min(b, hi) - max(a, lo))
         yield check(
             k.sem.true() if covered == hi - lo else k.sem.false(),
-            f"section {ms.section_nr:#x} is present but {hi - lo - covered:#x} bytes of its "
-            "memmap are unmapped",
+            lambda: (
+                f"section {ms.section_nr:#x} is present but {hi - lo - covered:#x} bytes of its "
+                "memmap are unmapped"
+            ),
         )

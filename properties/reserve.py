@@ -21,6 +21,8 @@ def reserve_pfns_never_initialised(k: Kernel, s: KernelState) -> Iterator[Claim]
         for iv in s.memmap_init:
             yield check(
                 (iv.end_pfn <= lo) | (hi <= iv.start_pfn),
-                f"memmap_init_zone initialised [{hexw(iv.start_pfn)}, {hexw(iv.end_pfn)}), "
-                f"over dev {r.dev}'s reserve [{hexw(lo)}, {hexw(hi)})",
+                lambda: (
+                    f"memmap_init_zone initialised [{hexw(iv.start_pfn)}, {hexw(iv.end_pfn)}), "
+                    f"over dev {r.dev}'s reserve [{hexw(lo)}, {hexw(hi)})"
+                ),
             )

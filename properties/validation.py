@@ -27,10 +27,10 @@ def invalid_altmap_rejected_with_einval(k: Kernel, step: Step) -> Iterator[Claim
         # -EBUSY: the driver's request_mem_region() refused the range before the altmap mattered
         yield check(
             k.sem.true() if step.ret in (-EINVAL, -EBUSY) else k.sem.false(),
-            f"invalid altmap accepted: {t} returned {errname(step.ret)}",
+            lambda: f"invalid altmap accepted: {t} returned {errname(step.ret)}",
         )
         yield check(
             k.sem.true() if step.after == step.before else k.sem.false(), "the rejected add changed the state"
         )
     else:
-        yield check(k.sem.word(step.ret) != -EINVAL, f"valid altmap refused: {t} returned -EINVAL")
+        yield check(k.sem.word(step.ret) != -EINVAL, lambda: f"valid altmap refused: {t} returned -EINVAL")

@@ -21,7 +21,7 @@ def device_memory_in_zone_device(k: Kernel, s: KernelState) -> Iterator[Claim]:
         zone = ms.zone.name if ms.zone is not None else "no zone"
         yield check(
             k.sem.true() if ms.zone is Zone.ZONE_DEVICE else k.sem.false(),
-            f"section {ms.section_nr:#x} of dev {ms.owner} is in {zone}",
+            lambda: f"section {ms.section_nr:#x} of dev {ms.owner} is in {zone}",
         )
 
 
@@ -32,7 +32,7 @@ def device_resource_left_to_driver(k: Kernel, step: Step) -> Iterator[Claim]:
         if isinstance(e, ResourceReleased) and e.by_mm:
             yield check(
                 k.sem.true() if e.owner == RAM_OWNER else k.sem.false(),
-                f"mm released dev {e.owner}'s resource [{hexw(e.start_pfn)}, +{hexw(e.nr_pages)})",
+                lambda: f"mm released dev {e.owner}'s resource [{hexw(e.start_pfn)}, +{hexw(e.nr_pages)})",
             )
 
 
@@ -43,5 +43,5 @@ def no_struct_page_read_outside_memmap(k: Kernel, step: Step) -> Iterator[Claim]
         if isinstance(e, BadPageAccess):
             yield check(
                 k.sem.false(),
-                f"{e.function}() read the struct page of pfn {hexw(e.pfn)}, which has no memmap",
+                lambda: f"{e.function}() read the struct page of pfn {hexw(e.pfn)}, which has no memmap",
             )

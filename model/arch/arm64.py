@@ -65,27 +65,30 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
     if not k.variant.has(patches.ARM64_ALTMAP):
         altmap = None
     # unmap_hotplug_range(start, end, true, altmap); free_empty_tables(start, end, ...)
-    for leaf in tuple(s.vmemmap):
+    freed = []
+    for leaf in s.vmemmap:
         lo = leaf.index << leaf.leaf_shift
         hi = lo + (1 << leaf.leaf_shift)
         if hi <= start or lo >= end:
             continue
-        # "A pmd_sect leaf is cleared and freed even when [addr, next) covers only part of it"
-        s = free_hotplug_page_range(k, s, leaf.leaf_shift, altmap)
-        s = pgtable.clear_leaf(k, s, leaf, altmap if altmap is not None else SYSMEM)
-    return s
+        # A PMD leaf is cleared and freed even when [addr, next) covers only part of it.
+        s, to = free_hotplug_page_range(k, s, leaf.leaf_shift, altmap)
+        freed.append((leaf, to))
+    return pgtable.clear_leaves(k, s, freed)
 
 
-def free_hotplug_page_range(k: Kernel, s: KernelState, leaf_shift: int, altmap: int | None) -> KernelState:
+def free_hotplug_page_range(
+    k: Kernel, s: KernelState, leaf_shift: int, altmap: int | None
+) -> tuple[KernelState, int]:
     """arch/arm64/mm/mmu.c:free_hotplug_page_range() as of v5.9 (01091d25, seed 003)."""
     nr_pages = 1 << (leaf_shift - k.arch.PAGE_SHIFT)
     if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
         altmap = None
     if altmap is not None:
         if k.variant.mutated(mutants.ALTMAP_NOT_FREED):
-            return s
-        return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages)
-    return pgtable.free_to_page_allocator(k, s, nr_pages)  # free_pages()
+            return s, altmap
+        return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
+    return pgtable.free_to_page_allocator(k, s, nr_pages), SYSMEM  # free_pages()
 
 
 def _arm64(

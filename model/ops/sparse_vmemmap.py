@@ -7,7 +7,7 @@ from dataclasses import replace
 from mhpcheck.model import pgtable
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap
+from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, VmemmapLeaf
 from mhpcheck.model.variants import mutants
 from mhpcheck.semantics import ULONG_MAX_INT, Word
 
@@ -88,11 +88,12 @@ def vmemmap_populate_basepages(
 ) -> tuple[KernelState, int]:
     """mm/sparse-vmemmap.c:vmemmap_populate_basepages() as of v5.9 (01091d25, seed 003)."""
     page_shift = k.arch.PAGE_SHIFT
+    new: list[VmemmapLeaf] = []  # set_pte_at() of this walk, installed together below
     for addr in range(start, end, 1 << page_shift):
         if pgtable.leaf_at(s, addr) is not None:
             continue  # pte_none() is false: already populated
         s, src, pfn = vmemmap_alloc_block_buf(k, s, 1 << page_shift, node, altmap)
         if src is None:
-            return s, -ENOMEM
-        s = pgtable.set_leaf(k, s, addr >> page_shift, page_shift, src, pfn)
-    return s, 0
+            return pgtable.set_leaves(k, s, new), -ENOMEM
+        new.append(VmemmapLeaf(addr >> page_shift, page_shift, src, pfn))
+    return pgtable.set_leaves(k, s, new), 0
