@@ -44,7 +44,14 @@ def explore(
     k = build(arch, variant)
     a = arch_named(arch)
     result = CellResult(arch, variant, "explicit", asdict(bounds))
-    props = [p for p in properties if p.applies_to(a, k.variant)]
+    failures = bounds.faults > 0 or bounds.partial_failures
+    props = [
+        p
+        for p in properties
+        if p.applies_to(a, k.variant)
+        and (p.needs != "faults" or bounds.faults > 0)
+        and (p.needs != "failures" or failures)
+    ]
     invariants = [p for p in props if p.kind == INVARIANT]
     steps = [p for p in props if p.kind in (STEP, MONITOR)]
     state_witnesses = [p for p in props if p.kind == REACHABLE and not p.over_steps]

@@ -49,6 +49,7 @@ class Property:
     kills: tuple[str, ...] = ()  # mutant names and pre-patch variant names
     applies: Callable[[Any, Any], bool] | None = field(default=None, compare=False)
     over_steps: bool = False  # for witnesses: a step (not a state) must be reached
+    needs: str = ""  # "faults": only meaningful when the bounds inject allocation failures
 
     def claims(self, k: Any, *args: Any) -> Iterator[Claim]:
         return iter(self.fn(k, *args))
@@ -72,7 +73,11 @@ class Property:
 
 
 def _make(
-    kind: str, kills: Iterable[str], applies: Callable[[Any, Any], bool] | None, over_steps: bool = False
+    kind: str,
+    kills: Iterable[str],
+    applies: Callable[[Any, Any], bool] | None,
+    over_steps: bool = False,
+    needs: str = "",
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     def deco(fn: Callable[..., Iterable[Claim]]) -> Property:
         doc = (fn.__doc__ or "").strip()
@@ -80,7 +85,7 @@ def _make(
             raise ModelDefinitionError(
                 f"property {fn.__name__} needs a one-line docstring stating the kernel rule"
             )
-        return Property(fn.__name__, kind, fn, doc, tuple(kills), applies, over_steps)
+        return Property(fn.__name__, kind, fn, doc, tuple(kills), applies, over_steps, needs)
 
     return deco
 
@@ -107,7 +112,7 @@ def monitor(
 
 
 def reachable(
-    applies: Callable[[Any, Any], bool] | None = None, over_steps: bool = False
+    applies: Callable[[Any, Any], bool] | None = None, over_steps: bool = False, needs: str = ""
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     """A witness: some explored state (or step) must satisfy it, or the bounds prove nothing."""
-    return _make(REACHABLE, (), applies, over_steps)
+    return _make(REACHABLE, (), applies, over_steps, needs)

@@ -90,3 +90,12 @@ class AltmapFallback(Event):
 
     index: int
     reason: str  # "cross-boundary" or "exhausted"
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationFailed(Event):
+    """The environment made the n-th vmemmap allocation of this step fail (fault injection)."""
+
+    n: int
+    size: int
+    source: int  # the altmap's dev it was asked of, or -1 for system memory

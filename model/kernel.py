@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mhpcheck.model.events import Call, Event
+from mhpcheck.model.events import AllocationFailed, Call, Event
 
 if TYPE_CHECKING:
     from mhpcheck.model.arch import ArchConfig
@@ -15,13 +15,30 @@ if TYPE_CHECKING:
 class Kernel:
     """One kernel build: an architecture config at a variant, run under one value back end."""
 
-    __slots__ = ("arch", "events", "sem", "variant")
+    __slots__ = ("allocs", "arch", "events", "fail_alloc", "last_step", "sem", "variant")
 
     def __init__(self, sem: Sem, arch: ArchConfig, variant: Variant) -> None:
         self.sem = sem
         self.arch = arch
         self.variant = variant
         self.events: list[Event] = []
+        self.allocs = 0  # vmemmap block allocations attempted in this step
+        self.fail_alloc: int | None = None  # the one the environment makes fail, if any
+        self.last_step: tuple[object, int] | None = None  # (transition, allocations it made)
+
+    def begin_step(self, fail_alloc: int | None = None) -> None:
+        """Start a transition: count its vmemmap allocations afresh, maybe failing one of them."""
+        self.allocs = 0
+        self.fail_alloc = fail_alloc
+
+    def allocation_fails(self, size: int, altmap: int | None) -> bool:
+        """Whether this vmemmap allocation is the one the environment makes fail (fault injection)."""
+        n = self.allocs
+        self.allocs += 1
+        if self.fail_alloc != n:
+            return False
+        self.events.append(AllocationFailed(n, size, altmap if altmap is not None else -1))
+        return True
 
     def trace(self, event: Event) -> None:
         """Record a tracepoint of the step being run."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import replace
 
 from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import KernelState, VmemmapLeaf
+from mhpcheck.model.state import KernelState, VmemmapLeaf, evolve
 from mhpcheck.semantics import Word
 
 
@@ -19,7 +18,7 @@ def set_leaf(k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int
     key = index << leaf_shift
     leaves = s.vmemmap
     i = bisect.bisect_right(leaves, key, key=_leaf_start)
-    return replace(s, vmemmap=(*leaves[:i], leaf, *leaves[i:]))
+    return evolve(s, vmemmap=(*leaves[:i], leaf, *leaves[i:]))
 
 
 def _leaf_start(leaf: VmemmapLeaf) -> int:
@@ -41,12 +40,12 @@ def leaf_at(s: KernelState, offset: int) -> VmemmapLeaf | None:
 def clear_leaf(k: Kernel, s: KernelState, leaf: VmemmapLeaf, to: int) -> KernelState:
     """Clear a vmemmap leaf (pmd_clear / pte_clear / vmemmap_remove_mapping), freed to `to`."""
     k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
-    return replace(s, vmemmap=tuple(x for x in s.vmemmap if x is not leaf))
+    return evolve(s, vmemmap=tuple(x for x in s.vmemmap if x is not leaf))
 
 
 def free_to_page_allocator(k: Kernel, s: KernelState, nr_pages: int) -> KernelState:
     """free_pages() / free_reserved_page() of vmemmap backing: back to the page allocator."""
-    return replace(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - nr_pages)
+    return evolve(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - nr_pages)
 
 
 def set_leaves(k: Kernel, s: KernelState, leaves: list[VmemmapLeaf]) -> KernelState:
@@ -55,7 +54,7 @@ def set_leaves(k: Kernel, s: KernelState, leaves: list[VmemmapLeaf]) -> KernelSt
         return s
     for x in leaves:
         k.trace(VmemmapAllocated(x.index, x.leaf_shift, x.source, x.pfn))
-    return replace(s, vmemmap=tuple(sorted((*s.vmemmap, *leaves), key=_leaf_start)))
+    return evolve(s, vmemmap=tuple(sorted((*s.vmemmap, *leaves), key=_leaf_start)))
 
 
 def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]) -> KernelState:
@@ -66,4 +65,4 @@ def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]
     for leaf, to in freed:
         k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
         gone.add(id(leaf))
-    return replace(s, vmemmap=tuple(x for x in s.vmemmap if id(x) not in gone))
+    return evolve(s, vmemmap=tuple(x for x in s.vmemmap if id(x) not in gone))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
 
@@ -92,6 +92,9 @@ class KernelState:
     memmap_init: tuple[PfnInterval, ...] = ()  # in the order memmap_init_zone() ran
     resources: tuple[Resource, ...] = ()  # sorted by owner then start
     sysmem_vmemmap_pages: int = 0  # base pages the page allocator gave to the memmap
+    # Abstraction: how many allocation failures the environment has injected so far, so that
+    # --faults bounds them along a path; not kernel state.
+    faults_injected: int = 0
 
     def range_of(self, dev: int) -> DeviceRange | None:
         for r in self.device_ranges:
@@ -106,8 +109,12 @@ class KernelState:
         return None
 
     def with_altmap(self, dev: int, altmap: VmemAltmap) -> KernelState:
-        ranges = tuple(replace(r, altmap=altmap) if r.dev == dev else r for r in self.device_ranges)
-        return replace(self, device_ranges=ranges)
+        # Constructors, not dataclasses.replace(): this runs for every vmemmap page allocated.
+        ranges = tuple(
+            DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap) if r.dev == dev else r
+            for r in self.device_ranges
+        )
+        return evolve(self, device_ranges=ranges)
 
 
 def state_key(s: KernelState) -> tuple[Any, ...]:
@@ -135,4 +142,17 @@ def state_key(s: KernelState) -> tuple[Any, ...]:
         tuple((iv.start_pfn.v, iv.end_pfn.v, int(iv.zone), iv.section_nr) for iv in s.memmap_init),
         tuple((x.start_pfn.v, x.nr_pages.v, x.owner) for x in s.resources),
         s.sysmem_vmemmap_pages,
+        s.faults_injected,
     )
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def evolve(obj: Any, **changes: Any) -> Any:
+    """dataclasses.replace() for the model's frozen state, without its per-call introspection."""
+    cls = type(obj)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return cls(*[changes[n] if n in changes else getattr(obj, n) for n in names])

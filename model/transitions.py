@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar
 
 from mhpcheck.model.errno import EINVAL
 from mhpcheck.model.kernel import Kernel
@@ -21,6 +22,7 @@ class Bounds:
     max_device_sections: int = 2  # the largest device range, in sections
     ram: bool = True  # whether ordinary RAM hot-add / remove is part of the environment
     partial_failures: bool = False  # altmaps that run out after the first section of an add
+    faults: int = 1  # vmemmap allocations the environment may make fail along a path
     depth: int = 4  # the longest transition sequence explored
 
 
@@ -46,6 +48,16 @@ class Transition:
     __slots__ = ()
 
     def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        """Run the step: its kernel entry point, with the allocation failure it injects, if any."""
+        fail = getattr(self, "fail_alloc", None)
+        k.begin_step(fail)
+        s2, ret = self.call(k, s)
+        if fail is not None and k.allocs > fail:
+            s2 = replace(s2, faults_injected=s2.faults_injected + 1)
+        k.last_step = (self, k.allocs)
+        return s2, ret
+
+    def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         raise NotImplementedError
 
     def args(self) -> dict[str, object]:
@@ -99,6 +111,28 @@ def altmap_choices(k: Kernel, start_pfn: int, nr_pages: int, b: Bounds) -> tuple
     return tuple(dict.fromkeys(out))
 
 
+T = TypeVar("T", bound=Transition)
+
+
+def with_faults(k: Kernel, s: KernelState, b: Bounds, t: T) -> Iterator[T]:
+    """`t`, then `t` with one of its vmemmap allocations failing, while the fault budget lasts."""
+    yield t
+    if s.faults_injected >= b.faults:
+        return
+    # How many allocations the add makes: the explorer has just run `t`; anyone else gets it
+    # run here on the side. Failing the first, the second, the middle and the last one covers
+    # a chunk's first allocation, a part-populated chunk, and a later section after earlier
+    # ones succeeded.
+    if k.last_step is not None and k.last_step[0] is t:
+        n = k.last_step[1]
+    else:
+        t.apply(k, s)
+        k.take_events()
+        n = k.allocs
+    for i in sorted({0, 1, n // 2, n - 1} & set(range(n))):
+        yield replace(t, fail_alloc=i)
+
+
 @dataclass(frozen=True, slots=True)
 class AddDeviceMemory(Transition):
     """A driver claims a range and maps it: request_mem_region() then devm_memremap_pages()."""
@@ -107,6 +141,7 @@ class AddDeviceMemory(Transition):
     start_pfn: int
     nr_pages: int
     altmap: AltmapChoice | None
+    fail_alloc: int | None = None  # the vmemmap allocation of this add that fails, if any
 
     @staticmethod
     def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[AddDeviceMemory]:
@@ -128,12 +163,12 @@ class AddDeviceMemory(Transition):
                 if first + n > b.sections:
                     break
                 start = _window_pfn(k, first)
-                yield AddDeviceMemory(dev, start, n * pps, None)
+                yield from with_faults(k, s, b, AddDeviceMemory(dev, start, n * pps, None))
                 if with_altmap:
                     for a in altmap_choices(k, start, n * pps, b):
-                        yield AddDeviceMemory(dev, start, n * pps, a)
+                        yield from with_faults(k, s, b, AddDeviceMemory(dev, start, n * pps, a))
 
-    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+    def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         w = k.sem.word
         start, nr = w(self.start_pfn), w(self.nr_pages)
         s, ret = resource.request_mem_region(k, s, start, nr, self.dev)  # devm_request_mem_region
@@ -158,7 +193,7 @@ class RemoveDeviceMemory(Transition):
         for r in s.device_ranges:
             yield RemoveDeviceMemory(r.dev)
 
-    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+    def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         r = s.range_of(self.dev)
         if r is None:
             return s, -EINVAL
@@ -173,15 +208,16 @@ class AddMemory(Transition):
 
     start_pfn: int
     nr_pages: int
+    fail_alloc: int | None = None
 
     @staticmethod
     def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[AddMemory]:
         if not b.ram or any(x.owner == RAM_OWNER for x in s.resources):
             return
         for first in range(b.sections):
-            yield AddMemory(_window_pfn(k, first), k.arch.PAGES_PER_SECTION)
+            yield from with_faults(k, s, b, AddMemory(_window_pfn(k, first), k.arch.PAGES_PER_SECTION))
 
-    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+    def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         w = k.sem.word
         return memory_hotplug.add_memory(k, s, 0, w(self.start_pfn), w(self.nr_pages))
 
@@ -199,7 +235,7 @@ class RemoveMemory(Transition):
             if x.owner == RAM_OWNER:
                 yield RemoveMemory(k.sem.concrete(x.start_pfn), k.sem.concrete(x.nr_pages))
 
-    def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+    def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         w = k.sem.word
         return memory_hotplug.remove_memory(k, s, 0, w(self.start_pfn), w(self.nr_pages))
 

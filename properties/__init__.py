@@ -7,6 +7,15 @@ from mhpcheck.properties.altmap_bounds import (
     altmap_leaves_below_next_pfn,
     altmap_leaves_inside_free_area,
 )
+from mhpcheck.properties.failures import (
+    add_fails_on_an_injected_fault,
+    failed_add_leaves_earlier_sections,
+    failed_add_leaves_nothing_behind,
+    failed_allocation_fails_the_add_with_enomem,
+    pmd_failure_falls_back_to_base_pages,
+    successful_add_has_every_section,
+    system_memory_never_over_freed,
+)
 from mhpcheck.properties.map_offset import map_offset_first_section_only
 from mhpcheck.properties.memmap_source import (
     altmap_device_memmap_not_from_system_memory,
@@ -53,12 +62,19 @@ PROPERTIES: tuple[Property, ...] = (
     device_memory_in_zone_device,
     device_resource_left_to_driver,
     no_struct_page_read_outside_memmap,
+    failed_allocation_fails_the_add_with_enomem,
+    failed_add_leaves_nothing_behind,
+    successful_add_has_every_section,
+    system_memory_never_over_freed,
     altmap_exhausted,
     devices_share_a_vmemmap_page,
     add_rejected_by_validation,
     add_fails_for_lack_of_memmap,
     multi_section_device_removed,
     powerpc_falls_back_to_system_memory,
+    add_fails_on_an_injected_fault,
+    failed_add_leaves_earlier_sections,
+    pmd_failure_falls_back_to_base_pages,
 )
 
 

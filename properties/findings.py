@@ -21,8 +21,10 @@ class Finding:
     archs: tuple[str, ...]
     detail: str
     fixed_by: str = ""
+    needs_failures: bool = False  # shows only when adds can fail part-way (--faults, --partial-failures)
 
 
+_ALL = ("x86_64", "powerpc64-hash", "powerpc64-radix", "arm64-4k", "arm64-16k", "arm64-64k")
 _X86_PPC = ("x86_64", "powerpc64-hash", "powerpc64-radix")
 _PPC = ("powerpc64-hash", "powerpc64-radix")
 
@@ -77,6 +79,7 @@ FINDINGS = (
             "altmap_fully_freed_on_release",
             "removal_returns_every_leaf_to_its_source",
             "nothing_left_when_all_removed",
+            "system_memory_never_over_freed",
         ),
         ("v4.13",),
         _PPC,
@@ -92,8 +95,50 @@ FINDINGS = (
 )
 
 
-def findings_for(prop: str, era: str, arch: str) -> Finding | None:
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "failed-add-leaks-sections",
+        "an add that fails after its first section leaves the earlier sections present",
+        (
+            "failed_add_leaves_nothing_behind",
+            "nothing_left_when_all_removed",
+            "altmap_leaves_belong_to_present_devices",
+        ),
+        ("v4.3", "v4.5", "v4.13", "v5.9"),
+        _ALL,
+        "__add_pages() breaks out of its section loop on the first error and returns it; the "
+        "sections added before stay, with their memmap. devm_memremap_pages() / memremap_pages() "
+        "then only drop the pgmap (pgmap_radix_release / pgmap_array_delete) and add_memory() only "
+        "the resource: nobody calls arch_remove_memory(). The memmap of those sections stays, in "
+        "system memory or in the altmap of a device that is gone. Before v5.3 a section whose own "
+        "memmap population failed part-way also keeps the pages already populated.",
+        needs_failures=True,
+    ),
+    Finding(
+        "leaked-sections-reused",
+        "a re-add over leaked sections reuses their memmap, and its removal frees it to the wrong pool",
+        (
+            "removal_returns_every_leaf_to_its_source",
+            "altmap_fully_freed_on_release",
+            "system_memory_never_over_freed",
+        ),
+        ("v4.5", "v4.13"),
+        _X86_PPC,
+        "Before v5.3 __add_pages() swallows -EEXIST ('EEXIST is finally dealt with by ioresource "
+        "collision check'), so a device added over sections leaked by a failed add succeeds "
+        "without populating them. Removing it frees their memmap by the backing page's device: "
+        "the new device's altmap is credited with pages it never gave (alloc wraps), or another "
+        "device's altmap pages go to the page allocator.",
+        needs_failures=True,
+    ),
+)
+
+
+def findings_for(prop: str, era: str, arch: str, failures: bool = True) -> Finding | None:
     for f in FINDINGS:
+        if f.needs_failures and not failures:
+            continue
         if prop in f.properties and era in f.eras and arch in f.archs:
             return f
     return None

@@ -100,25 +100,29 @@ def vmemmap_populate_hugepages(
 def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
     """arch/x86/mm/init_64.c:vmemmap_free() as of v4.5 (4b94ffdc4163)."""
     # remove_pagetable(start, end, false) walks every leaf mapping [start, end)
-    for leaf in tuple(s.vmemmap):
+    freed = []
+    for leaf in s.vmemmap:
         lo = leaf.index << leaf.leaf_shift
         hi = lo + (1 << leaf.leaf_shift)
         if hi <= start or lo >= end:
             continue
         if lo >= start and hi <= end:  # IS_ALIGNED(addr, PMD_SIZE) && IS_ALIGNED(next, PMD_SIZE)
-            s = remove_pmd_table(k, s, leaf, altmap)
+            s, to = remove_pmd_table(k, s, leaf, altmap)
+            freed.append((leaf, to))
         # Abstraction: a partly covered leaf is only filled with PAGE_INUSE; section memmaps
         # are whole PMDs on x86_64, so that path frees nothing the model tracks.
-    return s
+    return pgtable.clear_leaves(k, s, freed)
 
 
-def remove_pmd_table(k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None) -> KernelState:
+def remove_pmd_table(
+    k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None
+) -> tuple[KernelState, int]:
     """arch/x86/mm/init_64.c:remove_pmd_table() as of v4.5 (4b94ffdc4163)."""
     nr_pages = 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
     if k.variant.has(patches.EXPLICIT_ALTMAP) and leaf.leaf_shift == PMD_SHIFT:
-        return free_hugepage_table(k, s, leaf, altmap)
-    s, to = free_pagetable(k, s, leaf.pfn if leaf.source != SYSMEM else None, nr_pages)
-    return pgtable.clear_leaf(k, s, leaf, to)
+        return free_hugepage_table(k, s, altmap)
+    # PTE leaves (remove_pte_table) and, before v4.16, PMD leaves too: free_pagetable()
+    return free_pagetable(k, s, leaf.pfn if leaf.source != SYSMEM else None, nr_pages)
 
 
 def free_pagetable(
@@ -141,16 +145,14 @@ def free_pagetable(
     return pgtable.free_to_page_allocator(k, s, nr_pages), SYSMEM
 
 
-def free_hugepage_table(k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None) -> KernelState:
+def free_hugepage_table(k: Kernel, s: KernelState, altmap: int | None) -> tuple[KernelState, int]:
     """arch/x86/mm/init_64.c:free_hugepage_table() as of v4.16 (24e6d5a59ac7)."""
     nr_pages = 1 << (PMD_SHIFT - k.arch.PAGE_SHIFT)
     if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
         altmap = None
     if altmap is not None:
-        s = sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages)
-        return pgtable.clear_leaf(k, s, leaf, altmap)
-    s = pgtable.free_to_page_allocator(k, s, nr_pages)
-    return pgtable.clear_leaf(k, s, leaf, SYSMEM)
+        return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
+    return pgtable.free_to_page_allocator(k, s, nr_pages), SYSMEM
 
 
 X86_64 = Arch(

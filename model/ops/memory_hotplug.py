@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mhpcheck.model.errno import E2BIG, EEXIST, EINVAL
+from mhpcheck.model.errno import E2BIG, EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import BadPageAccess, SectionRemoved
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memremap, page_alloc, resource, sparse
@@ -110,6 +110,8 @@ def _add_pages(
             s, err = _add_section(k, s, nid, zone, section_nr_to_pfn(k, i))
         if not k.variant.has(patches.SUBSECTION_HOTPLUG) and err == -EEXIST:
             # "EEXIST is finally dealt with by ioresource collision check."
+            err = 0
+        if k.variant.mutated(mutants.ENOMEM_SWALLOWED) and err == -ENOMEM:
             err = 0
         if err:
             break

@@ -9,6 +9,7 @@ from mhpcheck.model.events import SectionRemoved
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap
 from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone
+from mhpcheck.model.variants import mutants
 from mhpcheck.semantics import Word
 
 
@@ -91,7 +92,10 @@ def section_activate(
     s, ret = populate_section_memmap(k, s, pfn, nr_pages, nid, altmap)
     if ret:
         # "section_deactivate(pfn, nr_pages, altmap); return ERR_PTR(-ENOMEM);"
-        s = depopulate_section_memmap(k, s, section_nr, nr_pages, altmap)
+        if not k.variant.mutated(mutants.ACTIVATE_NO_ROLLBACK):
+            s = depopulate_section_memmap(k, s, section_nr, nr_pages, altmap)
+        if k.variant.mutated(mutants.POPULATE_ERROR_EINVAL):
+            return s, -EINVAL
         return s, -ENOMEM
     return s, 0
 

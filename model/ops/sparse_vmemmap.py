@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model import pgtable
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, VmemmapLeaf
+from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, VmemmapLeaf, evolve
 from mhpcheck.model.variants import mutants
 from mhpcheck.semantics import ULONG_MAX_INT, Word
 
@@ -39,7 +37,7 @@ def vmem_altmap_alloc(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[Vme
     new_align = altmap.align + nr_align
     if k.variant.mutated(mutants.ALIGN_NOT_COUNTED):
         new_align = altmap.align
-    altmap = replace(altmap, alloc=altmap.alloc + nr_pfns, align=new_align)
+    altmap = VmemAltmap(altmap.base_pfn, altmap.reserve, altmap.free, new_align, altmap.alloc + nr_pfns)
     return altmap, pfn + nr_align
 
 
@@ -48,7 +46,8 @@ def vmem_altmap_free(k: Kernel, s: KernelState, altmap: AltmapRef, nr_pfns: int)
     r = s.range_of(altmap)
     assert r is not None and r.altmap is not None
     # No underflow check: "altmap->alloc -= nr_pfns;"
-    return s.with_altmap(altmap, replace(r.altmap, alloc=r.altmap.alloc - nr_pfns))
+    a = r.altmap
+    return s.with_altmap(altmap, VmemAltmap(a.base_pfn, a.reserve, a.free, a.align, a.alloc - nr_pfns))
 
 
 def altmap_alloc_block_buf(
@@ -73,13 +72,16 @@ def vmemmap_alloc_block_buf(
     Returns the state, the source of the block (an altmap's dev, SYSMEM, or None on failure)
     and its first pfn (0 for system memory).
     """
+    if k.allocation_fails(size, altmap):
+        # Abstraction: fault injection; the kernel's allocation returned NULL here.
+        return s, None, k.sem.word(0)
     if altmap is not None:
         s, pfn = altmap_alloc_block_buf(k, s, size, altmap)
         if pfn is None:
             return s, None, k.sem.word(0)
         return s, altmap, pfn
     # Abstraction: the page allocator never fails here; its pfns are not tracked.
-    s = replace(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages + (size >> k.arch.PAGE_SHIFT))
+    s = evolve(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages + (size >> k.arch.PAGE_SHIFT))
     return s, SYSMEM, k.sem.word(0)
 
 

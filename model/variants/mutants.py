@@ -19,6 +19,8 @@ class Mutant:
     era: str = "v4.5"  # the era it is applied to in the kill matrix
     archs: tuple[str, ...] = ("x86_64",)  # the archs whose code has the mutated line
     partial_failures: bool = False  # whether the kill needs adds that fail part-way
+    faults: int = 0  # injected allocation failures the kill needs
+    max_device_sections: int = 2
 
 
 MAP_OFFSET_EVERY_SECTION = Mutant(
@@ -113,6 +115,33 @@ CROSS_BOUNDARY_IGNORED = Mutant(
     archs=("powerpc64-hash", "powerpc64-radix"),
 )
 
+ENOMEM_SWALLOWED = Mutant(
+    "enomem-swallowed",
+    p.SUBSECTION_HOTPLUG,
+    "mm/memory_hotplug.c:__add_pages",
+    "__add_pages() treats -ENOMEM like the old -EEXIST and carries on, returning 0 with a hole",
+    era="v5.9",
+    faults=1,
+)
+POPULATE_ERROR_EINVAL = Mutant(
+    "populate-error-einval",
+    p.SUBSECTION_HOTPLUG,
+    "mm/sparse.c:section_activate",
+    "section_activate() reports a failed memmap population as -EINVAL instead of -ENOMEM",
+    era="v5.9",
+    faults=1,
+)
+ACTIVATE_NO_ROLLBACK = Mutant(
+    "activate-no-rollback",
+    p.SUBSECTION_HOTPLUG,
+    "mm/sparse.c:section_activate",
+    "section_activate() returns -ENOMEM without section_deactivate(), leaking a part-populated memmap",
+    era="v5.9",
+    archs=("arm64-64k",),
+    faults=1,
+    max_device_sections=1,
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -127,4 +156,7 @@ MUTANTS = (
     ALTMAP_NOT_FREED,
     ZONE_FROM_PAGE_PAST_END,
     CROSS_BOUNDARY_IGNORED,
+    ENOMEM_SWALLOWED,
+    POPULATE_ERROR_EINVAL,
+    ACTIVATE_NO_ROLLBACK,
 )

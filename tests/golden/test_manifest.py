@@ -19,13 +19,15 @@ from mhpcheck.properties import PROPERTIES
 MANIFEST = Path(__file__).with_name("manifest.toml")
 CELLS = [
     ("x86_64", "v4.3", Bounds(depth=4)),
-    ("x86_64", "v4.5", Bounds(depth=3)),
-    ("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=3)),
-    ("x86_64", "v5.9", Bounds(depth=3, partial_failures=True)),
-    ("powerpc64-hash", "v4.13", Bounds(depth=3)),
-    ("powerpc64-radix", "v5.9", Bounds(depth=3)),
-    ("arm64-4k", "v5.9", Bounds(depth=3)),
-    ("arm64-64k", "v5.9-pre-arm64-altmap", Bounds(depth=3)),
+    ("x86_64", "v4.5", Bounds(depth=3, faults=0)),
+    ("x86_64", "v4.5", Bounds(depth=3, faults=1)),
+    ("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=3, faults=0)),
+    ("x86_64", "v5.9", Bounds(depth=3, faults=0, partial_failures=True)),
+    ("x86_64", "v5.9", Bounds(depth=3, faults=1)),
+    ("powerpc64-hash", "v4.13", Bounds(depth=3, faults=0)),
+    ("powerpc64-radix", "v5.9", Bounds(depth=3, faults=1)),
+    ("arm64-4k", "v5.9", Bounds(depth=3, faults=1)),
+    ("arm64-64k", "v5.9-pre-arm64-altmap", Bounds(depth=3, faults=0)),
 ]
 
 

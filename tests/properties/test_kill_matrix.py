@@ -24,8 +24,11 @@ IDENTICAL_TO_ERA = {"v4.5-pre-altmap-reserve": ("x86_64",)}
 DEPTH = 3
 
 
-def _cell(arch, variant, partial_failures=False):
-    r = explore(arch, variant, Bounds(depth=DEPTH, partial_failures=partial_failures), PROPERTIES)
+def _cell(arch, variant, partial_failures=False, faults=0, max_device_sections=2):
+    b = Bounds(
+        depth=DEPTH, partial_failures=partial_failures, faults=faults, max_device_sections=max_device_sections
+    )
+    r = explore(arch, variant, b, PROPERTIES)
     judge(r)
     return {p.name: p for p in r.properties}, r
 
@@ -37,8 +40,9 @@ MUTANT_CASES = [(m, a) for m in MUTANTS for a in m.archs]
 def test_each_mutant_is_killed_by_every_property_that_claims_it(mutant, arch):
     claimed = [p.name for p in PROPERTIES if mutant.name in p.kills]
     assert claimed, f"no property claims to kill {mutant.name}"
-    base, _ = _cell(arch, mutant.era, mutant.partial_failures)
-    bad, _ = _cell(arch, f"{mutant.era}+{mutant.name}", mutant.partial_failures)
+    extra = (mutant.partial_failures, mutant.faults, mutant.max_device_sections)
+    base, _ = _cell(arch, mutant.era, *extra)
+    bad, _ = _cell(arch, f"{mutant.era}+{mutant.name}", *extra)
     for name in claimed:
         assert base[name].verdict == Verdict.HOLDS, f"{name} must hold on {mutant.era} for the kill to count"
         assert bad[name].verdict == Verdict.VIOLATED, f"{name} does not kill {mutant.name} on {arch}"

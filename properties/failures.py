@@ -1,0 +1,126 @@
+"""A failed add: the kernel's error code, what it leaves behind, and what a later removal does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mhpcheck.model.errno import ENOMEM, errname
+from mhpcheck.model.events import AllocationFailed, VmemmapAllocated
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import KernelState
+from mhpcheck.model.transitions import AddDeviceMemory, AddMemory
+from mhpcheck.model.variants import patches
+from mhpcheck.properties.common import has_altmaps
+from mhpcheck.results import Step
+from mhpcheck.spec import Claim, check, invariant, reachable, step_property
+
+
+def _failed_by_fault(step: Step) -> bool:
+    return isinstance(step.transition, AddDeviceMemory | AddMemory) and any(
+        isinstance(e, AllocationFailed) for e in step.events
+    )
+
+
+@step_property(kills=("populate-error-einval",))
+def failed_allocation_fails_the_add_with_enomem(k: Kernel, step: Step) -> Iterator[Claim]:
+    """An add whose vmemmap allocation fails returns -ENOMEM, unless the arch falls back (powerpc to system memory, x86 without altmap to base pages) and the fallback succeeds (sparse_add_one_section / section_activate)."""
+    if not _failed_by_fault(step) or step.ret == 0:
+        return
+    yield check(
+        k.sem.true() if step.ret == -ENOMEM else k.sem.false(),
+        lambda: f"{step.transition} failed an allocation and returned {errname(step.ret)}",
+    )
+
+
+@step_property(kills=("activate-no-rollback",))
+def failed_add_leaves_nothing_behind(k: Kernel, step: Step) -> Iterator[Claim]:
+    """An add that fails leaves no section, vmemmap page, system memory or altmap use behind: the failing section is rolled back by section_deactivate() (v5.3+), the earlier ones by nobody."""
+    t = step.transition
+    if not isinstance(t, AddDeviceMemory | AddMemory) or step.ret == 0:
+        return
+    b, a = step.before, step.after
+    yield check(
+        k.sem.true() if a.sections == b.sections else k.sem.false(),
+        lambda: (
+            "sections "
+            + ", ".join(f"{m.section_nr:#x}" for m in a.sections if m not in b.sections)
+            + f" stay present after {t} failed"
+        ),
+    )
+    yield check(
+        k.sem.true() if a.vmemmap == b.vmemmap else k.sem.false(),
+        lambda: (
+            f"{len([x for x in a.vmemmap if x not in b.vmemmap])} vmemmap pages stay mapped after {t} failed"
+        ),
+    )
+    yield check(
+        k.sem.true() if a.sysmem_vmemmap_pages == b.sysmem_vmemmap_pages else k.sem.false(),
+        lambda: (
+            f"{a.sysmem_vmemmap_pages - b.sysmem_vmemmap_pages} pages of system memory stay "
+            f"taken after {t} failed"
+        ),
+    )
+
+
+@step_property(kills=("enomem-swallowed",))
+def successful_add_has_every_section(k: Kernel, step: Step) -> Iterator[Claim]:
+    """An add that returns 0 has made every section of its range present (__add_pages() stops at the first error and returns it)."""
+    t = step.transition
+    if not isinstance(t, AddDeviceMemory | AddMemory) or step.ret != 0:
+        return
+    pps = k.arch.PAGES_PER_SECTION
+    first = t.start_pfn // pps
+    for nr in range(first, first + t.nr_pages // pps):
+        yield check(
+            k.sem.true() if step.after.section(nr) is not None else k.sem.false(),
+            lambda: f"{t} returned 0 but section {nr:#x} is not present",
+        )
+
+
+@invariant(kills=("altmap-freed-to-page-allocator",))
+def system_memory_never_over_freed(k: Kernel, s: KernelState) -> Iterator[Claim]:
+    """The page allocator never gets back more memmap pages than it gave: nothing is freed twice, nothing of a device lands in it (vmemmap_free())."""
+    yield check(
+        k.sem.true() if s.sysmem_vmemmap_pages >= 0 else k.sem.false(),
+        lambda: (
+            f"{-s.sysmem_vmemmap_pages} more pages were freed to the page allocator than it gave "
+            "to the memmap"
+        ),
+    )
+
+
+def _fails_without_fallback(arch: object, v: object) -> bool:
+    """With an altmap an add has no fallback, except on powerpc from v5.6 (system memory)."""
+    ppc_fallback = getattr(arch, "name", "").startswith("powerpc") and v.has(patches.POWERPC_ALTMAP_BOUNDARY)  # type: ignore[attr-defined]
+    return has_altmaps(arch, v) and not ppc_fallback  # type: ignore[arg-type]
+
+
+@reachable(applies=_fails_without_fallback, over_steps=True, needs="faults")
+def add_fails_on_an_injected_fault(k: Kernel, step: Step) -> Iterator[Claim]:
+    """An add's vmemmap allocation fails (fault injection) and the add returns an error (needs --faults)."""
+    ok = _failed_by_fault(step) and step.ret != 0
+    yield check(k.sem.true() if ok else k.sem.false(), "no injected fault failed an add")
+
+
+@reachable(
+    applies=lambda a, v: _fails_without_fallback(a, v) and not a.name.startswith("powerpc"),
+    over_steps=True,
+    needs="failures",
+)
+def failed_add_leaves_earlier_sections(k: Kernel, step: Step) -> Iterator[Claim]:
+    """A multi-section add fails after its first section, so the kernel's missing rollback is explored (needs --faults or --partial-failures)."""
+    t = step.transition
+    ok = (
+        isinstance(t, AddDeviceMemory | AddMemory)
+        and step.ret != 0
+        and len(step.after.sections) > len(step.before.sections)
+    )
+    yield check(k.sem.true() if ok else k.sem.false(), "no failed add left a section behind")
+
+
+@reachable(applies=lambda a, v: a.name == "x86_64", over_steps=True, needs="faults")
+def pmd_failure_falls_back_to_base_pages(k: Kernel, step: Step) -> Iterator[Claim]:
+    """x86 vmemmap_populate_hugepages() falls back to base pages when a PMD allocation without altmap fails ("vmemmap: falling back to regular page backing")."""
+    failed = any(isinstance(e, AllocationFailed) for e in step.events)
+    base = any(isinstance(e, VmemmapAllocated) and e.leaf_shift == k.arch.PAGE_SHIFT for e in step.events)
+    yield check(k.sem.true() if failed and base else k.sem.false(), "no PMD failure fell back to base pages")
