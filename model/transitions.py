@@ -130,7 +130,7 @@ def with_faults(k: Kernel, s: KernelState, b: Bounds, t: T) -> Iterator[T]:
         k.take_events()
         n = k.allocs
     for i in sorted({0, 1, n // 2, n - 1} & set(range(n))):
-        yield replace(t, fail_alloc=i)
+        yield replace(t, fail_alloc=i)  # type: ignore[type-var]
 
 
 @dataclass(frozen=True, slots=True)

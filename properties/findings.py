@@ -28,7 +28,7 @@ _ALL = ("x86_64", "powerpc64-hash", "powerpc64-radix", "arm64-4k", "arm64-16k", 
 _X86_PPC = ("x86_64", "powerpc64-hash", "powerpc64-radix")
 _PPC = ("powerpc64-hash", "powerpc64-radix")
 
-FINDINGS = (
+FINDINGS: tuple[Finding, ...] = (
     Finding(
         "reserve-skip-dead",
         "memmap_init_zone() never skips the altmap reserve before v4.16",
