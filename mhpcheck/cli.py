@@ -97,6 +97,7 @@ def check(
     devices: int,
     max_device_sections: int,
     partial_failures: bool,
+    faults: int,
     max_states: int | None,
     time_budget: float | None,
     jobs: int | None,
@@ -117,6 +118,7 @@ def check(
         devices=devices,
         max_device_sections=max_device_sections,
         partial_failures=partial_failures,
+        faults=faults,
     )
     req = CheckRequest(
         tuple(arch_names),
@@ -130,7 +132,8 @@ def check(
     t0 = time.perf_counter()
     click.echo(
         f"mhpcheck {__version__}: depth {depth}, {sections} sections, {devices} devices of up to "
-        f"{max_device_sections} sections, partial failures {'on' if partial_failures else 'off'}",
+        f"{max_device_sections} sections, {faults} allocation fault(s), partial failures "
+        f"{'on' if partial_failures else 'off'}",
         err=True,
     )
 

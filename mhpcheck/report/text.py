@@ -8,7 +8,7 @@ from dataclasses import fields
 from mhpcheck.checker import Report
 from mhpcheck.explorer import replay
 from mhpcheck.model.errno import errname
-from mhpcheck.model.events import Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
+from mhpcheck.model.events import AllocationFailed, Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.state import KernelState
 from mhpcheck.properties import property_named
 from mhpcheck.results import CellResult, PropertyResult, Verdict
@@ -62,6 +62,9 @@ def _calls(events: tuple[object, ...]) -> str:
             name = "vmemmap_populate"
         elif isinstance(e, VmemmapFreed):
             name = "vmemmap_free"
+        elif isinstance(e, AllocationFailed):
+            src = "system memory" if e.source < 0 else f"dev {e.source}'s altmap"
+            name = f"✗ allocation #{e.n} ({e.size >> 10} KiB from {src}) fails"
         elif isinstance(e, SectionRemoved):
             name = f"__remove_section({e.section_nr:#x}, map_offset={e.map_offset.v:#x})"
         else:
