@@ -78,6 +78,13 @@ def cli() -> None:
     help="Altmaps that run out after an add's first section.",
 )
 @click.option(
+    "--faults",
+    type=click.IntRange(0, 8),
+    default=DEFAULT_BOUNDS.faults,
+    show_default=True,
+    help="vmemmap allocations the environment may make fail along a path.",
+)
+@click.option(
     "--max-states", type=click.IntRange(1, None), default=None, help="State budget (inconclusive if hit)."
 )
 @click.option(
