@@ -159,6 +159,97 @@ def check(
     return int(code)
 
 
+@cli.command(
+    help="Explore two variants (or a variant and a patch file) over the same sequences and "
+    "report every difference, classified as fix, regression or behaviour change. Exit 1 on a regression."
+)
+@click.option(
+    "--variant",
+    "variant_names",
+    multiple=True,
+    required=True,
+    help="Variant A, then variant B (or one variant with --patch).",
+)
+@click.option(
+    "--patch",
+    "patch_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A patch file: B is A with it applied.",
+)
+@click.option("--arch", "arch_names", multiple=True, help="Architecture config (repeatable) [default: all].")
+@click.option("--depth", type=click.IntRange(1, 16), default=3, show_default=True)
+@click.option("--faults", type=click.IntRange(0, 8), default=0, show_default=True)
+def diff(
+    variant_names: tuple[str, ...],
+    patch_file: str | None,
+    arch_names: tuple[str, ...],
+    depth: int,
+    faults: int,
+) -> int:
+    from mhpcheck import diff as semdiff
+
+    for v in variant_names:
+        _variant(v)
+    for a in arch_names:
+        _one_of("arch", a, [x.name for x in archs()])
+    if patch_file is not None:
+        if len(variant_names) != 1:
+            raise BadInput("with --patch give exactly one --variant")
+        patch = _activate(patch_file)
+        a_name, b_name = variant_names[0], f"{variant_names[0]}@{patch.name}"
+    elif len(variant_names) == 2:
+        a_name, b_name = variant_names
+    else:
+        raise BadInput("give two --variant, or one --variant and --patch FILE")
+    bounds = replace(DEFAULT_BOUNDS, depth=depth, faults=faults)
+    regression = False
+    for a in arch_names or tuple(x.name for x in archs()):
+        r = semdiff.diff(a, a_name, b_name, bounds)
+        if r.skipped:
+            click.echo(f"{a:16s} skipped: {r.skipped}")
+            continue
+        head = "identical behaviour" if r.identical else ", ".join(r.differences)
+        click.echo(f"{a:16s} {a_name} → {b_name}: {head}  ({r.pairs} step pairs, {r.seconds:.1f} s)")
+        for d in r.differences.values():
+            props = f" [{', '.join(d.properties)}]" if d.properties else ""
+            click.echo(f"  {d.kind}{props}: {d.detail}")
+            for i, t in enumerate(d.path, 1):
+                click.echo(f"    {i}  {t}")
+        regression |= semdiff.REGRESSION in r.differences
+    return int(ExitCode.VIOLATED if regression else ExitCode.HOLDS)
+
+
+@cli.command(
+    help="The first era where a property's verdict flips on an arch, and the commit that flipped it."
+)
+@click.option("--property", "prop", required=True)
+@click.option("--arch", "arch_name", required=True)
+@click.option("--depth", type=click.IntRange(1, 16), default=3, show_default=True)
+@click.option("--faults", type=click.IntRange(0, 8), default=0, show_default=True)
+def bisect(prop: str, arch_name: str, depth: int, faults: int) -> int:
+    from mhpcheck import bisect as bis
+
+    _one_of("property", prop, [x.name for x in PROPERTIES])
+    _one_of("arch", arch_name, [x.name for x in archs()])
+    r = bis.bisect(prop, arch_name, replace(DEFAULT_BOUNDS, depth=depth, faults=faults))
+    for era, verdict in r.verdicts:
+        click.echo(f"{era:8s} {verdict.value}")
+    if r.flip is None:
+        click.echo("no flip: the verdict is the same in every era")
+        return 0
+    click.echo(f"flips between {r.flip[0]} and {r.flip[1]}")
+    if r.patch is not None:
+        click.echo(f"flipped by {r.patch.key}: {r.patch.commit} {r.patch.title} ({r.patch.version})")
+    return 0
+
+
+def _activate(path: str):  # type: ignore[no-untyped-def]
+    from mhpcheck import patching
+
+    return patching.activate(path)
+
+
 @cli.command(name="list", help="List archs, variants, properties, mutants or findings.")
 @click.argument(
     "what", type=click.Choice(["archs", "variants", "properties", "mutants", "findings"]), required=False

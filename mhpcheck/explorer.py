@@ -9,7 +9,6 @@ transition's `choices()` in the registry's order, never from set or dict iterati
 from __future__ import annotations
 
 import gc
-import marshal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -18,8 +17,9 @@ from typing import Any
 
 from mhpcheck.model import build
 from mhpcheck.model.arch import arch_named
-from mhpcheck.model.state import KernelState, state_key
+from mhpcheck.model.state import KernelState, state_bytes
 from mhpcheck.model.transitions import TRANSITIONS, Bounds, Transition
+from mhpcheck.model.variants import Variant
 from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
 from mhpcheck.spec import INVARIANT, MONITOR, REACHABLE, STEP, Property
 
@@ -32,7 +32,7 @@ class InternalError(Exception):
 
 def explore(
     arch: str,
-    variant: str,
+    variant: str | Variant,
     bounds: Bounds,
     properties: Sequence[Property],
     max_states: int | None = None,
@@ -43,7 +43,7 @@ def explore(
     """Explore every state reachable within `bounds` and judge each property on it."""
     k = build(arch, variant)
     a = arch_named(arch)
-    result = CellResult(arch, variant, "explicit", asdict(bounds))
+    result = CellResult(arch, k.variant.name, "explicit", asdict(bounds))
     failures = bounds.faults > 0 or bounds.partial_failures
     props = [
         p
@@ -60,7 +60,7 @@ def explore(
 
     t0 = time.perf_counter()
     init = KernelState()
-    key0 = marshal.dumps(state_key(init))
+    key0 = state_bytes(init)
     parent: dict[bytes, tuple[bytes, Transition] | None] = {key0: None}
     if on_state:
         on_state(key0, init, None, None)
@@ -104,7 +104,7 @@ def explore(
                     for p in step_witnesses:
                         if p.name not in found and p.first_failure(k, step) is None:
                             found[p.name] = (key, t, "reached")
-                    key2 = marshal.dumps(state_key(s2))
+                    key2 = state_bytes(s2)
                     if key2 in parent:
                         continue
                     parent[key2] = (key, t)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from mhpcheck.model.arch import arch_named
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.variants import variant_named
+from mhpcheck.model.variants import Variant, variant_named
 from mhpcheck.semantics import CONCRETE, Sem
 
 __all__ = ["Kernel", "build"]
 
 
-def build(arch: str, variant: str, sem: Sem = CONCRETE) -> Kernel:
+def build(arch: str, variant: str | Variant, sem: Sem = CONCRETE) -> Kernel:
     """A kernel for `arch` at `variant` under the value back end `sem` (concrete by default)."""
-    v = variant_named(variant)
+    v = variant_named(variant) if isinstance(variant, str) else variant
     return Kernel(sem, arch_named(arch).resolve(v), v)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
@@ -144,6 +145,13 @@ def state_key(s: KernelState) -> tuple[Any, ...]:
         s.sysmem_vmemmap_pages,
         s.faults_injected,
     )
+
+
+def state_bytes(s: KernelState) -> bytes:
+    """The canonical packed encoding of a concrete state: equal states give equal bytes."""
+    # marshal version 2: from version 3 on, an object shared by reference is written as a
+    # back-reference, so equal states built differently would encode differently.
+    return marshal.dumps(state_key(s), 2)
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

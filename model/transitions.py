@@ -66,6 +66,8 @@ class Transition:
     def __str__(self) -> str:
         parts = []
         for name, value in self.args().items():
+            if value is None and name == "fail_alloc":
+                continue
             if isinstance(value, AltmapChoice):
                 stale = f", alloc={value.stale_alloc:#x}" if value.stale_alloc else ""
                 parts.append(

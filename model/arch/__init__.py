@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,9 @@ class Arch:
     def resolve(self, variant: Variant) -> ArchConfig:
         vt = variant.version_tuple
         values = {name: c.at(vt) for name, c in self.constants}
-        return ArchConfig(self, values, dict(self.functions))
+        # Looked up through their modules, so that a user patch installed there takes effect.
+        functions = {n: getattr(sys.modules[f.__module__], f.__name__) for n, f in self.functions}
+        return ArchConfig(self, values, functions)
 
     def supports(self, variant: Variant) -> bool:
         return _vt(self.zone_device_since) <= variant.version_tuple

@@ -100,7 +100,7 @@ def vmemmap_populate(
                 k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
                 use = None
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
-        if src is None and k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY):
+        if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY):
             # "This may fail due to alignment issues when using 16MB hugepages, so fall back
             # to system memory"
             k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted"))

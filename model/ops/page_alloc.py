@@ -36,34 +36,26 @@ def memmap_init_zone(
     end_pfn = start_pfn + size
     section_nr = memory_hotplug.pfn_to_section_nr(k, start_pfn)
     if not k.variant.has(patches.EXPLICIT_ALTMAP):
+        altmap = None
         if k.variant.has(patches.ALTMAP_RESERVE):
             # "struct vmem_altmap *altmap = to_vmem_altmap(__pfn_to_phys(start_pfn));"
             # The argument is a physical address, yet to_vmem_altmap() takes a struct page *.
-            phys = start_pfn << k.arch.PAGE_SHIFT
-            altmap = memremap.to_vmem_altmap(k, s, phys)
-            a = _altmap(s, altmap)
-            # "Honor reservation requested by the driver for this ZONE_DEVICE memory"
-            if a is not None:
-                at_base = start_pfn == a.base_pfn
-                if k.variant.mutated(mutants.RESERVE_SKIP_INVERTED):
-                    at_base = start_pfn != a.base_pfn
-                if k.sem.branch(at_base):
-                    start_pfn = start_pfn + a.reserve
-        return _initialise(k, s, start_pfn, end_pfn, zone, section_nr)
+            altmap = memremap.to_vmem_altmap(k, s, start_pfn << k.arch.PAGE_SHIFT)
+    a = _altmap(s, altmap)
     if zone is Zone.ZONE_DEVICE and k.variant.has(patches.MEMMAP_INIT_ZONE_DEVICE):
         # "We limit the total number of pages to initialize to just those that might contain
         # the memory mapping. We will defer the ZONE_DEVICE page initialization until after
         # we have released the hotplug lock."
-        a = _altmap(s, altmap)
         if a is None:
             return s
-        if k.variant.has(patches.ALTMAP_RESERVE):
-            at_base = start_pfn == a.base_pfn
-            if k.variant.mutated(mutants.RESERVE_SKIP_INVERTED):
-                at_base = start_pfn != a.base_pfn
-            if k.sem.branch(at_base):
-                start_pfn = start_pfn + a.reserve
         end_pfn = a.base_pfn + memremap.vmem_altmap_offset(k, a)
+    if a is not None and k.variant.has(patches.ALTMAP_RESERVE):
+        # "Honor reservation requested by the driver for this ZONE_DEVICE memory"
+        at_base = start_pfn == a.base_pfn
+        if k.variant.mutated(mutants.RESERVE_SKIP_INVERTED):
+            at_base = start_pfn != a.base_pfn
+        if k.sem.branch(at_base):
+            start_pfn = start_pfn + a.reserve
     return _initialise(k, s, start_pfn, end_pfn, zone, section_nr)
 
 

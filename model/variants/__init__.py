@@ -31,6 +31,7 @@ class Variant:
     reverts: Patch | None = None  # the seed patch a pre-patch variant leaves out
     mutant: Mutant | None = None
     keys: frozenset[str] = frozenset()
+    user_patch: str = ""  # the name of a user patch file applied on top (mhpcheck --patch)
 
     def has(self, patch: Patch) -> bool:
         """Whether this kernel carries `patch` (an era's commit, not reverted)."""
@@ -98,13 +99,14 @@ _MUTANTS_BY_NAME = {m.name: m for m in MUTANTS}
 
 
 def variant_named(name: str) -> Variant:
-    """The variant called `name`, e.g. "v4.5" or "v4.5+map-offset-every-section"; KeyError if none."""
-    base, _, mutant = name.partition("+")
+    """The variant called `name`: "v4.5", "v4.5+<mutant>", "v4.5@<user patch>"; KeyError if none."""
+    rest, _, user_patch = name.partition("@")
+    base, _, mutant = rest.partition("+")
     v = _BY_NAME[base]
-    if not mutant:
+    m = _MUTANTS_BY_NAME[mutant] if mutant else None
+    if m is None and not user_patch:
         return v
-    m = _MUTANTS_BY_NAME[mutant]
-    return Variant(name, v.version, v.patches, v.reverts, m, v.keys)
+    return Variant(name, v.version, v.patches, v.reverts, m, v.keys, user_patch)
 
 
 def variant_names() -> tuple[str, ...]:

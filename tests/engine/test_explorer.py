@@ -61,3 +61,15 @@ def test_a_depth_bound_reached_is_not_a_budget():
 def test_states_are_fingerprinted_without_hash():
     # the visited set's keys are marshal bytes; their digest is stable across processes
     assert hashlib.blake2b(b"x").hexdigest() == hashlib.blake2b(b"x").hexdigest()
+
+
+def test_equal_states_built_differently_have_equal_keys():
+    from mhpcheck.model import build
+    from mhpcheck.model.state import KernelState, state_bytes
+    from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice
+
+    t = AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 0, 0x200))
+    a, _ = t.apply(build("x86_64", "v5.9"), KernelState())
+    b, _ = t.apply(build("x86_64", "v5.9-pre-altmap-reserve"), KernelState())
+    assert a == b
+    assert state_bytes(a) == state_bytes(b)
