@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from mhpcheck import patching
 from mhpcheck.exitcodes import ExitCode
 from mhpcheck.explorer import explore
 from mhpcheck.model.arch import arch_named, archs
@@ -31,6 +32,7 @@ class CheckRequest:
     max_states: int | None = None
     time_budget: float | None = None
     jobs: int = 1
+    patch: str | None = None  # a user patch file applied to every variant
 
 
 @dataclass
@@ -66,8 +68,12 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return cells, skipped
 
 
-def _run_cell(args: tuple[str, str, tuple[str, ...], Bounds, int | None, float | None]) -> CellResult:
-    arch, variant, names, bounds, max_states, time_budget = args
+def _run_cell(
+    args: tuple[str, str, tuple[str, ...], Bounds, int | None, float | None, str | None],
+) -> CellResult:
+    arch, variant, names, bounds, max_states, time_budget, patch = args
+    if patch is not None:
+        patching.activate(patch)  # once per worker process
     props = [property_named(n) for n in names] if names else list(PROPERTIES)
     return explore(arch, variant, bounds, props, max_states, time_budget)
 
@@ -76,8 +82,8 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
     """Mark violations that are recorded kernel findings; return recorded findings that did not show."""
     v = variant_named(cell.variant)
     stale: list[tuple[str, str, str, str]] = []
-    if v.mutant is not None:
-        return stale  # a mutant's violations are its own; findings describe real kernels
+    if v.mutant is not None or v.user_patch:
+        return stale  # a mutant's or a patch's violations are its own; findings describe real kernels
     claimed = {p.name for p in PROPERTIES if v.name in p.kills}
     for p in cell.properties:
         failures = bool(cell.bounds.get("faults")) or bool(cell.bounds.get("partial_failures"))
@@ -101,7 +107,10 @@ def run_check(req: CheckRequest, on_cell: Callable[[CellResult], None] | None = 
     """Explore every cell of the matrix and judge it."""
     report = Report()
     cells, report.skipped = cells_of(req)
-    work = [(a, v, req.properties, req.bounds, req.max_states, req.time_budget) for a, v in cells]
+    if req.patch is not None:
+        name = patching.activate(req.patch).name  # bad input surfaces here, before any work
+        cells = [(a, f"{v}@{name}") for a, v in cells]
+    work = [(a, v, req.properties, req.bounds, req.max_states, req.time_budget, req.patch) for a, v in cells]
     if req.jobs > 1:
         # base-page configs walk hundreds of vmemmap pages per section: start them first
         work.sort(key=lambda w: -_COST.get(w[0], 1))

@@ -94,6 +94,13 @@ def cli() -> None:
     help="Seconds per cell (inconclusive if hit).",
 )
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Cells in parallel [default: cores].")
+@click.option(
+    "--patch",
+    "patch_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A patch file replacing model functions, applied to every variant.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too.")
 def check(
     arch_names: tuple[str, ...],
@@ -108,6 +115,7 @@ def check(
     max_states: int | None,
     time_budget: float | None,
     jobs: int | None,
+    patch_file: str | None,
     verbose: bool,
 ) -> int:
     for a in arch_names:
@@ -135,6 +143,7 @@ def check(
         max_states,
         time_budget,
         jobs or default_jobs(),
+        patch_file,
     )
     t0 = time.perf_counter()
     click.echo(

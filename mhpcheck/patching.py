@@ -63,6 +63,8 @@ def model_functions() -> dict[str, tuple[Any, str]]:
         for info in pkgutil.iter_modules(pkg.__path__):
             mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
             for attr, fn in vars(mod).items():
+                # a function already patched in this process is its dispatcher: look through it
+                fn = getattr(fn, "__wrapped__", fn)
                 if not inspect.isfunction(fn) or fn.__module__ != mod.__name__:
                     continue
                 m = _DOC.match((fn.__doc__ or "").strip())

@@ -1,0 +1,1 @@
+import mhpcheck.model.no_such_module  # noqa: F401
