@@ -33,6 +33,7 @@ class CheckRequest:
     time_budget: float | None = None
     jobs: int = 1
     patch: str | None = None  # a user patch file applied to every variant
+    symmetry: bool = False  # visit one state per permutation of interchangeable devices
 
 
 @dataclass
@@ -69,13 +70,13 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
 
 
 def _run_cell(
-    args: tuple[str, str, tuple[str, ...], Bounds, int | None, float | None, str | None],
+    args: tuple[str, str, tuple[str, ...], Bounds, int | None, float | None, str | None, bool],
 ) -> CellResult:
-    arch, variant, names, bounds, max_states, time_budget, patch = args
+    arch, variant, names, bounds, max_states, time_budget, patch, symmetry = args
     if patch is not None:
         patching.activate(patch)  # once per worker process
     props = [property_named(n) for n in names] if names else list(PROPERTIES)
-    return explore(arch, variant, bounds, props, max_states, time_budget)
+    return explore(arch, variant, bounds, props, max_states, time_budget, symmetry=symmetry)
 
 
 def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
@@ -110,7 +111,10 @@ def run_check(req: CheckRequest, on_cell: Callable[[CellResult], None] | None = 
     if req.patch is not None:
         name = patching.activate(req.patch).name  # bad input surfaces here, before any work
         cells = [(a, f"{v}@{name}") for a, v in cells]
-    work = [(a, v, req.properties, req.bounds, req.max_states, req.time_budget, req.patch) for a, v in cells]
+    work = [
+        (a, v, req.properties, req.bounds, req.max_states, req.time_budget, req.patch, req.symmetry)
+        for a, v in cells
+    ]
     if req.jobs > 1:
         # base-page configs walk hundreds of vmemmap pages per section: start them first
         work.sort(key=lambda w: -_COST.get(w[0], 1))

@@ -101,6 +101,12 @@ def cli() -> None:
     default=None,
     help="A patch file replacing model functions, applied to every variant.",
 )
+@click.option(
+    "--symmetry/--no-symmetry",
+    default=False,
+    show_default=True,
+    help="Explore one state per permutation of interchangeable devices.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too.")
 def check(
     arch_names: tuple[str, ...],
@@ -116,6 +122,7 @@ def check(
     time_budget: float | None,
     jobs: int | None,
     patch_file: str | None,
+    symmetry: bool,
     verbose: bool,
 ) -> int:
     for a in arch_names:
@@ -144,6 +151,7 @@ def check(
         time_budget,
         jobs or default_jobs(),
         patch_file,
+        symmetry,
     )
     t0 = time.perf_counter()
     click.echo(
@@ -153,10 +161,31 @@ def check(
         err=True,
     )
 
-    def progress(cell: object) -> None:
-        click.echo(f"done: {cell.arch} {cell.variant} ({cell.states} states)", err=True)  # type: ignore[attr-defined]
+    from mhpcheck.checker import cells_of
 
-    report = run_check(req, progress)
+    total = len(cells_of(req)[0])
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("checking", total=total)
+
+            def advance(cell: object) -> None:
+                bar.update(task, advance=1, description=f"{cell.arch} {cell.variant}")  # type: ignore[attr-defined]
+
+            report = run_check(req, advance)
+    else:
+        done = [0]
+
+        def progress_line(cell: object) -> None:
+            done[0] += 1
+            click.echo(
+                f"done {done[0]}/{total}: {cell.arch} {cell.variant} states={cell.states} "  # type: ignore[attr-defined]
+                f"sec={cell.seconds:.1f}",  # type: ignore[attr-defined]
+                err=True,
+            )
+
+        report = run_check(req, progress_line)
     for line in text.render(report, verbose):
         click.echo(line)
     code = report.exit_code()

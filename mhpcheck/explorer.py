@@ -17,7 +17,7 @@ from typing import Any
 
 from mhpcheck.model import build
 from mhpcheck.model.arch import arch_named
-from mhpcheck.model.state import KernelState, state_bytes
+from mhpcheck.model.state import KernelState, state_bytes, symmetric_state_bytes
 from mhpcheck.model.transitions import TRANSITIONS, Bounds, Transition
 from mhpcheck.model.variants import Variant
 from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
@@ -39,6 +39,7 @@ def explore(
     time_budget: float | None = None,
     progress: Progress | None = None,
     on_state: Callable[[bytes, KernelState, bytes | None, Transition | None], None] | None = None,
+    symmetry: bool = False,
 ) -> CellResult:
     """Explore every state reachable within `bounds` and judge each property on it."""
     k = build(arch, variant)
@@ -60,7 +61,8 @@ def explore(
 
     t0 = time.perf_counter()
     init = KernelState()
-    key0 = state_bytes(init)
+    encode = symmetric_state_bytes if symmetry else state_bytes
+    key0 = encode(init)
     parent: dict[bytes, tuple[bytes, Transition] | None] = {key0: None}
     if on_state:
         on_state(key0, init, None, None)
@@ -104,7 +106,7 @@ def explore(
                     for p in step_witnesses:
                         if p.name not in found and p.first_failure(k, step) is None:
                             found[p.name] = (key, t, "reached")
-                    key2 = state_bytes(s2)
+                    key2 = encode(s2)
                     if key2 in parent:
                         continue
                     parent[key2] = (key, t)

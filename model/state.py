@@ -154,6 +154,41 @@ def state_bytes(s: KernelState) -> bytes:
     return marshal.dumps(state_key(s), 2)
 
 
+def symmetric_state_bytes(s: KernelState) -> bytes:
+    """state_bytes() of `s` with its devices renumbered canonically: devices are interchangeable.
+
+    Devices never overlap physically, so each is named by the lowest pfn anything of it holds
+    (its range, a section it added, a vmemmap page it backs, its resource); renumbering them in
+    that order maps every permutation of the same configuration to one key.
+    """
+    if not s.device_ranges and not s.resources and not s.sections:
+        return state_bytes(s)
+    lowest: dict[int, int] = {}
+
+    def see(dev: int, pfn: int) -> None:
+        if dev >= 0 and (dev not in lowest or pfn < lowest[dev]):
+            lowest[dev] = pfn
+
+    for r in s.device_ranges:
+        see(r.dev, r.start_pfn.v)
+    for x in s.resources:
+        see(x.owner, x.start_pfn.v)
+    for m in s.sections:
+        see(m.owner, m.section_nr << 40)  # a section number, scaled above any pfn of a range
+    for leaf in s.vmemmap:
+        see(leaf.source, leaf.pfn.v)
+    order = sorted(lowest, key=lambda d: (lowest[d], d))
+    ren = {d: i for i, d in enumerate(order)}
+    if all(ren[d] == d for d in ren):
+        return state_bytes(s)
+    key = state_key(s)
+    ranges = tuple(sorted(((ren[d], *rest) for d, *rest in key[0]), key=lambda t: t[0]))
+    sections = tuple((nr, z, ren.get(o, o)) for nr, z, o in key[1])
+    leaves = tuple((i, sh, ren.get(src, src), pfn) for i, sh, src, pfn in key[2])
+    resources = tuple((a, n, ren.get(o, o)) for a, n, o in key[4])
+    return marshal.dumps((ranges, sections, leaves, key[3], resources, *key[5:]), 2)
+
+
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 

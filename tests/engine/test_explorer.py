@@ -73,3 +73,17 @@ def test_equal_states_built_differently_have_equal_keys():
     b, _ = t.apply(build("x86_64", "v5.9-pre-altmap-reserve"), KernelState())
     assert a == b
     assert state_bytes(a) == state_bytes(b)
+
+
+def test_symmetry_reduction_keeps_every_verdict_with_fewer_states():
+    for arch, variant, b in (
+        ("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=3, faults=0)),
+        ("powerpc64-hash", "v4.13", Bounds(depth=4, faults=0)),
+        ("x86_64", "v5.9", Bounds(depth=3, faults=1)),
+    ):
+        full = explore(arch, variant, b, PROPERTIES)
+        reduced = explore(arch, variant, b, PROPERTIES, symmetry=True)
+        assert reduced.states < full.states
+        assert [(p.name, p.verdict) for p in reduced.properties] == [
+            (p.name, p.verdict) for p in full.properties
+        ]
