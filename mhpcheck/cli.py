@@ -242,6 +242,7 @@ def diff(
         raise BadInput("give two --variant, or one --variant and --patch FILE")
     bounds = replace(DEFAULT_BOUNDS, depth=depth, faults=faults)
     regression = False
+    affected: dict[str, list[str]] = {}
     for a in arch_names or tuple(x.name for x in archs()):
         r = semdiff.diff(a, a_name, b_name, bounds)
         if r.skipped:
@@ -255,6 +256,13 @@ def diff(
             for i, t in enumerate(d.path, 1):
                 click.echo(f"    {i}  {t}")
         regression |= semdiff.REGRESSION in r.differences
+        for kind in r.differences:
+            affected.setdefault(kind, []).append(a)
+    for kind in (semdiff.FIX, semdiff.REGRESSION, semdiff.CHANGE):
+        if kind in affected:
+            click.echo(f"{kind}: {', '.join(affected[kind])}")
+    if not affected:
+        click.echo("identical behaviour on every arch compared")
     return int(ExitCode.VIOLATED if regression else ExitCode.HOLDS)
 
 
