@@ -105,7 +105,7 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
         cut = f", cut by {cell.budget}" if cell.budget else ""
         yield (
             f"{cell.arch:16s} {cell.variant:28s} {cell.states:7d} states {cell.transitions:8d} transitions"
-            f" depth {cell.depth}  {cell.seconds:6.2f} s {cell.states / max(cell.seconds, 1e-9):8.0f} states/s"
+            f" depth {cell.depth}  {cell.seconds:6.2f} s {cell.states / max(cell.seconds, 1e-9):7.0f} states/s"
             f"  {summary}{cut}"
         )
         for p in cell.properties:
