@@ -103,9 +103,10 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
             counts[p.verdict] = counts.get(p.verdict, 0) + 1
         summary = ", ".join(f"{n} {v.value}" for v, n in counts.items())
         cut = f", cut by {cell.budget}" if cell.budget else ""
+        rate = cell.states / max(cell.seconds, 1e-9)
         yield (
             f"{cell.arch:16s} {cell.variant:28s} {cell.states:7d} states {cell.transitions:8d} transitions"
-            f" depth {cell.depth}  {cell.seconds:6.2f} s {cell.states / max(cell.seconds, 1e-9):7.0f} states/s"
+            f" depth {cell.depth}  {cell.seconds:6.2f} s {rate:7.0f} states/s"
             f"  {summary}{cut}"
         )
         for p in cell.properties:
