@@ -91,7 +91,7 @@ def system_memory_never_over_freed(k: Kernel, s: KernelState) -> Iterator[Claim]
 
 def _fails_without_fallback(arch: object, v: object) -> bool:
     """With an altmap an add has no fallback, except on powerpc from v5.6 (system memory)."""
-    ppc_fallback = getattr(arch, "name", "").startswith("powerpc") and v.has(patches.POWERPC_ALTMAP_BOUNDARY)  # type: ignore[attr-defined]
+    ppc_fallback = getattr(arch, "name", "").startswith("powerpc") and v.has(patches.POWERPC_ALTMAP_FALLBACK)  # type: ignore[attr-defined]
     return has_altmaps(arch, v) and not ppc_fallback  # type: ignore[arg-type]
 
 

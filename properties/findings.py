@@ -90,7 +90,7 @@ FINDINGS: tuple[Finding, ...] = (
         "fires. Removing the second then frees the page: to_vmem_altmap() of the page's first "
         "section finds no device, PageReserved() holds, and the departed device's pages are "
         "handed to the page allocator with free_reserved_page().",
-        fixed_by="powerpc/mm: altmap_cross_boundary() (Aneesh Kumar K.V, 2019)",
+        fixed_by="cf387d9644d8 libnvdimm/altmap: Track namespace boundaries in altmap (v5.5)",
     ),
 )
 

@@ -73,7 +73,7 @@ def multi_section_device_removed(k: Kernel, step: Step) -> Iterator[Claim]:
 
 @reachable(
     applies=lambda a, v: (
-        getattr(a, "name", "").startswith("powerpc") and v.has(patches.POWERPC_ALTMAP_BOUNDARY)
+        getattr(a, "name", "").startswith("powerpc") and v.has(patches.POWERPC_ALTMAP_FALLBACK)
     ),
     over_steps=True,
 )

@@ -63,13 +63,16 @@ def vmemmap_populated(k: Kernel, s: KernelState, start: int, page_size: int) -> 
 
 
 def altmap_cross_boundary(k: Kernel, s: KernelState, altmap: int, start: int, page_size: int) -> bool:
-    """arch/powerpc/mm/init_64.c:altmap_cross_boundary() as of v5.9 (9ef34630a461)."""
+    """arch/powerpc/mm/init_64.c:altmap_cross_boundary() as of v5.9 (cf387d9644d8)."""
     r = s.range_of(altmap)
     assert r is not None and r.altmap is not None
     nr_pfn = page_size // k.arch.STRUCT_PAGE_SIZE
     start_pfn = k.sem.word(start // k.arch.STRUCT_PAGE_SIZE)  # page_to_pfn((struct page *)start)
-    end_pfn = r.start_pfn + r.nr_pages - 1  # altmap->end_pfn: the namespace's last pfn
-    return k.sem.branch((start_pfn + nr_pfn - 1 > end_pfn) | (start_pfn < r.altmap.base_pfn))
+    # Abstraction: altmap->end_pfn is not a field of the model's altmap; nvdimm sets it to the
+    # namespace's last pfn (inclusive), which is the range's last pfn here.
+    end_pfn = r.start_pfn + r.nr_pages - 1
+    # "if ((start_pfn + nr_pfn) > altmap->end_pfn)": off by one on the safe side until 2023
+    return k.sem.branch((start_pfn + nr_pfn > end_pfn) | (start_pfn < r.altmap.base_pfn))
 
 
 def vmemmap_populate(
@@ -93,14 +96,14 @@ def vmemmap_populate(
                 use = memremap.to_vmem_altmap(k, s, k.sem.word(aligned))
             if (
                 use is not None
-                and k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY)
+                and k.variant.has(patches.ALTMAP_END_PFN)
                 and altmap_cross_boundary(k, s, use, start, page_size)
                 and not k.variant.mutated(mutants.CROSS_BOUNDARY_IGNORED)
             ):
                 k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
                 use = None
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
-        if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY):
+        if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
             # "This may fail due to alignment issues when using 16MB hugepages, so fall back
             # to system memory"
             k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted"))
@@ -132,7 +135,7 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
             continue
         owner = None
         if k.variant.has(patches.POWERPC_ALTMAP):
-            if k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY):
+            if k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
                 owner = _altmap_owning_pfn(k, s, altmap, leaf.pfn, leaf.source)
             else:
                 # section_base = pfn_to_page(vmemmap_section_start(start));
@@ -175,7 +178,13 @@ def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word,
 _COMMON = (
     ("PAGE_SHIFT", const(16, "arch/powerpc/include/asm/page.h (CONFIG_PPC_64K_PAGES)")),
     ("SECTION_SIZE_BITS", const(24, "arch/powerpc/include/asm/sparsemem.h")),
-    ("MAX_PHYSMEM_BITS", Constant((("v4.0", 46), ("v5.0", 51)), "arch/powerpc/include/asm/sparsemem.h")),
+    (
+        "MAX_PHYSMEM_BITS",
+        Constant(
+            (("v4.0", 46), ("v5.9", 51)),
+            "arch/powerpc/include/asm/sparsemem.h; book3s/64/pgtable.h (H_/R_MAX_PHYSMEM_BITS) from v5.9",
+        ),
+    ),
     ("STRUCT_PAGE_SIZE", const(64, "include/linux/mm_types.h: sizeof(struct page)")),
     ("HOTPLUG_BASE_PFN", const(0x40000, "model choice: 16 GiB, a hash vmemmap page boundary")),
 )
@@ -194,12 +203,16 @@ POWERPC64_HASH = Arch(
         *_COMMON,
         (
             "VMEMMAP_START",
-            const(0xF000000000000000, "arch/powerpc/include/asm/book3s/64/hash.h: H_VMEMMAP_BASE"),
+            Constant(
+                (("v4.0", 0xF000000000000000), ("v5.2", 0xC00C000000000000)),
+                "arch/powerpc/include/asm/book3s/64/hash.h: H_VMEMMAP_BASE, H_VMEMMAP_START from v5.2",
+            ),
         ),
         (
             "VMEMMAP_SHIFT",
             const(
-                24, "arch/powerpc/mm/hash_utils_64.c: mmu_vmemmap_psize = MMU_PAGE_16M (16M pages supported)"
+                24,
+                "arch/powerpc/mm/hash_utils_64.c: mmu_vmemmap_psize = MMU_PAGE_16M (16M pages, >= 1 GiB RAM)",
             ),
         ),
     ),
@@ -215,7 +228,10 @@ POWERPC64_RADIX = Arch(
         *_COMMON,
         (
             "VMEMMAP_START",
-            const(0xC00A000000000000, "arch/powerpc/include/asm/book3s/64/radix.h: RADIX_VMEMMAP_BASE"),
+            Constant(
+                (("v4.0", 0xC00A000000000000), ("v5.2", 0xC00C000000000000)),
+                "arch/powerpc/include/asm/book3s/64/radix.h: RADIX_VMEMMAP_BASE, _START from v5.2",
+            ),
         ),
         ("VMEMMAP_SHIFT", const(21, "arch/powerpc/mm/pgtable-radix.c: mmu_vmemmap_psize = MMU_PAGE_2M")),
     ),

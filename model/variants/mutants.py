@@ -108,7 +108,7 @@ ZONE_FROM_PAGE_PAST_END = Mutant(
 )
 CROSS_BOUNDARY_IGNORED = Mutant(
     "cross-boundary-ignored",
-    p.POWERPC_ALTMAP_BOUNDARY,
+    p.ALTMAP_END_PFN,
     "arch/powerpc/mm/init_64.c:vmemmap_populate",
     "vmemmap_populate() uses the altmap for a vmemmap page that also describes other devices",
     era="v5.9",

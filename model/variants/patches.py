@@ -10,14 +10,20 @@ class Patch:
     """A record of one upstream kernel commit the model follows."""
 
     key: str
-    commit: str
+    commit: str  # the seed file's id for the five seeds, else the upstream commit
     title: str
     version: str  # the release that first shipped it
     seed: str = ""  # the seed file number, for the five seed commits
+    upstream: str = ""  # the upstream commit of a seed, where it differs from the seed's id
 
 
 ZONE_DEVICE = Patch(
-    "zone-device", "8c8c1c5c86e9fc59", 'mm: ZONE_DEVICE for "device memory"', "v4.3", seed="004"
+    "zone-device",
+    "8c8c1c5c86e9fc59",
+    'mm: ZONE_DEVICE for "device memory"',
+    "v4.3",
+    seed="004",
+    upstream="033fbae988fc",
 )
 ALTMAP_RESERVE = Patch(
     "altmap-reserve",
@@ -40,7 +46,12 @@ X86_ALTMAP = Patch(
     "v4.5",
 )
 POWERPC_ALTMAP = Patch(
-    "powerpc-altmap", "d85431d18d96ba40", "powerpc/vmemmap: Add altmap support", "v4.13", seed="002"
+    "powerpc-altmap",
+    "d85431d18d96ba40",
+    "powerpc/vmemmap: Add altmap support",
+    "v4.13",
+    seed="002",
+    upstream="b584c2544041",
 )
 ZONES_AT_ONLINE = Patch(
     "zones-at-online",
@@ -63,11 +74,17 @@ MEMMAP_INIT_ZONE_DEVICE = Patch(
 SUBSECTION_HOTPLUG = Patch(
     "subsection-hotplug", "ba72b4c8cf60", "mm/sparsemem: support sub-section hotplug", "v5.3"
 )
-POWERPC_ALTMAP_BOUNDARY = Patch(
-    "powerpc-altmap-boundary",
+POWERPC_ALTMAP_FALLBACK = Patch(
+    "powerpc-altmap-fallback",
     "9ef34630a461",
     "powerpc/mm: Fallback to RAM if the altmap is unusable",
-    "v5.6",
+    "v5.0",
+)
+ALTMAP_END_PFN = Patch(
+    "altmap-end-pfn",
+    "cf387d9644d8",
+    "libnvdimm/altmap: Track namespace boundaries in altmap",
+    "v5.5",
 )
 ARM64_ZONE_DEVICE = Patch("arm64-zone-device", "03aaf83fba6e", "arm64: mm: enable CONFIG_ZONE_DEVICE", "v5.7")
 ARM64_ALTMAP = Patch(
@@ -88,7 +105,8 @@ PATCHES = (
     EXPLICIT_ALTMAP,
     MEMMAP_INIT_ZONE_DEVICE,
     SUBSECTION_HOTPLUG,
-    POWERPC_ALTMAP_BOUNDARY,
+    POWERPC_ALTMAP_FALLBACK,
+    ALTMAP_END_PFN,
     ARM64_ZONE_DEVICE,
     ARM64_ALTMAP,
 )
