@@ -68,7 +68,7 @@ FINDINGS: tuple[Finding, ...] = (
         "Seed 002 looks the altmap up with to_vmem_altmap(SECTION_ALIGN_DOWN(start)) where start "
         "is the start of the 16 MiB (hash) or 2 MiB (radix) vmemmap page: a device that does not "
         "own that page's first section gets its memmap from system memory.",
-        fixed_by="v4.16: the altmap is passed to vmemmap_populate()",
+        fixed_by="7b73d978a5d0 mm: pass the vmem_altmap to vmemmap_populate (v4.16)",
     ),
     Finding(
         "powerpc-shared-vmemmap-page",
