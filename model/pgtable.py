@@ -6,7 +6,7 @@ import bisect
 
 from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import KernelState, VmemmapLeaf, evolve
+from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf, evolve
 from mhpcheck.semantics import Word
 
 
@@ -39,13 +39,7 @@ def leaf_at(s: KernelState, offset: int) -> VmemmapLeaf | None:
 
 def clear_leaf(k: Kernel, s: KernelState, leaf: VmemmapLeaf, to: int) -> KernelState:
     """Clear a vmemmap leaf (pmd_clear / pte_clear / vmemmap_remove_mapping), freed to `to`."""
-    k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
-    return evolve(s, vmemmap=tuple(x for x in s.vmemmap if x is not leaf))
-
-
-def free_to_page_allocator(k: Kernel, s: KernelState, nr_pages: int) -> KernelState:
-    """free_pages() / free_reserved_page() of vmemmap backing: back to the page allocator."""
-    return evolve(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - nr_pages)
+    return clear_leaves(k, s, [(leaf, to)])
 
 
 def set_leaves(k: Kernel, s: KernelState, leaves: list[VmemmapLeaf]) -> KernelState:
@@ -62,7 +56,14 @@ def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]
     if not freed:
         return s
     gone = set()
+    to_page_allocator = 0  # free_pages() / free_reserved_page() of the backing pages
     for leaf, to in freed:
         k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
         gone.add(id(leaf))
-    return evolve(s, vmemmap=tuple(x for x in s.vmemmap if id(x) not in gone))
+        if to == SYSMEM:
+            to_page_allocator += 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+    return evolve(
+        s,
+        vmemmap=tuple(x for x in s.vmemmap if id(x) not in gone),
+        sysmem_vmemmap_pages=s.sysmem_vmemmap_pages - to_page_allocator,
+    )

@@ -88,7 +88,7 @@ def free_hotplug_page_range(
         if k.variant.mutated(mutants.ALTMAP_NOT_FREED):
             return s, altmap
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
-    return pgtable.free_to_page_allocator(k, s, nr_pages), SYSMEM  # free_pages()
+    return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
 
 
 def _arm64(

@@ -150,7 +150,6 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
         else:
             # PageReserved(page) ? free_reserved_page() : free_pages()
             # Abstraction: both hand the backing pages to the page allocator.
-            s = pgtable.free_to_page_allocator(k, s, nr_pages)
             to = SYSMEM
         s = pgtable.clear_leaf(k, s, leaf, to)  # vmemmap_remove_mapping()
         start += page_size

@@ -142,7 +142,7 @@ def free_pagetable(
     if altmap is not None:
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
     # "bootmem page has reserved flag" / free_pages(): back to the page allocator
-    return pgtable.free_to_page_allocator(k, s, nr_pages), SYSMEM
+    return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
 
 
 def free_hugepage_table(k: Kernel, s: KernelState, altmap: int | None) -> tuple[KernelState, int]:
@@ -152,7 +152,7 @@ def free_hugepage_table(k: Kernel, s: KernelState, altmap: int | None) -> tuple[
         altmap = None
     if altmap is not None:
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
-    return pgtable.free_to_page_allocator(k, s, nr_pages), SYSMEM
+    return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
 
 
 X86_64 = Arch(
