@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from mhpcheck import patching
 from mhpcheck.exitcodes import ExitCode
 from mhpcheck.explorer import explore
+from mhpcheck.minimise import minimise
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.model.variants import ERAS, variant_named
 from mhpcheck.properties import PROPERTIES, property_named
 from mhpcheck.properties.findings import findings_for
 from mhpcheck.results import CellResult, Verdict
+from mhpcheck.spec import REACHABLE
 
 DEFAULT_BOUNDS = Bounds()
 _COST = {"arm64-16k": 8, "x86_64": 2, "arm64-64k": 2}  # relative time per cell, for scheduling
@@ -71,12 +73,17 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
 
 def _run_cell(
     args: tuple[str, str, tuple[str, ...], Bounds, int | None, float | None, str | None, bool],
-) -> CellResult:
+) -> tuple[CellResult, list[tuple[str, str, str, str]]]:
     arch, variant, names, bounds, max_states, time_budget, patch, symmetry = args
     if patch is not None:
         patching.activate(patch)  # once per worker process
     props = [property_named(n) for n in names] if names else list(PROPERTIES)
-    return explore(arch, variant, bounds, props, max_states, time_budget, symmetry=symmetry)
+    cell = explore(arch, variant, bounds, props, max_states, time_budget, symmetry=symmetry)
+    stale = judge(cell)
+    for p in cell.properties:
+        if p.verdict == Verdict.VIOLATED and p.path and p.kind != REACHABLE:
+            p.path = minimise(arch, variant, property_named(p.name), p.path, bounds)
+    return cell, stale
 
 
 def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
@@ -119,10 +126,8 @@ def run_check(req: CheckRequest, on_cell: Callable[[CellResult], None] | None = 
         # base-page configs walk hundreds of vmemmap pages per section: start them first
         work.sort(key=lambda w: -_COST.get(w[0], 1))
     jobs = max(1, min(req.jobs, len(work) or 1))
-    results: Iterable[CellResult]
     if jobs == 1:
-        results = map(_run_cell, work)
-        for r in results:
+        for r in map(_run_cell, work):
             _collect(report, r, on_cell)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -131,8 +136,13 @@ def run_check(req: CheckRequest, on_cell: Callable[[CellResult], None] | None = 
     return report
 
 
-def _collect(report: Report, r: CellResult, on_cell: Callable[[CellResult], None] | None) -> None:
-    report.stale.extend(judge(r))
+def _collect(
+    report: Report,
+    done: tuple[CellResult, list[tuple[str, str, str, str]]],
+    on_cell: Callable[[CellResult], None] | None,
+) -> None:
+    r, stale = done
+    report.stale.extend(stale)
     report.cells.append(r)
     if on_cell:
         on_cell(r)

@@ -40,6 +40,7 @@ def explore(
     progress: Progress | None = None,
     on_state: Callable[[bytes, KernelState, bytes | None, Transition | None], None] | None = None,
     symmetry: bool = False,
+    on_edge: Callable[[bytes, Transition, bytes], None] | None = None,
 ) -> CellResult:
     """Explore every state reachable within `bounds` and judge each property on it."""
     k = build(arch, variant)
@@ -107,6 +108,8 @@ def explore(
                         if p.name not in found and p.first_failure(k, step) is None:
                             found[p.name] = (key, t, "reached")
                     key2 = encode(s2)
+                    if on_edge:
+                        on_edge(key, t, key2)
                     if key2 in parent:
                         continue
                     parent[key2] = (key, t)
@@ -185,3 +188,41 @@ def describe(arch: str, variant: str) -> dict[str, Any]:
     """The resolved constants of an arch config at a variant (for reports)."""
     k = build(arch, variant)
     return {n: getattr(k.arch, n) for n in ("PAGE_SHIFT", "SECTION_SIZE_BITS", "VMEMMAP_SHIFT")}
+
+
+def judge_path(
+    arch: str, variant: str | Variant, prop: Property, path: Sequence[Transition]
+) -> tuple[list[Step], int | None, str]:
+    """Replay `path` and judge one property along it, as the explorer would.
+
+    Returns the steps, and the number of steps after which the property first fails (0: in
+    the initial state) with its message; None if it holds along the whole path. For a witness
+    the "failure" is the witness being reached.
+    """
+    k = build(arch, variant)
+    s = KernelState()
+    witness = prop.kind == REACHABLE
+
+    def fails(*args: Any) -> str | None:
+        msg = prop.first_failure(k, *args)
+        if witness:
+            return "reached" if msg is None else None
+        return msg
+
+    steps: list[Step] = []
+    if prop.kind in (INVARIANT, REACHABLE) and not prop.over_steps:
+        msg = fails(s)
+        if msg is not None:
+            return steps, 0, msg
+    for t in path:
+        s2, ret = t.apply(k, s)
+        step = Step(s, t, ret, k.take_events(), s2)
+        steps.append(step)
+        if prop.kind in (STEP, MONITOR) or prop.over_steps:
+            msg = fails(step)
+        else:
+            msg = fails(s2)
+        if msg is not None:
+            return steps, len(steps), msg
+        s = s2
+    return steps, None, ""
