@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import difflib
+import shlex
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from mhpcheck import __version__
-from mhpcheck.checker import DEFAULT_BOUNDS, CheckRequest, default_jobs, run_check
+from mhpcheck import __version__, trace
+from mhpcheck.checker import DEFAULT_BOUNDS, CheckRequest, Report, default_jobs, run_check
 from mhpcheck.errors import InputError
 from mhpcheck.exitcodes import HELP as EXIT_HELP
 from mhpcheck.exitcodes import ExitCode
@@ -21,6 +23,7 @@ from mhpcheck.model.arch import archs
 from mhpcheck.model.variants import MUTANTS, VARIANTS, variant_named
 from mhpcheck.properties import PROPERTIES
 from mhpcheck.report import listing, text
+from mhpcheck.results import CellResult, Verdict
 
 
 class BadInput(click.ClickException):
@@ -107,6 +110,13 @@ def cli() -> None:
     show_default=True,
     help="Explore one state per permutation of interchangeable devices.",
 )
+@click.option(
+    "--trace-dir",
+    type=click.Path(file_okay=False),
+    default="mhpcheck-out",
+    show_default=True,
+    help="Where counterexample traces are written (<property>--<arch>--<variant>.trace.json).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too.")
 def check(
     arch_names: tuple[str, ...],
@@ -123,6 +133,7 @@ def check(
     jobs: int | None,
     patch_file: str | None,
     symmetry: bool,
+    trace_dir: str,
     verbose: bool,
 ) -> int:
     for a in arch_names:
@@ -186,6 +197,7 @@ def check(
             )
 
         report = run_check(req, progress_line)
+    _write_traces(report, Path(trace_dir), bounds_of=lambda c: c.bounds, patch=patch_file)
     for line in text.render(report, verbose):
         click.echo(line)
     code = report.exit_code()
@@ -290,6 +302,42 @@ def bisect(prop: str, arch_name: str, depth: int, faults: int) -> int:
     return 0
 
 
+def command_line() -> str:
+    """The command as the user typed it, for trace and report metadata."""
+    prog = Path(sys.argv[0]).name if sys.argv else ""
+    if prog in ("mhpcheck", "__main__.py"):
+        return shlex.join(["mhpcheck", *sys.argv[1:]])
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else "mhpcheck"
+
+
+def _write_traces(
+    report: Report, directory: Path, bounds_of: Callable[[CellResult], dict], patch: str | None
+) -> None:
+    """A trace file for every violation and every recorded finding; the report learns their paths."""
+    for cell in report.cells:
+        for p in cell.properties:
+            if p.verdict not in (Verdict.VIOLATED, Verdict.FINDING) or not p.path:
+                continue
+            doc = trace.build_trace(
+                cell.arch,
+                cell.variant,
+                p.name,
+                p.path,
+                verdict=p.verdict.value,
+                message=p.message,
+                bounds=bounds_of(cell),
+                engine=cell.engine,
+                finding=p.finding,
+                command=command_line(),
+                patch=patch,
+            )
+            try:
+                p.trace_file = str(trace.write_trace(doc, directory))
+            except OSError as e:
+                raise InputError(f"--trace-dir {directory}: cannot write: {e.strerror or e}") from None
+
+
 def _activate(path: str):  # type: ignore[no-untyped-def]
     from mhpcheck import patching
 
@@ -351,3 +399,131 @@ def _save_crash() -> Path:
     tmp.write_text(traceback.format_exc())
     tmp.replace(path)
     return path
+
+
+@cli.command(
+    help="Re-run the actions of trace files on today's model: exit 1 if the property still fails "
+    "along them, 0 if it now holds. A trace whose recorded states no longer come out is reported "
+    "with its first differing field."
+)
+@click.argument("traces", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--variant", "variant_name", default=None, help="Replay on this variant instead of the trace's."
+)
+@click.option(
+    "--emit-pytest",
+    "emit",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a standalone pytest regression test that rebuilds the steps (one trace only).",
+)
+def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) -> int:
+    from mhpcheck.report import reproducer
+
+    if variant_name is not None:
+        _variant(variant_name)
+    if emit is not None and len(traces) != 1:
+        raise BadInput("--emit-pytest takes exactly one trace")
+    loaded = [trace.load_trace(t) for t in traces]  # every file is checked before anything runs
+    code = ExitCode.HOLDS
+    for t in loaded:
+        rp = trace.replay_trace(t, variant_name)
+        where = f"{t.property} on {t.arch} {rp.variant}"
+        if rp.stale:
+            click.echo(f"{t.file}: stale: {rp.stale}")
+        if rp.reproduces:
+            click.echo(f"{t.file}: reproduces: {where} fails after step {rp.failed_at}: {rp.message}")
+            code = ExitCode.VIOLATED
+        else:
+            click.echo(f"{t.file}: no longer fails: {where} holds along the trace's {len(t.path)} steps")
+    if emit is not None:
+        trace.write_atomic(Path(emit), reproducer.pytest_source(loaded[0], variant_name))
+        click.echo(f"wrote {emit}")
+    return int(code)
+
+
+@cli.command(
+    help="Show a trace: per step the changed fields and kernel calls, the broken claim, and the "
+    "physical memory map at the failing step (in the terminal, or as SVG with --svg)."
+)
+@click.argument("trace_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--svg", "svg_file", type=click.Path(dir_okay=False), default=None, help="Also draw the map as SVG."
+)
+@click.option("--step", type=click.IntRange(0, None), default=None, help="Draw the map after this step.")
+@click.option(
+    "--variant", "variant_name", default=None, help="Replay on this variant instead of the trace's."
+)
+def show(trace_file: str, svg_file: str | None, step: int | None, variant_name: str | None) -> int:
+    from mhpcheck.report import show as view
+
+    if variant_name is not None:
+        _variant(variant_name)
+    rp = trace.replay_trace(trace.load_trace(trace_file), variant_name)
+    for line in view.render(rp, step):
+        click.echo(line)
+    if svg_file is not None:
+        try:
+            trace.write_atomic(Path(svg_file), view.svg(rp, step))
+        except OSError as e:
+            raise BadInput(f"--svg {svg_file}: cannot write: {e.strerror or e}") from None
+        click.echo(f"wrote {svg_file}")
+    return int(ExitCode.VIOLATED if rp.reproduces else ExitCode.HOLDS)
+
+
+@cli.command(
+    help="Write the state graph of one cell at small bounds (DOT or GraphML), edges labelled by "
+    "transition, every violated property's path in red."
+)
+@click.option("--arch", "arch_name", default="x86_64", show_default=True)
+@click.option("--variant", "variant_name", default="v4.5", show_default=True)
+@click.option("--property", "property_names", multiple=True, help="Only these properties (repeatable).")
+@click.option("--depth", type=click.IntRange(1, 8), default=2, show_default=True)
+@click.option("--sections", type=click.IntRange(1, 16), default=2, show_default=True)
+@click.option("--devices", type=click.IntRange(1, 8), default=1, show_default=True)
+@click.option("--faults", type=click.IntRange(0, 8), default=0, show_default=True)
+@click.option("--max-states", type=click.IntRange(1, None), default=5000, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["dot", "graphml"]), default="dot", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="File [default: stdout].")
+def graph(
+    arch_name: str,
+    variant_name: str,
+    property_names: tuple[str, ...],
+    depth: int,
+    sections: int,
+    devices: int,
+    faults: int,
+    max_states: int,
+    fmt: str,
+    output: str | None,
+) -> int:
+    from mhpcheck import graph as state_graph
+    from mhpcheck.properties import property_named
+
+    _one_of("arch", arch_name, [x.name for x in archs()])
+    _variant(variant_name)
+    for p in property_names:
+        _one_of("property", p, [x.name for x in PROPERTIES])
+    props = [property_named(p) for p in property_names] if property_names else list(PROPERTIES)
+    bounds = replace(
+        DEFAULT_BOUNDS,
+        depth=depth,
+        sections=sections,
+        devices=devices,
+        faults=faults,
+        max_device_sections=min(DEFAULT_BOUNDS.max_device_sections, sections),
+    )
+    sg = state_graph.state_graph(arch_name, variant_name, bounds, props, max_states)
+    text_out = state_graph.to_dot(sg) if fmt == "dot" else state_graph.to_graphml(sg)
+    if output is None:
+        click.echo(text_out, nl=False)
+    else:
+        try:
+            trace.write_atomic(Path(output), text_out)
+        except OSError as e:
+            raise BadInput(f"--output {output}: cannot write: {e.strerror or e}") from None
+    g = sg.graph
+    cut = "" if sg.cell.complete else f", cut by {sg.cell.budget}"
+    red = f"; violated: {', '.join(sg.highlighted)}" if sg.highlighted else ""
+    click.echo(f"{g.number_of_nodes()} states, {g.number_of_edges()} edges{cut}{red}", err=True)
+    return int(ExitCode.INCONCLUSIVE if not sg.cell.complete else ExitCode.HOLDS)

@@ -52,7 +52,7 @@ def state_changes(before: KernelState, after: KernelState) -> Iterator[str]:
             yield f"  {f.name}: {_fmt(a)} → {_fmt(b)}"
 
 
-def _calls(events: tuple[object, ...]) -> str:
+def calls_line(events: tuple[object, ...]) -> str:
     names: list[str] = []
     counts: dict[str, int] = {}
     for e in events:
@@ -84,7 +84,7 @@ def render_violation(cell: CellResult, p: PropertyResult) -> Iterator[str]:
     yield "     0  init"
     for i, st in enumerate(replay(cell.arch, cell.variant, p.path), 1):
         yield f"    {i:2d}  {st.transition}  = {errname(st.ret)}"
-        calls = _calls(st.events)
+        calls = calls_line(st.events)
         if calls:
             yield f"          {calls}"
         for line in state_changes(st.before, st.after):

@@ -1,0 +1,118 @@
+"""The state graph at small bounds as a networkx graph, written as DOT or GraphML, violations in red."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from mhpcheck.explorer import explore, replay
+from mhpcheck.model.errno import errname
+from mhpcheck.model.state import SYSMEM, KernelState, state_bytes
+from mhpcheck.model.transitions import Bounds, Transition
+from mhpcheck.results import CellResult, Verdict
+from mhpcheck.spec import INVARIANT, Property
+
+VIOLATION_COLOUR = "red"
+
+
+def state_label(s: KernelState) -> str:
+    """A few words per state: each device range, the present sections, who backs the vmemmap."""
+    if s == KernelState():
+        return "init"
+    parts = []
+    for r in s.device_ranges:
+        alt = ""
+        if r.altmap is not None:
+            a = r.altmap
+            alt = f" altmap r={a.reserve.v:#x} f={a.free.v:#x} alloc={a.alloc.v:#x}"
+        parts.append(f"dev{r.dev} [{r.start_pfn.v:#x}+{r.nr_pages.v:#x}]{alt}")
+    if s.sections:
+        zones = {None: "-", 0: "N", 1: "M", 2: "D"}
+        parts.append("sections " + " ".join(f"{m.section_nr:#x}{zones[m.zone]}" for m in s.sections))
+    if s.vmemmap:
+        by: dict[str, int] = {}
+        for leaf in s.vmemmap:
+            src = "sys" if leaf.source == SYSMEM else f"dev{leaf.source}"
+            by[src] = by.get(src, 0) + 1
+        parts.append("vmemmap " + ", ".join(f"{n} {src}" for src, n in by.items()))
+    if s.sysmem_vmemmap_pages:
+        parts.append(f"sysmem pages {s.sysmem_vmemmap_pages}")
+    return "\n".join(parts)
+
+
+@dataclass
+class StateGraph:
+    graph: nx.MultiDiGraph
+    cell: CellResult
+    highlighted: tuple[str, ...]  # the properties whose counterexample paths are drawn in red
+
+
+def state_graph(
+    arch: str,
+    variant: str,
+    bounds: Bounds,
+    properties: Sequence[Property],
+    max_states: int | None = None,
+) -> StateGraph:
+    """Explore (without symmetry reduction) recording every edge; mark each violated property's path."""
+    g: nx.MultiDiGraph = nx.MultiDiGraph(name=f"mhpcheck {arch} {variant}")
+    ids: dict[bytes, str] = {}
+
+    def on_state(key: bytes, s: KernelState, parent: bytes | None, t: Transition | None) -> None:
+        ids[key] = f"s{len(ids)}"
+        g.add_node(ids[key], label=state_label(s))
+
+    edges: list[tuple[bytes, Transition, bytes]] = []
+
+    def on_edge(a: bytes, t: Transition, b: bytes) -> None:
+        edges.append((a, t, b))
+
+    cell = explore(arch, variant, bounds, properties, max_states, on_state=on_state, on_edge=on_edge)
+    for a, t, b in edges:
+        if a in ids and b in ids:
+            g.add_edge(ids[a], ids[b], label=str(t))
+    highlighted = []
+    for p in cell.properties:
+        if p.verdict != Verdict.VIOLATED or not p.path:
+            continue
+        highlighted.append(p.name)
+        steps = replay(arch, variant, p.path)
+        last: dict[str, Any] | None = None
+        for st in steps:
+            src, dst = ids.get(state_bytes(st.before)), ids.get(state_bytes(st.after))
+            if src is None or dst is None:
+                break
+            attrs: dict[str, Any]
+            for attrs in g.get_edge_data(src, dst, default={}).values():
+                if attrs["label"].partition(" = ")[0] == str(st.transition):
+                    attrs["color"] = VIOLATION_COLOUR
+                    attrs["label"] = f"{st.transition} = {errname(st.ret)}"
+                    last = attrs
+            g.nodes[src]["color"] = g.nodes[dst]["color"] = VIOLATION_COLOUR
+        # an invariant fails in the state reached, a step property on the step taken
+        target = g.nodes[ids[state_bytes(steps[-1].after)]] if p.kind == INVARIANT else last
+        if target is not None:
+            target["violates"] = " ".join(filter(None, (str(target.get("violates", "")), p.name)))
+            target["penwidth"] = 3
+    return StateGraph(g, cell, tuple(highlighted))
+
+
+def to_dot(sg: StateGraph) -> str:
+    g = sg.graph.copy()
+    for _, attrs in g.nodes(data=True):
+        if "violates" in attrs:
+            attrs["xlabel"] = f"✗ {attrs['violates']}"
+    for _, _, attrs in g.edges(data=True):
+        if "violates" in attrs:
+            attrs["label"] += f"\n✗ {attrs['violates']}"
+    dot = nx.nx_pydot.to_pydot(g)
+    dot.set_node_defaults(shape="box", fontname="monospace", fontsize="9")
+    dot.set_edge_defaults(fontname="monospace", fontsize="8")
+    return str(dot.to_string())
+
+
+def to_graphml(sg: StateGraph) -> str:
+    return "\n".join(nx.generate_graphml(sg.graph)) + "\n"

@@ -1,0 +1,57 @@
+"""`mhpcheck replay --emit-pytest`: a trace as a standalone pytest regression test."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+from mhpcheck.model.transitions import AltmapChoice, Transition
+from mhpcheck.properties import property_named
+from mhpcheck.trace import _HEX_ARGS, Trace
+
+
+def _value(name: str, value: object) -> str:
+    if isinstance(value, AltmapChoice):
+        inner = ", ".join(f"{f.name}={getattr(value, f.name):#x}" for f in fields(value))
+        return f"AltmapChoice({inner})"
+    if isinstance(value, int) and name in _HEX_ARGS:
+        return f"{value:#x}"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def transition_source(t: Transition) -> str:
+    """Python source that builds `t`, pfns and sizes in hex."""
+    args = ", ".join(f"{name}={_value(name, v)}" for name, v in t.args().items())
+    return f"{type(t).__name__}({args})"
+
+
+def pytest_source(trace: Trace, variant: str | None = None) -> str:
+    prop = property_named(trace.property)
+    v = variant or trace.variant
+    classes = sorted({type(t).__name__ for t in trace.path} | {"AltmapChoice"})
+    steps = "".join(f"    {transition_source(t)},\n" for t in trace.path)
+    return f'''"""Regression test: {prop.name} on {trace.arch}, from the mhpcheck trace
+{trace.file}.
+
+{prop.doc}
+It fails while the model shows the violation and passes once it does not; run it on another
+variant with MHPCHECK_VARIANT=<name>.
+"""
+
+import os
+
+from mhpcheck.explorer import judge_path
+from mhpcheck.model.transitions import {", ".join(classes)}
+from mhpcheck.properties import property_named
+
+ARCH = {json.dumps(trace.arch)}
+VARIANT = os.environ.get("MHPCHECK_VARIANT", {json.dumps(v)})
+STEPS = (
+{steps})
+
+
+def test_{prop.name}() -> None:
+    prop = property_named({json.dumps(prop.name)})
+    _, failed_at, message = judge_path(ARCH, VARIANT, prop, STEPS)
+    assert failed_at is None, f"fails on {{ARCH}} {{VARIANT}} after step {{failed_at}}: {{message}}"
+'''

@@ -1,0 +1,335 @@
+"""Counterexample trace files: ITF-shaped JSON written atomically, loaded with validation, replayed.
+
+A trace is replayed, never trusted: `replay_trace()` re-runs its actions on today's model and
+compares every recorded state with the one that comes out. The format follows Apalache's
+Informal Trace Format (a `#meta` object, `vars`, and `states` that are records of the
+variables, each with its own `#meta`); 64-bit values are "0x..." strings. The schema is
+schemas/trace.schema.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from enum import Enum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from mhpcheck import __version__
+from mhpcheck.errors import InputError
+from mhpcheck.explorer import judge_path
+from mhpcheck.model.arch import archs
+from mhpcheck.model.errno import errname
+from mhpcheck.model.state import KernelState
+from mhpcheck.model.transitions import TRANSITIONS, AltmapChoice, Transition
+from mhpcheck.model.variants import variant_named
+from mhpcheck.properties import PROPERTIES, property_named
+from mhpcheck.results import Step
+from mhpcheck.semantics import Word
+
+FORMAT_VERSION = 1
+SUFFIX = ".trace.json"
+VARS = tuple(f.name for f in fields(KernelState))
+# Transition arguments that are pfns or page counts: 64-bit values, written as hex strings.
+_HEX_ARGS = frozenset({"start_pfn", "nr_pages", "base_offset", "reserve", "free", "stale_alloc"})
+_TRANSITIONS = {cls.__name__: cls for cls in TRANSITIONS}
+
+
+def hex64(x: int) -> str:
+    return f"{x & ((1 << 64) - 1):#x}"
+
+
+def encode_value(x: Any) -> Any:
+    """A model value as JSON: Words as hex strings, enums by name, dataclasses as objects."""
+    if isinstance(x, Word):
+        return hex64(x.v)
+    if isinstance(x, Enum):
+        return x.name
+    if is_dataclass(x) and not isinstance(x, type):
+        return {f.name: encode_value(getattr(x, f.name)) for f in fields(x)}
+    if isinstance(x, tuple | list):
+        return [encode_value(y) for y in x]
+    return x
+
+
+def encode_state(s: KernelState) -> dict[str, Any]:
+    return {name: encode_value(getattr(s, name)) for name in VARS}
+
+
+def encode_transition(t: Transition) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in t.args().items():
+        if isinstance(value, AltmapChoice):
+            out[name] = {f.name: hex64(getattr(value, f.name)) for f in fields(value)}
+        elif isinstance(value, int) and name in _HEX_ARGS:
+            out[name] = hex64(value)
+        else:
+            out[name] = value
+    return out
+
+
+def decode_transition(action: str, args: dict[str, Any], where: str) -> Transition:
+    """The transition a trace state names; InputError if the action or its arguments are unknown."""
+    cls = _TRANSITIONS.get(action)
+    if cls is None:
+        raise InputError(f"{where}: unknown action '{action}' (valid: {', '.join(_TRANSITIONS)})")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls)]
+    unknown = sorted(set(args) - set(names))
+    if unknown:
+        raise InputError(f"{where}: {action} has no argument '{unknown[0]}'")
+    kwargs: dict[str, Any] = {}
+    for name in names:
+        if name not in args:
+            continue
+        value = args[name]
+        if isinstance(value, dict) and AltmapChoice in typing.get_args(hints[name]):
+            kwargs[name] = AltmapChoice(**{k: int(v, 16) for k, v in value.items()})
+        elif isinstance(value, str):
+            kwargs[name] = int(value, 16)
+        else:
+            kwargs[name] = value
+    try:
+        return cls(**kwargs)  # type: ignore[no-any-return]
+    except TypeError as e:
+        raise InputError(f"{where}: bad arguments for {action}: {e}") from None
+
+
+def encode_events(events: Sequence[Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in events:
+        d = {"event": type(e).__name__, **encode_value(e)}
+        if "args" in d and isinstance(d["args"], list):  # Call: (name, value) pairs
+            d["args"] = dict(d["args"])
+        out.append(d)
+    return out
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A loaded trace: where it came from, its metadata, and the actions to replay."""
+
+    file: str
+    meta: dict[str, Any]
+    states: list[dict[str, Any]]
+    path: tuple[Transition, ...]
+
+    @property
+    def arch(self) -> str:
+        return str(self.meta["arch"])
+
+    @property
+    def variant(self) -> str:
+        return str(self.meta["variant"])
+
+    @property
+    def property(self) -> str:
+        return str(self.meta["property"])
+
+
+def build_trace(
+    arch: str,
+    variant: str,
+    prop_name: str,
+    path: Sequence[Transition],
+    *,
+    verdict: str,
+    message: str,
+    bounds: dict[str, Any],
+    engine: str = "explicit",
+    finding: str = "",
+    command: str = "",
+    config: dict[str, Any] | None = None,
+    patch: str | None = None,
+) -> dict[str, Any]:
+    """The trace document of a counterexample (or a witness path), its states from a replay."""
+    prop = property_named(prop_name)
+    steps, _, _ = judge_path(arch, variant, prop, path)
+    meta = {
+        "format": "ITF",
+        "format_description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+        "source": "mhpcheck",
+        "format_version": FORMAT_VERSION,
+        "tool_version": __version__,
+        "property": prop.name,
+        "property_kind": prop.kind,
+        "property_doc": prop.doc,
+        "verdict": verdict,
+        "message": message,
+        "finding": finding,
+        "arch": arch,
+        "variant": variant,
+        "engine": engine,
+        "bounds": bounds,
+        "command": command,
+        "config": config or {},
+        "patch": patch,
+    }
+    states = [{"#meta": {"index": 0, "action": "init"}, **encode_state(KernelState())}]
+    for i, st in enumerate(steps, 1):
+        states.append(
+            {
+                "#meta": {
+                    "index": i,
+                    "action": type(st.transition).__name__,
+                    "args": encode_transition(st.transition),
+                    "ret": st.ret,
+                    "errno": errname(st.ret),
+                    "calls": encode_events(st.events),
+                },
+                **encode_state(st.after),
+            }
+        )
+    return {"#meta": meta, "vars": list(VARS), "states": states}
+
+
+def trace_name(prop: str, arch: str, variant: str) -> str:
+    safe = variant.replace("/", "_")
+    return f"{prop}--{arch}--{safe}{SUFFIX}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_trace(doc: dict[str, Any], directory: Path) -> Path:
+    meta = doc["#meta"]
+    path = directory / trace_name(meta["property"], meta["arch"], meta["variant"])
+    write_atomic(path, json.dumps(doc, indent=2) + "\n")
+    return path
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = resources.files("mhpcheck").joinpath("schemas/trace.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _where(err: jsonschema.ValidationError) -> str:
+    return "/".join(str(p) for p in err.absolute_path) or "top level"
+
+
+def validate(doc: Any, file: str) -> None:
+    """InputError naming the file and the first problem if `doc` is not an mhpcheck trace."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("#meta"), dict):
+        raise InputError(f"{file}: not an mhpcheck trace (no '#meta' object)")
+    if doc["#meta"].get("source") != "mhpcheck":
+        raise InputError(f"{file}: not an mhpcheck trace ('#meta.source' is not 'mhpcheck')")
+    version = doc["#meta"].get("format_version")
+    if version != FORMAT_VERSION:
+        raise InputError(f"{file}: trace format version {version!r}; this mhpcheck reads {FORMAT_VERSION}")
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema()).iter_errors(doc))
+    if err is not None:
+        raise InputError(f"{file}: not a valid trace at {_where(err)}: {err.message}")
+
+
+def load_trace(file: str | Path) -> Trace:
+    """Read and validate a trace file: every problem is an InputError naming the file."""
+    name = str(file)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{name}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    validate(doc, name)
+    meta = doc["#meta"]
+    arch_names = [a.name for a in archs()]
+    if meta["arch"] not in arch_names:
+        raise InputError(f"{name}: unknown arch '{meta['arch']}' (valid: {', '.join(arch_names)})")
+    try:
+        variant_named(meta["variant"].partition("@")[0])
+    except KeyError:
+        raise InputError(f"{name}: unknown variant '{meta['variant']}'") from None
+    if meta["property"] not in {p.name for p in PROPERTIES}:
+        raise InputError(f"{name}: unknown property '{meta['property']}'")
+    path = tuple(
+        decode_transition(st["#meta"]["action"], st["#meta"]["args"], f"{name}: state {i}")
+        for i, st in enumerate(doc["states"][1:], 1)
+    )
+    return Trace(name, meta, doc["states"], path)
+
+
+def first_difference(recorded: Any, today: Any, where: str = "") -> str | None:
+    """The path of the first field where two encoded values differ, with both values."""
+    if isinstance(recorded, dict) and isinstance(today, dict):
+        for key in list(recorded) + [k for k in today if k not in recorded]:
+            if key == "#meta":
+                continue
+            d = first_difference(recorded.get(key), today.get(key), f"{where}.{key}" if where else key)
+            if d is not None:
+                return d
+        return None
+    if isinstance(recorded, list) and isinstance(today, list):
+        for i, (a, b) in enumerate(zip(recorded, today, strict=False)):
+            d = first_difference(a, b, f"{where}[{i}]")
+            if d is not None:
+                return d
+        if len(recorded) != len(today):
+            return f"{where}: trace has {len(recorded)} entries, today's model {len(today)}"
+        return None
+    if recorded != today:
+        return f"{where}: trace {json.dumps(recorded)}, today's model {json.dumps(today)}"
+    return None
+
+
+@dataclass
+class Replay:
+    """What re-running a trace on today's model gave."""
+
+    trace: Trace
+    variant: str
+    steps: list[Step]
+    failed_at: int | None  # steps after which the property failed today; None: it held
+    message: str
+    stale: str | None  # the first recorded state or return value that came out differently
+
+    @property
+    def reproduces(self) -> bool:
+        return self.failed_at is not None
+
+
+def replay_trace(trace: Trace, variant: str | None = None) -> Replay:
+    """Re-run a trace's actions on today's model (at its own variant or `variant`) and judge it."""
+    if trace.variant.partition("@")[2] and variant is None:
+        patch = trace.meta.get("patch")
+        if not patch:
+            raise InputError(f"{trace.file}: variant '{trace.variant}' needs its patch file (give --variant)")
+        from mhpcheck import patching
+
+        patching.activate(patch)
+    v = variant or trace.variant
+    prop = property_named(trace.property)
+    steps, failed_at, message = judge_path(trace.arch, v, prop, trace.path)
+    stale = None
+    if v == trace.variant:
+        for i, (st, rec) in enumerate(zip(steps, trace.states[1:], strict=False), 1):
+            if st.ret != rec["#meta"]["ret"]:
+                stale = f"state {i}: return value: trace {rec['#meta']['ret']}, today's model {st.ret}"
+                break
+            d = first_difference({k: rec[k] for k in VARS}, encode_state(st.after))
+            if d is not None:
+                stale = f"state {i}: {d}"
+                break
+        if stale is None and len(steps) < len(trace.path):
+            stale = f"the property fails after {len(steps)} of the trace's {len(trace.path)} steps"
+    return Replay(trace, v, steps, failed_at, message, stale)
