@@ -6,8 +6,10 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mhpcheck import patching
+from mhpcheck.cache import CellCache, cell_key
 from mhpcheck.exitcodes import ExitCode
 from mhpcheck.explorer import explore
 from mhpcheck.minimise import minimise
@@ -36,6 +38,7 @@ class CheckRequest:
     jobs: int = 1
     patch: str | None = None  # a user patch file applied to every variant
     symmetry: bool = False  # visit one state per permutation of interchangeable devices
+    cache_dir: str | None = None  # where judged cells are kept between runs; None: no cache
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Report:
     cells: list[CellResult] = field(default_factory=list)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # arch, variant, why
     stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # finding, prop, arch, variant
+    cached: int = 0  # cells taken from the cache, not explored
 
     def exit_code(self) -> ExitCode:
         verdicts = [p.verdict for c in self.cells for p in c.properties]
@@ -111,9 +115,12 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
     return stale
 
 
-def run_check(req: CheckRequest, on_cell: Callable[[CellResult], None] | None = None) -> Report:
-    """Explore every cell of the matrix and judge it."""
-    report = Report()
+def run_check(
+    req: CheckRequest, on_cell: Callable[[CellResult], None] | None = None, report: Report | None = None
+) -> Report:
+    """Explore every cell of the matrix and judge it, filling `report` as cells finish (so that a
+    caller interrupted part-way keeps the cells already done)."""
+    report = report if report is not None else Report()
     cells, report.skipped = cells_of(req)
     if req.patch is not None:
         name = patching.activate(req.patch).name  # bad input surfaces here, before any work
@@ -122,17 +129,38 @@ def run_check(req: CheckRequest, on_cell: Callable[[CellResult], None] | None = 
         (a, v, req.properties, req.bounds, req.max_states, req.time_budget, req.patch, req.symmetry)
         for a, v in cells
     ]
+    order = {(w[0], w[1]): i for i, w in enumerate(work)}
+    store = CellCache(Path(req.cache_dir)) if req.cache_dir is not None else None
+    patch_text = Path(req.patch).read_text() if req.patch is not None else None
+    keys = {(w[0], w[1]): cell_key(w, patch_text) if store is not None else None for w in work}
+    todo = []
+    for w in work:
+        key = keys[(w[0], w[1])]
+        hit = store.get(key) if store is not None and key is not None else None
+        if hit is not None:
+            report.cached += 1
+            _collect(report, hit, on_cell)
+        else:
+            todo.append(w)
     if req.jobs > 1:
         # base-page configs walk hundreds of vmemmap pages per section: start them first
-        work.sort(key=lambda w: -_COST.get(w[0], 1))
-    jobs = max(1, min(req.jobs, len(work) or 1))
+        todo.sort(key=lambda w: -_COST.get(w[0], 1))
+    jobs = max(1, min(req.jobs, len(todo) or 1))
+
+    def done(r: tuple[CellResult, list[tuple[str, str, str, str]]]) -> None:
+        key = keys[(r[0].arch, r[0].variant)]
+        if store is not None and key is not None:
+            store.put(key, r)
+        _collect(report, r, on_cell)
+
     if jobs == 1:
-        for r in map(_run_cell, work):
-            _collect(report, r, on_cell)
+        for r in map(_run_cell, todo):
+            done(r)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for r in pool.map(_run_cell, work):
-                _collect(report, r, on_cell)
+            for r in pool.map(_run_cell, todo):
+                done(r)
+    report.cells.sort(key=lambda c: order[(c.arch, c.variant)])  # the same order for any --jobs
     return report
 
 

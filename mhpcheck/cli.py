@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import shlex
 import sys
 import time
@@ -10,11 +11,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from mhpcheck import __version__, trace
 from mhpcheck.checker import DEFAULT_BOUNDS, CheckRequest, Report, default_jobs, run_check
+from mhpcheck.config import Config
 from mhpcheck.errors import InputError
 from mhpcheck.exitcodes import HELP as EXIT_HELP
 from mhpcheck.exitcodes import ExitCode
@@ -50,10 +53,26 @@ def _variant(value: str) -> str:
     return value
 
 
-@click.group(help=f"Bounded model checker for Linux memory hotplug.\n\n{EXIT_HELP}")
+@click.group(
+    help="Bounded model checker for Linux memory hotplug.\n\nSettings come from mhpcheck.toml, or "
+    "[tool.mhpcheck] in pyproject.toml, in this folder or the nearest parent holding one; flags "
+    f"override them.\n\n{EXIT_HELP}"
+)
 @click.version_option(__version__, prog_name="mhpcheck")
-def cli() -> None:
-    pass
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Read settings from this file instead of looking for mhpcheck.toml / pyproject.toml.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None) -> None:
+    from mhpcheck.config import load_config
+
+    cfg = load_config(Path.cwd(), Path(config_file) if config_file is not None else None)
+    ctx.obj = cfg
+    ctx.default_map = {"check": cfg.values}
 
 
 @cli.command(help=f"Check properties over the matrix arch × variant.\n\n{EXIT_HELP}")
@@ -88,11 +107,14 @@ def cli() -> None:
     help="vmemmap allocations the environment may make fail along a path.",
 )
 @click.option(
-    "--max-states", type=click.IntRange(1, None), default=None, help="State budget (inconclusive if hit)."
+    "--max-states",
+    type=click.IntRange(1, 2**63 - 1),
+    default=None,
+    help="State budget (inconclusive if hit).",
 )
 @click.option(
     "--time-budget",
-    type=click.FloatRange(0, None, min_open=True),
+    type=click.FloatRange(0, 1e9, min_open=True),
     default=None,
     help="Seconds per cell (inconclusive if hit).",
 )
@@ -117,6 +139,30 @@ def cli() -> None:
     show_default=True,
     help="Where counterexample traces are written (<property>--<arch>--<variant>.trace.json).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report there (atomically) [default: stdout].",
+)
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Reuse judged cells of an identical earlier run (same model source, settings and version).",
+)
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False), default="mhpcheck-out/cache", show_default=True
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too.")
 def check(
     arch_names: tuple[str, ...],
@@ -134,6 +180,10 @@ def check(
     patch_file: str | None,
     symmetry: bool,
     trace_dir: str,
+    fmt: str,
+    output: str | None,
+    cache: bool,
+    cache_dir: str,
     verbose: bool,
 ) -> int:
     for a in arch_names:
@@ -163,7 +213,10 @@ def check(
         jobs or default_jobs(),
         patch_file,
         symmetry,
+        cache_dir if cache else None,
     )
+    if output is not None:
+        _check_writable(Path(output), "--output")
     t0 = time.perf_counter()
     click.echo(
         f"mhpcheck {__version__}: depth {depth}, {sections} sections, {devices} devices of up to "
@@ -175,34 +228,61 @@ def check(
     from mhpcheck.checker import cells_of
 
     total = len(cells_of(req)[0])
-    if sys.stderr.isatty():
-        from rich.progress import Progress
+    report = Report()
+    interrupted = False
+    try:
+        if sys.stderr.isatty():
+            from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task("checking", total=total)
+            with Progress(transient=True) as bar:
+                task = bar.add_task("checking", total=total)
 
-            def advance(cell: object) -> None:
-                bar.update(task, advance=1, description=f"{cell.arch} {cell.variant}")  # type: ignore[attr-defined]
+                def advance(cell: CellResult) -> None:
+                    bar.update(task, advance=1, description=f"{cell.arch} {cell.variant}")
 
-            report = run_check(req, advance)
-    else:
-        done = [0]
+                run_check(req, advance, report)
+        else:
 
-        def progress_line(cell: object) -> None:
-            done[0] += 1
-            click.echo(
-                f"done {done[0]}/{total}: {cell.arch} {cell.variant} states={cell.states} "  # type: ignore[attr-defined]
-                f"sec={cell.seconds:.1f}",  # type: ignore[attr-defined]
-                err=True,
-            )
+            def progress_line(cell: CellResult) -> None:
+                click.echo(
+                    f"done {len(report.cells)}/{total}: {cell.arch} {cell.variant} states={cell.states} "
+                    f"sec={cell.seconds:.1f}",
+                    err=True,
+                )
 
-        report = run_check(req, progress_line)
+            run_check(req, progress_line, report)
+    except KeyboardInterrupt:
+        # keep what is done: traces and the report of the cells that finished, written whole
+        interrupted = True
     _write_traces(report, Path(trace_dir), bounds_of=lambda c: c.bounds, patch=patch_file)
-    for line in text.render(report, verbose):
-        click.echo(line)
+    ctx = click.get_current_context()
+    context = {
+        "command": command_line(),
+        "config_file": cfg.file if (cfg := ctx.find_object(Config)) is not None else None,
+        "config": _effective(ctx),
+        "interrupted": interrupted,
+    }
+    rendered = _render(fmt, report, context, verbose)
+    if output is not None:
+        _write_output(Path(output), rendered)
+    if output is None and fmt != "text":
+        click.echo(rendered, nl=False)
+    else:
+        for line in text.render(report, verbose):
+            click.echo(line)
+    if interrupted:
+        click.echo(
+            f"interrupted after {len(report.cells)} of {total} cells; their results are kept", err=True
+        )
+        raise KeyboardInterrupt
     code = report.exit_code()
+    from_cache = (
+        f" ({report.cached} from the cache, re-checked nothing)"
+        if report.cached == len(report.cells)
+        else (f" ({report.cached} from the cache)" if report.cached else "")
+    )
     click.echo(
-        f"{len(report.cells)} cells, {sum(c.states for c in report.cells)} states in "
+        f"{len(report.cells)} cells{from_cache}, {sum(c.states for c in report.cells)} states in "
         f"{time.perf_counter() - t0:.1f} s: {code.name.lower().replace('_', ' ')} (exit {int(code)})",
         err=True,
     )
@@ -300,6 +380,37 @@ def bisect(prop: str, arch_name: str, depth: int, faults: int) -> int:
     if r.patch is not None:
         click.echo(f"flipped by {r.patch.key}: {r.patch.commit} {r.patch.title} ({r.patch.version})")
     return 0
+
+
+def _render(fmt: str, report: Report, context: dict[str, Any], verbose: bool) -> str:
+    if fmt == "text":
+        return "".join(f"{line}\n" for line in text.render(report, verbose))
+    from mhpcheck.report import json_report, junit, sarif
+
+    return {"json": json_report, "junit": junit, "sarif": sarif}[fmt].render(report, context)
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Fail before any work if a report could not be written there."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise BadInput(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise BadInput(f"{option} {path}: folder {folder} is not writable")
+    if path.is_dir():
+        raise BadInput(f"{option} {path}: is a folder")
+
+
+def _write_output(path: Path, rendered: str) -> None:
+    try:
+        trace.write_atomic(path, rendered)
+    except OSError as e:
+        raise BadInput(f"{path}: cannot write: {e.strerror or e}") from None
+
+
+def _effective(ctx: click.Context) -> dict[str, Any]:
+    """The options a command ran with, as plain JSON values, for reports and traces."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(ctx.params.items())}
 
 
 def command_line() -> str:
@@ -424,6 +535,8 @@ def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) 
         _variant(variant_name)
     if emit is not None and len(traces) != 1:
         raise BadInput("--emit-pytest takes exactly one trace")
+    if emit is not None:
+        _check_writable(Path(emit), "--emit-pytest")
     loaded = [trace.load_trace(t) for t in traces]  # every file is checked before anything runs
     code = ExitCode.HOLDS
     for t in loaded:
@@ -437,7 +550,7 @@ def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) 
         else:
             click.echo(f"{t.file}: no longer fails: {where} holds along the trace's {len(t.path)} steps")
     if emit is not None:
-        trace.write_atomic(Path(emit), reproducer.pytest_source(loaded[0], variant_name))
+        _write_output(Path(emit), reproducer.pytest_source(loaded[0], variant_name))
         click.echo(f"wrote {emit}")
     return int(code)
 
@@ -459,14 +572,13 @@ def show(trace_file: str, svg_file: str | None, step: int | None, variant_name: 
 
     if variant_name is not None:
         _variant(variant_name)
+    if svg_file is not None:
+        _check_writable(Path(svg_file), "--svg")
     rp = trace.replay_trace(trace.load_trace(trace_file), variant_name)
     for line in view.render(rp, step):
         click.echo(line)
     if svg_file is not None:
-        try:
-            trace.write_atomic(Path(svg_file), view.svg(rp, step))
-        except OSError as e:
-            raise BadInput(f"--svg {svg_file}: cannot write: {e.strerror or e}") from None
+        _write_output(Path(svg_file), view.svg(rp, step))
         click.echo(f"wrote {svg_file}")
     return int(ExitCode.VIOLATED if rp.reproduces else ExitCode.HOLDS)
 
@@ -505,6 +617,8 @@ def graph(
     for p in property_names:
         _one_of("property", p, [x.name for x in PROPERTIES])
     props = [property_named(p) for p in property_names] if property_names else list(PROPERTIES)
+    if output is not None:
+        _check_writable(Path(output), "--output")
     bounds = replace(
         DEFAULT_BOUNDS,
         depth=depth,
@@ -518,10 +632,7 @@ def graph(
     if output is None:
         click.echo(text_out, nl=False)
     else:
-        try:
-            trace.write_atomic(Path(output), text_out)
-        except OSError as e:
-            raise BadInput(f"--output {output}: cannot write: {e.strerror or e}") from None
+        _write_output(Path(output), text_out)
     g = sg.graph
     cut = "" if sg.cell.complete else f", cut by {sg.cell.budget}"
     red = f"; violated: {', '.join(sg.highlighted)}" if sg.highlighted else ""

@@ -198,7 +198,6 @@ def trace_name(prop: str, arch: str, variant: str) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -211,6 +210,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def write_trace(doc: dict[str, Any], directory: Path) -> Path:
     meta = doc["#meta"]
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / trace_name(meta["property"], meta["arch"], meta["variant"])
     write_atomic(path, json.dumps(doc, indent=2) + "\n")
     return path

@@ -1,0 +1,184 @@
+"""Configuration files: mhpcheck.toml or [tool.mhpcheck] in pyproject.toml, checked key by key."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mhpcheck.errors import InputError
+from mhpcheck.model.arch import archs
+from mhpcheck.model.variants import MUTANTS, VARIANTS, variant_named
+from mhpcheck.properties import PROPERTIES
+
+FORMATS = ("text", "json", "junit", "sarif")
+
+
+def _did_you_mean(value: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(value, valid, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _int_in(lo: int, hi: int | None) -> Callable[[Any], str | None]:
+    def check(v: Any) -> str | None:
+        if not isinstance(v, int) or isinstance(v, bool):
+            return f"must be an integer, not {type(v).__name__}"
+        if v < lo or (hi is not None and v > hi):
+            return f"{v} is out of range {lo}..{hi if hi is not None else ''}"
+        return None
+
+    return check
+
+
+def _positive_number(v: Any) -> str | None:
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        return f"must be a number, not {type(v).__name__}"
+    return None if v > 0 else f"{v} must be greater than 0"
+
+
+def _boolean(v: Any) -> str | None:
+    return None if isinstance(v, bool) else f"must be true or false, not {v!r}"
+
+
+def _string(v: Any) -> str | None:
+    return None if isinstance(v, str) and v else f"must be a non-empty string, not {v!r}"
+
+
+def _one_of(valid: tuple[str, ...]) -> Callable[[Any], str | None]:
+    def check(v: Any) -> str | None:
+        if v in valid:
+            return None
+        return f"unknown value {v!r}{_did_you_mean(str(v), list(valid))}; valid: {', '.join(valid)}"
+
+    return check
+
+
+def _names(kind: str, valid: Callable[[], list[str]]) -> Callable[[Any], str | None]:
+    def check(v: Any) -> str | None:
+        items = [v] if isinstance(v, str) else v
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            return "must be a name or a list of names"
+        names = valid()
+        for x in items:
+            if x not in names:
+                return f"unknown {kind} '{x}'{_did_you_mean(x, names)}; valid: {', '.join(names)}"
+        return None
+
+    return check
+
+
+def _variant_names() -> list[str]:
+    return [v.name for v in VARIANTS]
+
+
+def _variants(v: Any) -> str | None:
+    items = [v] if isinstance(v, str) else v
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        return "must be a name or a list of names"
+    for x in items:
+        try:
+            variant_named(x)
+        except KeyError:
+            base, _, mutant = x.partition("+")
+            if base not in _variant_names():
+                return f"unknown variant '{base}'{_did_you_mean(base, _variant_names())}"
+            names = [m.name for m in MUTANTS]
+            return f"unknown mutant '{mutant}'{_did_you_mean(mutant, names)}"
+    return None
+
+
+# key -> (the check command's parameter it sets, its validator)
+KEYS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
+    "arch": ("arch_names", _names("arch", lambda: [a.name for a in archs()])),
+    "variant": ("variant_names", _variants),
+    "property": ("property_names", _names("property", lambda: [p.name for p in PROPERTIES])),
+    "depth": ("depth", _int_in(1, 64)),
+    "sections": ("sections", _int_in(1, 16)),
+    "devices": ("devices", _int_in(1, 8)),
+    "max_device_sections": ("max_device_sections", _int_in(1, 16)),
+    "partial_failures": ("partial_failures", _boolean),
+    "faults": ("faults", _int_in(0, 8)),
+    "max_states": ("max_states", _int_in(1, None)),
+    "time_budget": ("time_budget", _positive_number),
+    "jobs": ("jobs", _int_in(1, 256)),
+    "symmetry": ("symmetry", _boolean),
+    "format": ("fmt", _one_of(FORMATS)),
+    "output": ("output", _string),
+    "trace_dir": ("trace_dir", _string),
+    "cache": ("cache", _boolean),
+    "cache_dir": ("cache_dir", _string),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings read from a file, keyed by the check command's parameter names."""
+
+    file: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, **self.values}
+
+
+def find(start: Path) -> tuple[Path, bool] | None:
+    """The nearest mhpcheck.toml, or pyproject.toml with a [tool.mhpcheck] table, from `start` up."""
+    for folder in (start, *start.parents):
+        own = folder / "mhpcheck.toml"
+        if own.is_file():
+            return own, False
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue  # someone else's broken pyproject is not our input
+            if isinstance(doc.get("tool"), dict) and "mhpcheck" in doc["tool"]:
+                return pyproject, True
+    return None
+
+
+def load_config(start: Path, explicit: Path | None = None) -> Config:
+    """The configuration for a run from `start` (or the file given with --config)."""
+    if explicit is not None:
+        where, nested = explicit, explicit.name == "pyproject.toml"
+    else:
+        found = find(start)
+        if found is None:
+            return Config()
+        where, nested = found
+    name = str(where)
+    try:
+        text = where.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{name}: not valid TOML: {e}") from None
+    table: Any = doc.get("tool", {}).get("mhpcheck", {}) if nested else doc
+    prefix = "[tool.mhpcheck] " if nested else ""
+    if not isinstance(table, dict):
+        raise InputError(f"{name}: {prefix.strip() or 'the file'} must be a table")
+    values: dict[str, Any] = {}
+    for raw, value in table.items():
+        key = raw.replace("-", "_")
+        if key not in KEYS:
+            hint = _did_you_mean(key, list(KEYS))
+            raise InputError(f"{name}: {prefix}unknown key '{raw}'{hint}; valid: {', '.join(KEYS)}")
+        param, validate = KEYS[key]
+        problem = validate(value)
+        if problem is not None:
+            raise InputError(f"{name}: {prefix}{raw}: {problem}")
+        values[param] = tuple([value] if isinstance(value, str) else value) if key in _LISTS else value
+    sections = values.get("sections", 3)
+    if values.get("max_device_sections", 0) > sections:
+        wanted = values["max_device_sections"]
+        raise InputError(f"{name}: {prefix}max_device_sections {wanted} exceeds sections {sections}")
+    return Config(name, values)
+
+
+_LISTS = frozenset({"arch", "variant", "property"})
