@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mhpcheck import patching
 from mhpcheck.cache import CellCache, cell_key
+from mhpcheck.errors import InputError
 from mhpcheck.exitcodes import ExitCode
 from mhpcheck.explorer import explore
 from mhpcheck.minimise import minimise
@@ -39,6 +41,7 @@ class CheckRequest:
     patch: str | None = None  # a user patch file applied to every variant
     symmetry: bool = False  # visit one state per permutation of interchangeable devices
     cache_dir: str | None = None  # where judged cells are kept between runs; None: no cache
+    executor: str = "process"  # "process": a local process pool; "ray": a Ray cluster (mhpcheck[ray])
 
 
 @dataclass
@@ -153,7 +156,10 @@ def run_check(
             store.put(key, r)
         _collect(report, r, on_cell)
 
-    if jobs == 1:
+    if req.executor == "ray":
+        for r in _ray_map(todo, jobs):
+            done(r)
+    elif jobs == 1:
         for r in map(_run_cell, todo):
             done(r)
     else:
@@ -162,6 +168,21 @@ def run_check(
                 done(r)
     report.cells.sort(key=lambda c: order[(c.arch, c.variant)])  # the same order for any --jobs
     return report
+
+
+def _ray_map(todo: list[Any], jobs: int) -> Iterator[tuple[CellResult, list[tuple[str, str, str, str]]]]:
+    """The same cells on Ray: a cluster if RAY_ADDRESS names one, else a local one of `jobs` CPUs."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--executor ray needs Ray: pip install 'mhpcheck[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(num_cpus=None if os.environ.get("RAY_ADDRESS") else jobs, include_dashboard=False)
+    remote = ray.remote(_run_cell)
+    pending = [remote.remote(w) for w in todo]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
 
 
 def _collect(

@@ -120,6 +120,14 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 )
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Cells in parallel [default: cores].")
 @click.option(
+    "--executor",
+    type=click.Choice(["process", "ray"]),
+    default="process",
+    show_default=True,
+    help="Where cells run: a local process pool, or Ray (pip install 'mhpcheck[ray]'; "
+    "RAY_ADDRESS for a cluster).",
+)
+@click.option(
     "--patch",
     "patch_file",
     type=click.Path(dir_okay=False),
@@ -177,6 +185,7 @@ def check(
     max_states: int | None,
     time_budget: float | None,
     jobs: int | None,
+    executor: str,
     patch_file: str | None,
     symmetry: bool,
     trace_dir: str,
@@ -214,6 +223,7 @@ def check(
         patch_file,
         symmetry,
         cache_dir if cache else None,
+        executor,
     )
     if output is not None:
         _check_writable(Path(output), "--output")

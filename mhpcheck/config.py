@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mhpcheck.errors import InputError
+from mhpcheck.errors import InputError, read_input
 from mhpcheck.model.arch import archs
 from mhpcheck.model.variants import MUTANTS, VARIANTS, variant_named
 from mhpcheck.properties import PROPERTIES
@@ -104,6 +104,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
     "max_states": ("max_states", _int_in(1, None)),
     "time_budget": ("time_budget", _positive_number),
     "jobs": ("jobs", _int_in(1, 256)),
+    "executor": ("executor", _one_of(("process", "ray"))),
     "symmetry": ("symmetry", _boolean),
     "format": ("fmt", _one_of(FORMATS)),
     "output": ("output", _string),
@@ -151,10 +152,7 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
             return Config()
         where, nested = found
     name = str(where)
-    try:
-        text = where.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    text = read_input(where)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

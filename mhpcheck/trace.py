@@ -24,7 +24,7 @@ from typing import Any
 import jsonschema
 
 from mhpcheck import __version__
-from mhpcheck.errors import InputError
+from mhpcheck.errors import InputError, read_input
 from mhpcheck.explorer import judge_path
 from mhpcheck.model.arch import archs
 from mhpcheck.model.errno import errname
@@ -243,10 +243,7 @@ def validate(doc: Any, file: str) -> None:
 def load_trace(file: str | Path) -> Trace:
     """Read and validate a trace file: every problem is an InputError naming the file."""
     name = str(file)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    text = read_input(file)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mhpcheck.model import build
-from mhpcheck.model.errno import errname
 from mhpcheck.model.state import KernelState
 from mhpcheck.properties import property_named
 from mhpcheck.report.memmap import svg_map, text_map
-from mhpcheck.report.text import calls_line, state_changes
+from mhpcheck.report.text import steps_lines
 from mhpcheck.spec import MONITOR, STEP
 from mhpcheck.trace import Replay
 
@@ -39,14 +38,7 @@ def render(rp: Replay, step: int | None = None) -> Iterator[str]:
         yield f"  from: {t.meta['command']}"
     if rp.stale:
         yield f"  ! the trace no longer matches today's model: {rp.stale}; showing today's states"
-    yield "   0  init"
-    for i, st in enumerate(rp.steps, 1):
-        yield f"  {i:2d}  {st.transition}  = {errname(st.ret)}"
-        calls = calls_line(st.events)
-        if calls:
-            yield f"        {calls}"
-        for line in state_changes(st.before, st.after):
-            yield f"        {line}"
+    yield from steps_lines(rp.steps)
     yield f"  {prop.doc}"
     if rp.reproduces:
         yield f"  ✗ {rp.message}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import fields
 
 from mhpcheck.checker import Report
@@ -11,7 +11,7 @@ from mhpcheck.model.errno import errname
 from mhpcheck.model.events import AllocationFailed, Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.state import KernelState
 from mhpcheck.properties import property_named
-from mhpcheck.results import CellResult, PropertyResult, Verdict
+from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
 
 MARK = {
     Verdict.HOLDS: "✓",
@@ -76,19 +76,25 @@ def calls_line(events: tuple[object, ...]) -> str:
     return " → ".join(n if counts[n] == 1 else f"{n} ×{counts[n]}" for n in names)
 
 
+def steps_lines(steps: Iterable[Step]) -> Iterator[str]:
+    """Each step: the transition and its return value, the kernel calls, only the changed fields."""
+    yield "   0  init"
+    for i, st in enumerate(steps, 1):
+        yield f"  {i:2d}  {st.transition}  = {errname(st.ret)}"
+        calls = calls_line(st.events)
+        if calls:
+            yield f"        {calls}"
+        for line in state_changes(st.before, st.after):
+            yield f"        {line}"
+
+
 def render_violation(cell: CellResult, p: PropertyResult) -> Iterator[str]:
     prop = property_named(p.name)
     yield f"  {MARK[p.verdict]} {p.name}   {p.verdict.value} at step {len(p.path)}"
     if p.finding:
         yield f"    known kernel finding: {p.finding} (mhpcheck list findings)"
-    yield "     0  init"
-    for i, st in enumerate(replay(cell.arch, cell.variant, p.path), 1):
-        yield f"    {i:2d}  {st.transition}  = {errname(st.ret)}"
-        calls = calls_line(st.events)
-        if calls:
-            yield f"          {calls}"
-        for line in state_changes(st.before, st.after):
-            yield f"          {line}"
+    for line in steps_lines(replay(cell.arch, cell.variant, p.path)):
+        yield f"  {line}"
     yield f"    {prop.doc}"
     yield f"    {p.message}"
     if p.trace_file:

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-from mhpcheck import cli, explorer
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The console entry point as a user runs it: its exit code, stdout and stderr."""
-    old = sys.argv
-    sys.argv = ["mhpcheck", *args]
-    try:
-        with pytest.raises(SystemExit) as e:
-            cli.run()
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
+from mhpcheck import explorer
 
 
 def one_line_error(err: str) -> str:
@@ -59,32 +45,30 @@ def one_line_error(err: str) -> str:
         (["frobnicate"], "No such command 'frobnicate'"),
     ],
 )
-def test_bad_option(capsys, args: list[str], says: str) -> None:  # type: ignore[no-untyped-def]
-    code, out, err = run(capsys, *args)
+def test_bad_option(cli_run, args: list[str], says: str) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = cli_run(*args)
     assert code == 2 and out == ""
     assert says in one_line_error(err)
 
 
-def test_output_in_a_missing_folder_fails_before_any_work(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_output_in_a_missing_folder_fails_before_any_work(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "no" / "such" / "report.json"
-    code, out, err = run(capsys, "check", "--arch", "x86_64", "--format", "json", "--output", str(target))
+    code, out, err = cli_run("check", "--arch", "x86_64", "--format", "json", "--output", str(target))
     assert code == 2 and out == ""
     assert f"folder {target.parent} does not exist" in one_line_error(err)
     assert not (tmp_path / "no").exists()
 
 
-def test_output_in_a_read_only_folder(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_output_in_a_read_only_folder(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
     # /proc/self takes no new files, even for root (which ignores a chmod'ed folder)
-    code, _, err = run(
-        capsys, "check", "--arch", "x86_64", "--variant", "v4.3", "--output", "/proc/self/r.xml"
-    )
+    code, _, err = cli_run("check", "--arch", "x86_64", "--variant", "v4.3", "--output", "/proc/self/r.xml")
     assert code == 2
     assert "/proc/self/r.xml" in one_line_error(err)
     if os.geteuid() != 0:
         ro = tmp_path / "ro"
         ro.mkdir()
         ro.chmod(0o500)
-        code, _, err = run(capsys, "check", "--variant", "v4.3", "--output", str(ro / "r.json"))
+        code, _, err = cli_run("check", "--variant", "v4.3", "--output", str(ro / "r.json"))
         assert code == 2 and "not writable" in one_line_error(err)
 
 
@@ -104,27 +88,27 @@ def test_output_in_a_read_only_folder(tmp_path: Path, capsys) -> None:  # type: 
         ("sections = 2\nmax-device-sections = 3", "max_device_sections 3 exceeds sections 2"),
     ],
 )
-def test_bad_config(tmp_path: Path, monkeypatch, capsys, text: str, says: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_config(tmp_path: Path, monkeypatch, cli_run, text: str, says: str) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "mhpcheck.toml").write_text(text + "\n")
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check")
+    code, out, err = cli_run("check")
     assert code == 2 and out == ""
     line = one_line_error(err)
     assert "mhpcheck.toml" in line and says in line
 
 
-def test_bad_pyproject_table_and_unreadable_config(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_bad_pyproject_table_and_unreadable_config(tmp_path: Path, monkeypatch, cli_run) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n[tool.mhpcheck]\nfautls = 1\n")
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, "check")
+    code, _, err = cli_run("check")
     assert code == 2 and "[tool.mhpcheck] unknown key 'fautls' (did you mean 'faults'?)" in one_line_error(
         err
     )
-    code, _, err = run(capsys, "--config", str(tmp_path / "missing.toml"), "check")
+    code, _, err = cli_run("--config", str(tmp_path / "missing.toml"), "check")
     assert code == 2 and "missing.toml: cannot read" in one_line_error(err)
 
 
-def test_interrupt_keeps_the_cells_done_and_writes_whole_files(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_interrupt_keeps_the_cells_done_and_writes_whole_files(tmp_path: Path, monkeypatch, cli_run) -> None:  # type: ignore[no-untyped-def]
     real = explorer.explore
     calls = []
 
@@ -137,7 +121,7 @@ def test_interrupt_keeps_the_cells_done_and_writes_whole_files(tmp_path: Path, m
     monkeypatch.setattr("mhpcheck.checker.explore", explore_then_interrupt)
     out_file = tmp_path / "report.json"
     args = ["check", "--arch", "x86_64", "--variant", "v4.3-pre-zone-device", "--variant", "v4.5"]
-    code, _, err = run(capsys, *args, "--jobs", "1", "--no-cache", "--format", "json", "-o", str(out_file))
+    code, _, err = cli_run(*args, "--jobs", "1", "--no-cache", "--format", "json", "-o", str(out_file))
     assert code == 130 and "interrupted after 1 of 2 cells" in err
     doc = json.loads(out_file.read_text())
     assert [c["variant"] for c in doc["cells"]] == ["v4.3-pre-zone-device"]

@@ -26,19 +26,6 @@ SCHEMA = json.loads((REPO / "schemas" / "trace.schema.json").read_text())
 SEED_001 = "v4.5-pre-altmap-hotplug"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The console entry point as a user runs it: its exit code, stdout and stderr."""
-    old = sys.argv
-    sys.argv = ["mhpcheck", *args]
-    try:
-        with pytest.raises(SystemExit) as e:
-            cli.run()
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
-
-
 @pytest.fixture(scope="module")
 def seed001_traces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("traces")
@@ -61,20 +48,20 @@ def test_check_writes_a_valid_trace_for_every_violation(seed001_traces: Path) ->
     assert not list(seed001_traces.glob(".*")), "a temporary file was left behind"
 
 
-def test_replay_reproduces_and_the_fix_does_not(seed001_traces: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_replay_reproduces_and_the_fix_does_not(seed001_traces: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
     f = str(seed001_traces / f"map_offset_first_section_only--x86_64--{SEED_001}.trace.json")
-    code, out, _ = run(capsys, "replay", f)
+    code, out, _ = cli_run("replay", f)
     assert code == 1 and "reproduces" in out and "stale" not in out
-    code, out, _ = run(capsys, "replay", f, "--variant", "v4.5")
+    code, out, _ = cli_run("replay", f, "--variant", "v4.5")
     assert code == 0 and "no longer fails" in out
 
 
 def test_emitted_pytest_fails_before_the_patch_and_passes_after(
-    seed001_traces: Path, tmp_path: Path, capsys
+    seed001_traces: Path, tmp_path: Path, cli_run
 ) -> None:  # type: ignore[no-untyped-def]
     f = str(seed001_traces / f"map_offset_first_section_only--x86_64--{SEED_001}.trace.json")
     test_file = tmp_path / "test_regression.py"
-    code, _, _ = run(capsys, "replay", f, "--emit-pytest", str(test_file))
+    code, _, _ = cli_run("replay", f, "--emit-pytest", str(test_file))
     assert code == 1 and test_file.exists()
 
     def pytest_on(variant: str) -> int:
@@ -86,10 +73,10 @@ def test_emitted_pytest_fails_before_the_patch_and_passes_after(
     assert pytest_on("v4.5") == 0
 
 
-def test_show_draws_the_memory_map(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_show_draws_the_memory_map(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
     f = REPO / "traces" / "reserve_pfns_never_initialised--x86_64--v5.9-pre-altmap-reserve.trace.json"
     svg = tmp_path / "map.svg"
-    code, out, _ = run(capsys, "show", str(f), "--svg", str(svg))
+    code, out, _ = cli_run("show", str(f), "--svg", str(svg))
     assert code == 1
     assert "memory map after step 1" in out
     zoom = next(line for line in out.splitlines() if "pfns 0x140000 … 0x140400" in line)
@@ -100,11 +87,11 @@ def test_show_draws_the_memory_map(tmp_path: Path, capsys) -> None:  # type: ign
     assert any(t and t.startswith("struct pages initialised [0x140000") for t in titles)
 
 
-def test_show_marks_a_leaf_whose_device_is_gone(seed001_traces: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_show_marks_a_leaf_whose_device_is_gone(seed001_traces: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
     f = seed001_traces / f"removal_returns_every_leaf_to_its_source--x86_64--{SEED_001}.trace.json"
     if not f.exists():
         pytest.skip("seed 001 shows this only as a known finding at these bounds")
-    _, out, _ = run(capsys, "show", str(f))
+    _, out, _ = cli_run("show", str(f))
     assert "✗ its device is gone" in out
 
 
@@ -195,7 +182,7 @@ def _edit(path: str, value: object) -> str:
     ],
 )
 def test_bad_trace_is_one_line_exit_2_and_writes_nothing(
-    tmp_path: Path, capsys, text: str, says: str
+    tmp_path: Path, cli_run, text: str, says: str
 ) -> None:  # type: ignore[no-untyped-def]
     f = _bad(tmp_path, text)
     emit = tmp_path / "test_out.py"
@@ -203,7 +190,7 @@ def test_bad_trace_is_one_line_exit_2_and_writes_nothing(
         ["replay", str(f), "--emit-pytest", str(emit)],
         ["show", str(f), "--svg", str(tmp_path / "m.svg")],
     ):
-        code, out, err = run(capsys, *args)
+        code, out, err = cli_run(*args)
         assert code == 2
         assert out == ""
         assert err.count("\n") == 1 and str(f) in err and says in err, err
@@ -211,28 +198,28 @@ def test_bad_trace_is_one_line_exit_2_and_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.trace.json"]
 
 
-def test_missing_trace_file_is_bad_input(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    code, _, err = run(capsys, "replay", str(tmp_path / "none.trace.json"))
+def test_missing_trace_file_is_bad_input(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli_run("replay", str(tmp_path / "none.trace.json"))
     assert code == 2 and "cannot read" in err
 
 
 # pydot's DOT parser (used here only to read the output back) calls pyparsing's old names
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_graph_highlights_the_violating_path(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_graph_highlights_the_violating_path(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
     dot_file, gml_file = tmp_path / "g.dot", tmp_path / "g.graphml"
     prop = "invalid_altmap_rejected_with_einval"
     args = ["graph", "--variant", SEED_001, "--property", prop, "--depth", "3"]
-    code, _, err = run(capsys, *args, "--output", str(dot_file))
+    code, _, err = cli_run(*args, "--output", str(dot_file))
     assert code == 0 and f"violated: {prop}" in err
     (g,) = pydot.graph_from_dot_data(dot_file.read_text())
     red = [e for e in g.get_edges() if e.get("color") == "red"]
     assert len(red) == 1 and prop in red[0].get("label")  # the add that should have been refused
-    code, _, _ = run(capsys, *args, "--format", "graphml", "--output", str(gml_file))
+    code, _, _ = cli_run(*args, "--format", "graphml", "--output", str(gml_file))
     gm = nx.read_graphml(gml_file)
     states = [n for n in g.get_nodes() if n.get_name() not in ("node", "edge")]  # not the defaults
     assert gm.number_of_nodes() == len(states) > 10
     assert [d.get("violates") for *_, d in gm.edges(data=True) if d.get("color") == "red"] == [prop]
-    code, _, err = run(capsys, "graph", "--variant", "v4.5", "--property", prop)
+    code, _, err = cli_run("graph", "--variant", "v4.5", "--property", prop)
     assert code == 0 and "violated" not in err
 
 
