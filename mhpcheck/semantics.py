@@ -135,6 +135,8 @@ class Word:
     def __xor__(self, o: WordLike) -> Word:
         return Word(self.v ^ _v(o))
 
+    __rxor__ = __xor__
+
     def __invert__(self) -> Word:
         return Word(~self.v)
 
