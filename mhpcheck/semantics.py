@@ -111,10 +111,14 @@ class Word:
         return Word(self.v % d)
 
     def __lshift__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
         n = _v(o)
         return Word(self.v << n) if n < BITS_PER_LONG else Word(0)
 
     def __rshift__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
         n = _v(o)
         return Word(self.v >> n) if n < BITS_PER_LONG else Word(0)
 
@@ -133,6 +137,8 @@ class Word:
     __ror__ = __or__
 
     def __xor__(self, o: WordLike) -> Word:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
         return Word(self.v ^ _v(o))
 
     __rxor__ = __xor__
@@ -152,15 +158,23 @@ class Word:
         return Cond(self.v != _v(o))
 
     def __lt__(self, o: WordLike) -> Cond:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
         return Cond(self.v < _v(o))
 
     def __le__(self, o: WordLike) -> Cond:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
         return Cond(self.v <= _v(o))
 
     def __gt__(self, o: WordLike) -> Cond:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
         return Cond(self.v > _v(o))
 
     def __ge__(self, o: WordLike) -> Cond:
+        if type(o) is not Word and type(o) is not int:
+            return NotImplemented
         return Cond(self.v >= _v(o))
 
     def __hash__(self) -> int:

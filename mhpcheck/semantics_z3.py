@@ -1,15 +1,4 @@
-"""The Z3 back end of the value API: Words as 64-bit bit-vectors, branches forked by re-execution.
-
-The model's functions run unchanged: a `SymWord` has exactly the operators of `Word` (unsigned,
-wrapping, shifts past 63 giving 0), comparisons give `SymCond`s, and `Z3Sem.branch` decides a
-condition the values do not fix by following a decision script. `all_paths()` re-runs a function
-once per feasible script, so every path comes out with its path condition (CrossHair's way of
-forking Python code, without its interpreter hooks: the model only forks at `k.sem.branch`).
-
-Note: a fresh solver per feasibility check, not push/pop: on small 64-bit queries like these a
-fresh solver measured faster (../shared/PERFORMANCE.md: push/pop 2x slower on one query, 5-20x
-over a bounded unrolling).
-"""
+"""The Z3 back end of the value API: Words as 64-bit bit-vectors, paths forked by re-execution."""
 
 from __future__ import annotations
 
@@ -17,376 +6,896 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import z3
 
-from mhpcheck.semantics import BITS_PER_LONG, MASK, Cond, Word
+from mhpcheck.semantics import BITS_PER_LONG, MASK, Cond, ModelDefinitionError, Word
+
+# The model's functions run unchanged: a SymWord has exactly Word's operators, comparisons give
+# SymConds, and Z3Sem.branch decides a condition the values do not fix by following a decision
+# script. all_paths() re-runs a function once per feasible script (CrossHair's way of forking
+# Python code, without its interpreter hooks: the model only forks in k.sem), so every feasible
+# path comes out with its condition and what the function returned or raised on it.
+#
+# What is a path's result and what is not: a model bug (bool() of a symbolic condition, .v of a
+# symbolic word) raises SymbolicValueError out of all_paths(), as does ReplayDiverged (a re-run
+# that leaves its script); anything else the function raises, TooManyValues and SolverUnknown
+# included, is the result of the path it was raised on, as a C function's oops would be.
 
 T = TypeVar("T")
+
 _ACTIVE: ContextVar[Z3Sem | None] = ContextVar("mhpcheck_z3sem", default=None)
 
+# Z3's resource limit per check, the deterministic cut (a timeout depends on the machine). The
+# largest feasibility check on the model took 0.6 M; 20 M is about 5-7 s of Z3 work here, so
+# it binds before the 10 s default timeout, which stays as a backstop.
+RLIMIT = 20_000_000
 
-class SymbolicValueError(Exception):
-    """A symbolic value was used where a concrete one is needed, outside k.sem (a model bug)."""
+
+class SymbolicValueError(ModelDefinitionError):
+    """A symbolic value was used where Python needs a concrete one, outside `k.sem` (a model bug)."""
 
 
 class TooManyValues(Exception):
-    """Sem.concrete() met a value with more feasible values than the engine may fork on."""
+    """`Sem.concrete()` met a word with more feasible values than the engine may fork on."""
 
 
-def _bv(x: object) -> z3.BitVecRef:
-    if type(x) is SymWord:
-        return x.e  # type: ignore[union-attr]
-    if type(x) is Word:
-        return z3.BitVecVal(x.v, BITS_PER_LONG)  # type: ignore[union-attr]
-    if type(x) is int:
-        return z3.BitVecVal(x & MASK, BITS_PER_LONG)  # type: ignore[operator]
-    raise TypeError(f"cannot mix a SymWord with {type(x).__name__}")
+class SolverUnknown(Exception):
+    """Z3 answered unknown (timeout, rlimit) where the run needed a value: the path stops here."""
 
 
-def _bool(c: object) -> z3.BoolRef:
-    if type(c) is SymCond:
-        return c.e  # type: ignore[union-attr]
-    if type(c) is Cond:
-        return z3.BoolVal(c.v)  # type: ignore[union-attr]
-    raise TypeError(f"cannot combine a SymCond with {type(c).__name__}")
+class ReplayDiverged(Exception):
+    """A re-execution did not meet the branches its script records: the function is not deterministic."""
 
 
-class SymCond:
-    """A C truth value over symbolic words; `bool()` only when the values fix it."""
+class _Infeasible(Exception):
+    """The path condition became unsatisfiable (an assumption contradicts it): drop the run."""
 
-    __slots__ = ("e",)
 
-    def __init__(self, e: z3.BoolRef) -> None:
-        self.e = z3.simplify(e)
-
-    def __and__(self, other: object) -> SymCond:
-        return SymCond(z3.And(self.e, _bool(other)))
-
-    __rand__ = __and__
-
-    def __or__(self, other: object) -> SymCond:
-        return SymCond(z3.Or(self.e, _bool(other)))
-
-    __ror__ = __or__
-
-    def __invert__(self) -> SymCond:
-        return SymCond(z3.Not(self.e))
-
-    def __bool__(self) -> bool:
-        if z3.is_true(self.e):
-            return True
-        if z3.is_false(self.e):
-            return False
-        raise SymbolicValueError(f"branch on a symbolic condition outside k.sem.branch: {self.e}")
-
-    def __repr__(self) -> str:
-        return f"SymCond({self.e})"
+# ---------------------------------------------------------------------------------------------
+# values
 
 
 class SymWord:
-    """A C `unsigned long` as a 64-bit Z3 bit-vector, with Word's operators."""
+    """A C `unsigned long` as a 64-bit Z3 bit-vector, with exactly Word's operators.
 
-    __slots__ = ("e",)
+    A constant keeps its int (`c`) and builds its Z3 expression only when one is asked for, so
+    fully concrete values cost little more than `Word`s.
+    """
+
+    __slots__ = ("_e", "c")
 
     def __init__(self, e: z3.BitVecRef) -> None:
-        self.e = z3.simplify(e)
+        if not (z3.is_bv(e) and e.size() == BITS_PER_LONG):
+            raise TypeError(f"a SymWord is a 64-bit bit-vector, not {e!r}")
+        e = z3.simplify(e)
+        self._e: z3.BitVecRef | None = e
+        self.c: int | None = e.as_long() if z3.is_bv_value(e) else None
+
+    @classmethod
+    def const(cls, v: int) -> SymWord:
+        """The constant `v` modulo 2^64."""
+        w = cls.__new__(cls)
+        w._e = None
+        w.c = v & MASK
+        return w
+
+    @property
+    def e(self) -> z3.BitVecRef:
+        """The Z3 expression (a BitVecVal for a constant)."""
+        if self._e is None:
+            self._e = z3.BitVecVal(self.c, BITS_PER_LONG)
+        return self._e
 
     @property
     def v(self) -> int:
-        if z3.is_bv_value(self.e):
-            return int(self.e.as_long())
-        raise SymbolicValueError(f"the int value of a symbolic word: {self.e}")
+        """The int value of a constant; a symbolic word has none (use k.sem.concrete)."""
+        if self.c is None:
+            raise SymbolicValueError(
+                f"the int value (.v) of the symbolic word {self.e}: the model must ask "
+                "k.sem.concrete() or k.sem.branch(), and state_key() is for concrete states only"
+            )
+        return self.c
 
+    # arithmetic: an int operand is converted as C converts a constant to unsigned long
     def __add__(self, o: object) -> SymWord:
-        return SymWord(self.e + _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c + b.c)
+        return SymWord(self.e + b.e)
 
     __radd__ = __add__
 
     def __sub__(self, o: object) -> SymWord:
-        return SymWord(self.e - _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c - b.c)
+        return SymWord(self.e - b.e)
 
     def __rsub__(self, o: object) -> SymWord:
-        return SymWord(_bv(o) - self.e)
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        return b - self
 
     def __mul__(self, o: object) -> SymWord:
-        return SymWord(self.e * _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c * b.c)
+        return SymWord(self.e * b.e)
 
     __rmul__ = __mul__
 
-    def _divisor(self, o: object) -> z3.BitVecRef:
-        d = z3.simplify(_bv(o))
-        zero = d == 0
-        if z3.is_bv_value(d):
-            if d.as_long() == 0:
-                raise ZeroDivisionError("unsigned long division by zero")
-        else:
-            sem = _ACTIVE.get()
-            if sem is None:
-                raise SymbolicValueError("division by a symbolic word outside a Z3Sem run")
-            if sem.branch(SymCond(zero)):  # as Word raises, so does this path
-                raise ZeroDivisionError("unsigned long division by zero")
-        return d
-
     def __floordiv__(self, o: object) -> SymWord:
-        return SymWord(z3.UDiv(self.e, self._divisor(o)))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        _nonzero(b, "division")
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c // b.c)
+        return SymWord(z3.UDiv(self.e, b.e))
 
     def __mod__(self, o: object) -> SymWord:
-        return SymWord(z3.URem(self.e, self._divisor(o)))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        _nonzero(b, "modulo")
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c % b.c)
+        return SymWord(z3.URem(self.e, b.e))
 
     # bvshl and bvlshr give 0 for a shift of 64 or more, as Word does
     def __lshift__(self, o: object) -> SymWord:
-        return SymWord(self.e << _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c << b.c if b.c < BITS_PER_LONG else 0)
+        return SymWord(self.e << b.e)
 
     def __rshift__(self, o: object) -> SymWord:
-        return SymWord(z3.LShR(self.e, _bv(o)))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c >> b.c if b.c < BITS_PER_LONG else 0)
+        return SymWord(z3.LShR(self.e, b.e))
+
+    # Word has no reflected //, %, <<, >>: `3 // w` fails there, so only a Word may come first
+    def __rfloordiv__(self, o: object) -> SymWord:
+        return SymWord.const(o.v) // self if type(o) is Word else NotImplemented
+
+    def __rmod__(self, o: object) -> SymWord:
+        return SymWord.const(o.v) % self if type(o) is Word else NotImplemented
+
+    def __rlshift__(self, o: object) -> SymWord:
+        return SymWord.const(o.v) << self if type(o) is Word else NotImplemented
+
+    def __rrshift__(self, o: object) -> SymWord:
+        return SymWord.const(o.v) >> self if type(o) is Word else NotImplemented
 
     def __and__(self, o: object) -> SymWord:
-        return SymWord(self.e & _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c & b.c)
+        return SymWord(self.e & b.e)
 
     __rand__ = __and__
 
     def __or__(self, o: object) -> SymWord:
-        return SymWord(self.e | _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c | b.c)
+        return SymWord(self.e | b.e)
 
     __ror__ = __or__
 
     def __xor__(self, o: object) -> SymWord:
-        return SymWord(self.e ^ _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymWord.const(self.c ^ b.c)
+        return SymWord(self.e ^ b.e)
 
     __rxor__ = __xor__
 
     def __invert__(self) -> SymWord:
+        if self.c is not None:
+            return SymWord.const(~self.c)
         return SymWord(~self.e)
 
+    # comparisons give SymConds; z3py's own <, >, >> are signed, hence ULT, UGT, LShR
     def __eq__(self, o: object) -> SymCond:  # type: ignore[override]
-        return SymCond(self.e == _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymCond.const(self.c == b.c)
+        return SymCond(self.e == b.e)
 
     def __ne__(self, o: object) -> SymCond:  # type: ignore[override]
-        return SymCond(self.e != _bv(o))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymCond.const(self.c != b.c)
+        return SymCond(self.e != b.e)
 
     def __lt__(self, o: object) -> SymCond:
-        return SymCond(z3.ULT(self.e, _bv(o)))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymCond.const(self.c < b.c)
+        return SymCond(z3.ULT(self.e, b.e))
 
     def __le__(self, o: object) -> SymCond:
-        return SymCond(z3.ULE(self.e, _bv(o)))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymCond.const(self.c <= b.c)
+        return SymCond(z3.ULE(self.e, b.e))
 
     def __gt__(self, o: object) -> SymCond:
-        return SymCond(z3.UGT(self.e, _bv(o)))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymCond.const(self.c > b.c)
+        return SymCond(z3.UGT(self.e, b.e))
 
     def __ge__(self, o: object) -> SymCond:
-        return SymCond(z3.UGE(self.e, _bv(o)))
+        b = _lift(o)
+        if b is None:
+            return NotImplemented
+        if self.c is not None and b.c is not None:
+            return SymCond.const(self.c >= b.c)
+        return SymCond(z3.UGE(self.e, b.e))
 
     def __hash__(self) -> int:
-        return int(self.e.hash())
+        # a constant hashes as the equal Word does; frozen dataclasses of SymWords stay hashable
+        return hash(self.c) if self.c is not None else self.e.hash()
 
     def __repr__(self) -> str:
-        return f"SymWord({self.e})"
+        return f"{self.c:#x}" if self.c is not None else f"SymWord({self.e})"
 
+    # kernel helpers whose C spelling has no Python operator, as Word defines them
     def align_up(self, a: object) -> SymWord:
         """ALIGN(x, a) for a power-of-two a: (x + a - 1) & ~(a - 1)."""
-        av = _bv(a)
-        return SymWord((self.e + av - 1) & ~(av - 1))
+        b = _lift(a)
+        if b is None:
+            raise TypeError(f"cannot mix a SymWord with {type(a).__name__}")
+        return (self + b - 1) & ~(b - 1)
 
     def align_down(self, a: object) -> SymWord:
         """ALIGN_DOWN(x, a) for a power-of-two a."""
-        return SymWord(self.e & ~(_bv(a) - 1))
+        b = _lift(a)
+        if b is None:
+            raise TypeError(f"cannot mix a SymWord with {type(a).__name__}")
+        return self & ~(b - 1)
 
     def lowest_set_bit(self) -> SymWord:
-        """1UL << __ffs(x), 1 when x == 0: as Word.lowest_set_bit."""
-        return SymWord(z3.If(self.e == 0, z3.BitVecVal(1, BITS_PER_LONG), self.e & -self.e))
+        """1UL << __ffs(x), and 1 when x == 0 (x86 shifts by 64 mod 64), as Word.lowest_set_bit."""
+        if self.c is not None:
+            return SymWord.const(self.c & -self.c if self.c else 1)
+        x = self.e
+        return SymWord(z3.If(x == 0, z3.BitVecVal(1, BITS_PER_LONG), x & -x))
 
 
-@dataclass
-class Stats:
-    """Solver work of a set of runs."""
+def _lift(x: object) -> SymWord | None:
+    """A Word operand as a SymWord; None for a type Word refuses too (the caller gives NotImplemented)."""
+    t = type(x)
+    if t is SymWord:
+        return x  # type: ignore[return-value]
+    if t is Word:
+        return SymWord.const(x.v)  # type: ignore[attr-defined]
+    if t is int:
+        return SymWord.const(x)  # type: ignore[arg-type]
+    return None
 
-    queries: int = 0
-    seconds: float = 0.0
-    unknown: str = ""  # why a check was neither sat nor unsat, if one was
+
+def _nonzero(d: SymWord, what: str) -> None:
+    """Word raises on a zero divisor: a constant 0 raises here, a symbolic one forks on `d == 0`."""
+    # Forking rather than recording `d != 0` as a bare obligation: the side where d == 0 raises
+    # ZeroDivisionError exactly where Word would (that path's result), the other side carries
+    # d != 0 in its condition, so both back ends agree on every input, errors included.
+    if d.c is not None:
+        if d.c == 0:
+            raise ZeroDivisionError(f"unsigned long {what} by zero")
+        return
+    sem = _ACTIVE.get()
+    if sem is None:
+        raise SymbolicValueError(
+            f"{what} by the symbolic word {d.e} outside a Z3Sem run: run it under all_paths() "
+            "or `with sem:` so that a zero divisor can fork"
+        )
+    if sem.branch(d == 0):
+        raise ZeroDivisionError(f"unsigned long {what} by zero")
+
+
+class SymCond:
+    """A C truth value over symbolic words; combine with `&`, `|`, `~`; `bool()` only when fixed."""
+
+    __slots__ = ("_e", "c")
+
+    def __init__(self, e: z3.BoolRef) -> None:
+        if not z3.is_bool(e):
+            raise TypeError(f"a SymCond is a Z3 Boolean, not {e!r}")
+        e = z3.simplify(e)
+        self._e: z3.BoolRef | None = e
+        self.c: bool | None = True if z3.is_true(e) else False if z3.is_false(e) else None
+
+    @classmethod
+    def const(cls, v: bool) -> SymCond:
+        c = cls.__new__(cls)
+        c._e = None
+        c.c = bool(v)
+        return c
+
+    @property
+    def e(self) -> z3.BoolRef:
+        if self._e is None:
+            self._e = z3.BoolVal(self.c)
+        return self._e
+
+    @property
+    def v(self) -> bool:
+        """The value of a fixed condition, as Cond.v; a symbolic one has none."""
+        return self.__bool__()
+
+    def __and__(self, o: object) -> SymCond:
+        b = _cond(o)
+        if b is None:
+            return NotImplemented
+        if self.c is False or b.c is False:
+            return SymCond.const(False)
+        if self.c is True:
+            return b
+        if b.c is True:
+            return self
+        return SymCond(z3.And(self.e, b.e))
+
+    __rand__ = __and__
+
+    def __or__(self, o: object) -> SymCond:
+        b = _cond(o)
+        if b is None:
+            return NotImplemented
+        if self.c is True or b.c is True:
+            return SymCond.const(True)
+        if self.c is False:
+            return b
+        if b.c is False:
+            return self
+        return SymCond(z3.Or(self.e, b.e))
+
+    __ror__ = __or__
+
+    def __invert__(self) -> SymCond:
+        if self.c is not None:
+            return SymCond.const(not self.c)
+        return SymCond(z3.Not(self.e))
+
+    def __bool__(self) -> bool:
+        if self.c is None:
+            raise SymbolicValueError(
+                f"bool() of the symbolic condition {self.e}: branch with k.sem.branch(), and "
+                "combine conditions with &, |, ~ rather than and, or, not"
+            )
+        return self.c
+
+    def __repr__(self) -> str:
+        return f"SymCond({self.c if self.c is not None else self.e})"
+
+
+def _cond(x: object) -> SymCond | None:
+    t = type(x)
+    if t is SymCond:
+        return x  # type: ignore[return-value]
+    if t is Cond:
+        return SymCond.const(x.v)  # type: ignore[attr-defined]
+    return None
+
+
+def _as_cond(x: object) -> SymCond:
+    c = _cond(x)
+    if c is None:
+        raise TypeError(f"expected a Cond or SymCond, not {type(x).__name__}")
+    return c
+
+
+# ---------------------------------------------------------------------------------------------
+# solving
+
+
+class _Solving:
+    """The checks of one all_paths() call: solver settings, and what the checks cost."""
+
+    def __init__(self, timeout_ms: int, rlimit: int | None, seed: int) -> None:
+        self.timeout_ms, self.rlimit, self.seed = timeout_ms, rlimit, seed
+        self.queries = 0
+        self.seconds = 0.0
+        self.reasons: list[str] = []  # why the enumeration is incomplete, first occurrence each
+
+    def solver(self) -> z3.Solver:
+        s = z3.Solver()
+        s.set("timeout", self.timeout_ms)
+        s.set("random_seed", self.seed)
+        if self.rlimit is not None:
+            s.set("rlimit", self.rlimit)  # per check, not cumulative over the solver's checks
+        return s
+
+    def check(self, s: z3.Solver, extra: z3.BoolRef | None = None) -> tuple[Any, z3.ModelRef | None]:
+        """`s` (and `extra`, as an assumption): sat with a model, unsat, or unknown (recorded)."""
+        t0 = time.perf_counter()
+        r = s.check() if extra is None else s.check(extra)
+        self.seconds += time.perf_counter() - t0
+        self.queries += 1
+        if r == z3.sat:
+            return r, s.model()
+        if r == z3.unknown:
+            self.incomplete(f"Z3 unknown ({s.reason_unknown()})")
+        return r, None
+
+    def incomplete(self, reason: str) -> None:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+
+# One solver per run, each feasibility check passing the side as an assumption, not a fresh
+# z3.Solver() per check: the path prefix is asserted once per run, and checks with assumptions
+# run Z3's incremental SMT core, which beat the default solver's bit-blasting tactic on these
+# queries despite ../shared/PERFORMANCE.md's push/pop figures. Measured with all_paths() on the
+# model (x86_64, z3 5.4.1, 2 cores, medians of 11, witness-guided: one query per new branch):
+#
+#   function                                        paths queries  fresh Solver()  one per run
+#   vmem_altmap_alloc (6 free words)                    4       4         92 ms          57 ms
+#   AddDeviceMemory v5.9, symbolic altmap, 1 section    7       9         76 ms          22 ms
+#   AddDeviceMemory v5.9, symbolic altmap, 2 sections   9      12        171 ms          37 ms
+#   AddDeviceMemory v4.5, symbolic altmap, 2 sections   6       8         76 ms          23 ms
+#   AddDeviceMemory + RemoveDeviceMemory v5.9           7       9         74 ms          24 ms
+#
+# (A fresh z3.SimpleSolver(), the same SMT core without the reuse, took 65/24/56/41/25 ms.)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A re-execution still to run: its decision script and a model of the path it ends on."""
+
+    decisions: tuple[bool, ...]
+    pins: tuple[int | None, ...]  # the value a concrete() decision compared against, else None
+    witness: z3.ModelRef | None  # None when Z3 answered unknown for this side
 
 
 class Z3Sem:
-    """A value back end whose branches follow a decision script and record the path condition."""
+    """The symbolic back end: words are Z3 bit-vectors, branches follow a decision script.
+
+    Created by `all_paths()` for each re-execution; usable alone too (`with Z3Sem() as sem:`),
+    when it explores one path (the first feasible side at each branch) and keeps the others in
+    `pending`.
+    """
 
     symbolic = True
 
     def __init__(
         self,
-        script: tuple[bool, ...] = (),
-        assumptions: Iterable[z3.BoolRef] = (),
-        stats: Stats | None = None,
-        timeout_ms: int = 10_000,
+        task: _Task | None = None,
+        *,
+        assumptions: Iterable[z3.BoolRef | SymCond | Cond] = (),
         max_values: int = 64,
+        solving: _Solving | None = None,
     ) -> None:
-        self.script = script
-        self.decisions: list[bool] = []
-        self.path: list[z3.BoolRef] = list(assumptions)
-        self.pending: list[tuple[bool, ...]] = []  # feasible scripts not taken on this run
-        self.stats = stats if stats is not None else Stats()
-        self.timeout_ms = timeout_ms
+        self._task = task if task is not None else _Task((), (), None)
+        self._solving = solving if solving is not None else _Solving(10_000, None, 0)
         self.max_values = max_values
-        self.cut = False  # a loop ran past its bound on this path
+        self.decisions: list[bool] = []
+        self.pins: list[int | None] = []
+        self.path: list[z3.BoolRef] = []  # the path condition, as a conjunction
+        self.pending: list[_Task] = []  # the feasible other sides of this run's new decisions
+        self.cut = False  # a sem.range() loop stopped at its bound on this path
+        self.witness: z3.ModelRef | None = None  # a model of `path`, once past the script
+        self.verified = True  # `path` is known satisfiable (or unknown, already reported)
+        self._token: Any = None
+        self._solver: z3.Solver | None = None  # this run's, holding path[:_asserted]
+        self._asserted = 0
+        for a in assumptions:
+            e = a if isinstance(a, z3.BoolRef) else _as_cond(a).e
+            self.path.append(e)
+        if not self._task.decisions:
+            self.witness = self._task.witness
+            self.verified = self.witness is not None or not self.path
 
-    def var(self, name: str) -> SymWord:
-        return SymWord(z3.BitVec(name, BITS_PER_LONG))
-
-    def assume(self, cond: SymCond | Cond) -> None:
-        self.path.append(_bool(cond))
-
-    def feasible(self, extra: z3.BoolRef) -> bool:
-        s = z3.Solver()
-        s.set("timeout", self.timeout_ms)
-        s.set("random_seed", 0)
-        s.add(*self.path, extra)
-        t0 = time.perf_counter()
-        r = s.check()
-        self.stats.queries += 1
-        self.stats.seconds += time.perf_counter() - t0
-        if r == z3.unknown:
-            self.stats.unknown = s.reason_unknown()
-            return True  # never pruned on an unknown: the path is kept, the run marked incomplete
-        return bool(r == z3.sat)
+    # -- the Sem protocol --------------------------------------------------------------------
 
     def word(self, value: int) -> SymWord:
-        return SymWord(z3.BitVecVal(value & MASK, BITS_PER_LONG))
+        return SymWord.const(value)
 
     def branch(self, cond: Cond | SymCond) -> bool:
+        """Which side the path takes: the value of a fixed condition, else the script's decision."""
         if type(cond) is Cond:
-            return cond.v
-        e = _bool(cond)
-        if z3.is_true(e) or z3.is_false(e):
-            return z3.is_true(e)
-        i = len(self.decisions)
-        if i < len(self.script):
-            taken = self.script[i]
-        else:
-            yes, no = self.feasible(e), self.feasible(z3.Not(e))
-            taken = yes
-            if yes and no:
-                self.pending.append((*self.decisions, False))
-            if not yes and not no:  # the path itself became infeasible: cannot happen after checks
-                raise SymbolicValueError("infeasible path")
-        self.decisions.append(taken)
-        self.path.append(e if taken else z3.Not(e))
-        return taken
+            return cond.v  # type: ignore[union-attr]
+        c = _as_cond(cond)
+        if c.c is not None:
+            return c.c
+        return self._decide(c.e, None)
 
     def all(self, conds: Iterable[Cond | SymCond]) -> SymCond:
-        return SymCond(z3.And(*[_bool(c) for c in conds]))
+        out = SymCond.const(True)
+        for c in conds:
+            out = out & _as_cond(c)
+        return out
 
     def any(self, conds: Iterable[Cond | SymCond]) -> SymCond:
-        return SymCond(z3.Or(*[_bool(c) for c in conds]))
+        out = SymCond.const(False)
+        for c in conds:
+            out = out | _as_cond(c)
+        return out
 
     def true(self) -> SymCond:
-        return SymCond(z3.BoolVal(True))
+        return SymCond.const(True)
 
     def false(self) -> SymCond:
-        return SymCond(z3.BoolVal(False))
+        return SymCond.const(False)
 
     def min(self, a: Word | SymWord, b: Word | SymWord) -> SymWord:
-        ea, eb = _bv(a), _bv(b)
-        return SymWord(z3.If(z3.ULE(ea, eb), ea, eb))
+        x, y = _lift(a), _lift(b)
+        if x is None or y is None:
+            raise TypeError("min() of words only")
+        if x.c is not None and y.c is not None:
+            return x if x.c <= y.c else y
+        return SymWord(z3.If(z3.ULE(x.e, y.e), x.e, y.e))
 
     def range(self, n: Word | SymWord, bound: int) -> Iterator[int]:
-        """The counts of `for (i = 0; i < n; i++)`, forking per count up to `bound`."""
+        """The counts of `for (i = 0; i < n; i++)`: forks per count up to `bound`, then marks a cut.
+
+        The path on which n > bound runs `bound` iterations and is marked `cut`: its result
+        is kept, and the PathSet says it is incomplete.
+        """
+        w = _lift(n)
+        if w is None:
+            raise TypeError(f"range() over a word, not {type(n).__name__}")
+        if w.c is not None:  # a known count runs in full, as concretely: the bound caps forking only
+            yield from range(w.c)
+            return
         for i in range(bound):
-            if not self.branch(n > i):
+            if not self.branch(w > i):
                 return
             yield i
-        if self.branch(n > bound):
+        if self.branch(w > bound):
             self.cut = True
 
     def concrete(self, w: Word | SymWord) -> int:
-        """A value the model needs as structure: fixed, or forked over its feasible values."""
-        if type(w) is Word:
-            return w.v  # type: ignore[union-attr]
-        e = _bv(w)
-        if z3.is_bv_value(e):
-            return int(e.as_long())
+        """A value the model needs as structure: fixed, or forked over its feasible values.
+
+        Each value comes from the witness (or one query), then the run branches on `w == v`:
+        the true side returns v, the false side's re-execution asks for the next value. More
+        than `max_values` values on one path raises TooManyValues (that path's result).
+        """
+        x = _lift(w)
+        if x is None:
+            raise TypeError(f"concrete() of a word, not {type(w).__name__}")
+        if x.c is not None:
+            return x.c
+        e = x.e
         for _ in range(self.max_values):
-            # the least feasible value, not any model's: a re-run must meet the same values in
-            # the same order, or its decision script would no longer line up
-            opt = z3.Optimize()
-            opt.set("timeout", self.timeout_ms)
-            opt.add(*self.path)
-            opt.minimize(e)
-            self.stats.queries += 1
-            if opt.check() != z3.sat:
-                raise SymbolicValueError("no value on a feasible path")
-            value = int(opt.model().eval(e, model_completion=True).as_long())
-            if self.branch(SymCond(e == value)):
-                return value
-        raise TooManyValues(f"more than {self.max_values} values of {e}")
+            i = len(self.decisions)
+            if i < len(self._task.decisions):
+                pin = self._task.pins[i]
+                if pin is None:
+                    raise ReplayDiverged(f"decision {i}: the script has a branch, the run asks concrete()")
+                v = pin
+            else:
+                v = self._value(e)
+            if self._decide(e == v, v):
+                return v
+        raise TooManyValues(f"{e} has more than {self.max_values} feasible values on this path")
+
+    # -- beyond the protocol -----------------------------------------------------------------
+
+    def var(self, name: str) -> SymWord:
+        """A fresh 64-bit unknown named `name` (the same name is the same unknown)."""
+        return SymWord(z3.BitVec(name, BITS_PER_LONG))
+
+    def assume(self, cond: Cond | SymCond | z3.BoolRef) -> None:
+        """Add `cond` to the path condition: the run goes on only where it holds."""
+        c = SymCond(cond) if isinstance(cond, z3.BoolRef) else _as_cond(cond)
+        if c.c is True:
+            return
+        if c.c is False:
+            raise _Infeasible
+        self.path.append(c.e)
+        if self.witness is not None and not z3.is_true(self.witness.eval(c.e, model_completion=True)):
+            self.witness = None
+            self.verified = False
+
+    def __enter__(self) -> Z3Sem:
+        self._token = _ACTIVE.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _ACTIVE.reset(self._token)
+
+    # -- forking -----------------------------------------------------------------------------
+
+    def _decide(self, e: z3.BoolRef, pin: int | None) -> bool:
+        i = len(self.decisions)
+        script = self._task.decisions
+        if i < len(script):
+            if self._task.pins[i] != pin:
+                raise ReplayDiverged(
+                    f"decision {i}: the script compared with {self._task.pins[i]}, not {pin}"
+                )
+            taken = script[i]
+            self._take(taken, e, pin)
+            if i + 1 == len(script):
+                self.witness = self._task.witness
+                self.verified = True  # the parent run checked this side
+            return taken
+        if self.witness is not None:
+            # The witness (a model of the path so far) proves one side feasible for free, so only
+            # the other side costs a query, and the model that query finds goes with the queued
+            # script: its re-execution starts with a witness too. This halves the queries of
+            # checking both sides, and the side taken first no longer matters (paths are sorted).
+            side = bool(z3.is_true(self.witness.eval(e, model_completion=True)))
+            r, m = self._check(z3.Not(e) if side else e)
+            if r != z3.unsat:
+                self.pending.append(_Task((*self.decisions, not side), (*self.pins, pin), m))
+            self._take(side, e, pin)
+            return side
+        r1, m1 = self._check(e)
+        r0, m0 = self._check(z3.Not(e))
+        if r1 == z3.unsat and r0 == z3.unsat:
+            raise _Infeasible
+        taken = r1 != z3.unsat and not (r1 == z3.unknown and r0 == z3.sat)
+        other, model = (r0, m0) if taken else (r1, m1)
+        if other != z3.unsat:
+            self.pending.append(_Task((*self.decisions, not taken), (*self.pins, pin), model))
+        self._take(taken, e, pin)
+        self.witness = m1 if taken else m0
+        self.verified = True
+        return taken
+
+    def _take(self, taken: bool, e: z3.BoolRef, pin: int | None) -> None:
+        self.decisions.append(taken)
+        self.pins.append(pin)
+        self.path.append(e if taken else z3.Not(e))
+
+    def _value(self, e: z3.BitVecRef) -> int:
+        if self.witness is None:
+            r, m = self._check()
+            if r == z3.unsat:
+                raise _Infeasible
+            if m is None:
+                raise SolverUnknown(f"no value for {e}: Z3 answered unknown on this path")
+            self.witness, self.verified = m, True
+        return int(self.witness.eval(e, model_completion=True).as_long())
+
+    def _finish(self) -> bool:
+        """Whether the path is feasible (or unknown, already reported): one query if not yet known."""
+        if self.verified:
+            return True
+        r, m = self._check()
+        self.witness = m
+        return r != z3.unsat
+
+    def _check(self, extra: z3.BoolRef | None = None) -> tuple[Any, z3.ModelRef | None]:
+        """The path condition (and `extra`) on this run's solver."""
+        if self._solver is None:
+            self._solver = self._solving.solver()
+        if self._asserted < len(self.path):
+            self._solver.add(*self.path[self._asserted :])
+            self._asserted = len(self.path)
+        return self._solving.check(self._solver, extra)
+
+
+# ---------------------------------------------------------------------------------------------
+# enumeration
 
 
 @dataclass
 class Path(Generic[T]):
-    """One feasible path of a run: its condition, and what the run returned or raised on it."""
+    """One feasible path: its condition, and what the function returned or raised on it."""
 
     cond: z3.BoolRef
-    result: T | None
-    error: BaseException | None
+    result: T | BaseException
     decisions: tuple[bool, ...]
-    cut: bool
+    cut: bool  # a sem.range() loop stopped at its bound: more iterations were feasible
+    raised: bool = False  # `result` is the exception the function raised on this path
+    witness: z3.ModelRef | None = None  # a model of `cond` found on the way, if Z3 gave one
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception raised on this path, or None."""
+        return self.result if self.raised else None  # type: ignore[return-value]
+
+    @property
+    def value(self) -> T:
+        """What the function returned on this path; raises what it raised."""
+        if self.raised:
+            raise self.result  # type: ignore[misc]
+        return self.result  # type: ignore[return-value]
+
+
+@dataclass
+class Stats:
+    """Solver work in one record: checks, their seconds, and why Z3 answered unknown if it did."""
+
+    queries: int
+    seconds: float
+    unknown: str
 
 
 @dataclass
 class PathSet(Generic[T]):
+    """Every feasible path of one function, with what finding them cost."""
+
     paths: list[Path[T]] = field(default_factory=list)
-    stats: Stats = field(default_factory=Stats)
-    complete: bool = True
-    reason: str = ""
+    reasons: list[str] = field(default_factory=list)  # why it may miss paths; empty: complete
+    queries: int = 0
+    solver_seconds: float = 0.0
+    runs: int = 0  # executions of the function, infeasible ones included
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether some path may be missing or unexplored past a bound, per `reasons`."""
+        return bool(self.reasons)
+
+    @property
+    def complete(self) -> bool:
+        return not self.reasons
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    @property
+    def stats(self) -> Stats:
+        unknown = next((r for r in self.reasons if r.startswith("Z3 unknown")), "")
+        return Stats(self.queries, self.solver_seconds, unknown)
 
 
 def all_paths(
     run: Callable[[Z3Sem], T],
     *,
-    assumptions: Iterable[z3.BoolRef] = (),
+    assumptions: Iterable[z3.BoolRef | SymCond | Cond] = (),
     max_paths: int = 10_000,
     timeout_ms: int = 10_000,
+    rlimit: int | None = RLIMIT,
+    seed: int = 0,
+    max_values: int = 64,
 ) -> PathSet[T]:
-    """Every feasible path of `run`, found by re-running it once per decision script."""
-    z3.set_param("smt.random_seed", 0)
-    z3.set_param("sat.random_seed", 0)
-    assumed = list(assumptions)
+    """Every feasible path of `run`, each found by one execution following a decision script.
+
+    Paths come sorted by their decisions (true side first), whatever order Z3's models found
+    them in. The set is incomplete, with reasons, when Z3 answered unknown (the path is kept),
+    a loop or concrete() stopped at its bound, or more than `max_paths` paths exist.
+    """
+    # Z3's seeds are global parameters: pinned here for every solver made from now on
+    z3.set_param("smt.random_seed", seed)
+    z3.set_param("sat.random_seed", seed)
+    solving = _Solving(timeout_ms, rlimit, seed)
+    assumed = [a if isinstance(a, z3.BoolRef) else _as_cond(a).e for a in assumptions]
     out: PathSet[T] = PathSet()
-    todo: list[tuple[bool, ...]] = [()]
+    r, witness = z3.sat, None
+    if assumed:
+        root = solving.solver()
+        root.add(*assumed)
+        r, witness = solving.check(root)  # also the root run's witness
+    todo: list[_Task] = [] if r == z3.unsat else [_Task((), (), witness)]
+    found: list[tuple[tuple[tuple[int, bool], ...], Path[T]]] = []
     while todo:
-        if len(out.paths) >= max_paths:
-            out.complete, out.reason = False, f"more than {max_paths} paths"
+        if len(found) >= max_paths:
+            solving.incomplete(f"more than {max_paths} paths")
             break
-        script = todo.pop()
-        sem = Z3Sem(script, assumed, out.stats, timeout_ms)
+        task = todo.pop()
+        sem = Z3Sem(task, assumptions=assumed, max_values=max_values, solving=solving)
+        out.runs += 1
+        result: Any = None
+        raised = infeasible = False
         token = _ACTIVE.set(sem)
-        result: T | None = None
-        error: BaseException | None = None
         try:
             result = run(sem)
-        except (SymbolicValueError, TooManyValues):
-            raise
-        except Exception as e:  # a result on this path, as a C function's oops would be
-            error = e
+        except _Infeasible:
+            infeasible = True
+        except (SymbolicValueError, ReplayDiverged, z3.Z3Exception):
+            raise  # a model or engine bug, not a property of the inputs
+        except Exception as e:  # a result of this path, as a C function's oops would be
+            result, raised = e, True
+            if isinstance(e, TooManyValues):
+                solving.incomplete(f"TooManyValues: {e}")
         finally:
             _ACTIVE.reset(token)
-        todo.extend(reversed(sem.pending))  # depth first, the true side first: a stable order
+        todo.extend(reversed(sem.pending))  # depth first, the earliest fork's other side last
+        if infeasible:
+            continue
+        if len(sem.decisions) < len(task.decisions):
+            raise ReplayDiverged(
+                f"the run ended after {len(sem.decisions)} of its {len(task.decisions)} decisions"
+            )
+        if not sem._finish():
+            continue
+        if sem.cut:
+            solving.incomplete("a sem.range() loop reached its bound")
         cond = z3.And(*sem.path) if sem.path else z3.BoolVal(True)
-        out.paths.append(Path(cond, result, error, tuple(sem.decisions), sem.cut))
-    if out.stats.unknown:
-        out.complete, out.reason = False, f"Z3 unknown: {out.stats.unknown}"
+        key = tuple((-1 if p is None else p, not d) for d, p in zip(sem.decisions, sem.pins, strict=True))
+        found.append((key, Path(cond, result, tuple(sem.decisions), sem.cut, raised, sem.witness)))
+    found.sort(key=lambda kp: kp[0])
+    out.paths = [p for _, p in found]
+    out.reasons = solving.reasons
+    out.queries, out.solver_seconds = solving.queries, solving.seconds
     return out
 
 
-def model_values(cond: z3.BoolRef, names: Iterable[str], timeout_ms: int = 10_000) -> dict[str, int] | None:
-    """Values of the named variables satisfying `cond`, each as small as it can be in turn (lowest
-    first by Optimize: readable counterexamples), or None if `cond` is unsatisfiable."""
-    opt = z3.Optimize()
-    opt.set("timeout", timeout_ms)
-    opt.add(cond)
-    vs = [z3.BitVec(n, BITS_PER_LONG) for n in names]
+# ---------------------------------------------------------------------------------------------
+# counterexample values
+
+
+def model_values(
+    cond: z3.BoolRef | SymCond,
+    names: Iterable[str | SymWord],  # unknowns by name, or the SymWords Z3Sem.var() gave
+    *,
+    timeout_ms: int = 10_000,
+    rlimit: int | None = RLIMIT,
+    step_rlimit: int = 5_000_000,
+    seed: int = 0,
+    witness: z3.ModelRef | None = None,
+) -> dict[str, int]:
+    """Values of the named unknowns satisfying `cond`, each as small as it can be, in order.
+
+    The first name is minimised first, then the next with the first fixed, and so on; a name
+    `cond` does not mention gets 0. `witness`, a model of `cond` already in hand (Path.witness),
+    saves the first check. Raises ValueError if `cond` is unsatisfiable, SolverUnknown if Z3
+    cannot say. A minimising step that runs past `step_rlimit` keeps the least value
+    proven so far: the values stay valid and deterministic, only perhaps not least.
+    """
+    # Bisection on an upper bound `x <= mid`, checked as an assumption on one solver, jumping to
+    # each model's value, not z3.Optimize: the same least values, deterministic, and far faster.
+    # On the 9 paths of AddDeviceMemory v5.9 with a symbolic altmap over 2 sections (4 unknowns,
+    # values up to 2^64 - 1; 3-104 checks a path): Optimize 9.6 s, bisection with a fresh solver
+    # per check 2.6 s, bisection on one solver 0.27 s. `x <= 0` is tried first: most unknowns
+    # end at 0, and the hard checks are unsat ones just below the least value (proving
+    # nr_pfns <= 1 impossible on a vmem_altmap_alloc() path took Z3 over 20 s), hence the
+    # smaller per-step limit (5 M is about 1 s here; the largest step that succeeded took 2.7 M).
+    solving = _Solving(timeout_ms, rlimit, seed)
+    c = cond.e if isinstance(cond, SymCond) else cond
+    vs = [z3.BitVec(n, BITS_PER_LONG) if isinstance(n, str) else n.e for n in names]
+    s = solving.solver()
+    s.add(c)
+    if witness is not None and not z3.is_true(witness.eval(c, model_completion=True)):
+        raise ValueError("model_values(): the witness is not a model of the condition")
+    r, m = (z3.sat, witness) if witness is not None else solving.check(s)
+    if r == z3.unsat:
+        raise ValueError("model_values() of an unsatisfiable condition")
+    if m is None:
+        raise SolverUnknown(f"model_values(): {'; '.join(solving.reasons)}")
+    s.set("rlimit", step_rlimit)
+    out: dict[str, int] = {}
     for v in vs:
-        opt.minimize(v)  # lexicographic: the first name is smallest first
-    if opt.check() != z3.sat:
-        return None
-    m = opt.model()
-    return {str(v): int(m.eval(v, model_completion=True).as_long()) for v in vs}
+        best = m.eval(v, model_completion=True).as_long()
+        lo = mid = 0
+        while lo < best:
+            r, m2 = solving.check(s, z3.ULE(v, mid))
+            if m2 is not None:
+                m = m2
+                best = m.eval(v, model_completion=True).as_long()
+            elif r == z3.unsat:
+                lo = mid + 1
+            else:
+                break
+            mid = (lo + best) // 2
+        s.add(v == best)
+        out[str(v)] = int(best)
+    return out

@@ -35,11 +35,14 @@ class AltmapChoice:
     free: int
     stale_alloc: int = 0  # alloc left over from an earlier use of the same altmap
 
-    def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
+    def words(self, k: Kernel) -> tuple[Word, Word, Word, Word]:
+        """base_offset, reserve, free and stale_alloc as the kernel's unsigned longs."""
         w = k.sem.word
-        return VmemAltmap(
-            start_pfn + self.base_offset, w(self.reserve), w(self.free), w(0), w(self.stale_alloc)
-        )
+        return w(self.base_offset), w(self.reserve), w(self.free), w(self.stale_alloc)
+
+    def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
+        offset, reserve, free, stale_alloc = self.words(k)
+        return VmemAltmap(start_pfn + offset, reserve, free, k.sem.word(0), stale_alloc)
 
 
 class Transition:

@@ -21,9 +21,8 @@ def invalid_altmap_rejected_with_einval(k: Kernel, step: Step) -> Iterator[Claim
     t = step.transition
     if not isinstance(t, AddDeviceMemory) or t.altmap is None:
         return
-    a = t.altmap
-    invalid = a.base_offset != 0 or a.reserve + a.free > t.nr_pages
-    if invalid:
+    offset, reserve, free, _ = t.altmap.words(k)
+    if k.sem.branch((offset != 0) | (reserve + free > k.sem.word(t.nr_pages))):
         # -EBUSY: the driver's request_mem_region() refused the range before the altmap mattered
         yield check(
             k.sem.true() if step.ret in (-EINVAL, -EBUSY) else k.sem.false(),

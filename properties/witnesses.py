@@ -30,9 +30,9 @@ def altmap_exhausted(k: Kernel, s: KernelState) -> Iterator[Claim]:
     """Some present device's altmap has no room for another vmemmap page, so exhaustion is explored."""
     conds = []
     for r in s.device_ranges:
-        if r.altmap is not None and r.altmap.free != 0:
+        if r.altmap is not None:
             nr_free = vmem_altmap_nr_free(k, r.altmap)
-            conds.append(nr_free < k.arch.vmemmap_leaf_pages)
+            conds.append((r.altmap.free != 0) & (nr_free < k.arch.vmemmap_leaf_pages))
     yield check(k.sem.any(conds), "no altmap is exhausted")
 
 

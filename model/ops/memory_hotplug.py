@@ -216,7 +216,10 @@ def remove_memory(
 
 def page_zone(k: Kernel, s: KernelState, pfn: Word, caller: str) -> Zone | None:
     """include/linux/mm.h:page_zone() as of v4.5 (4b94ffdc4163)."""
-    ms = s.section(pfn_to_section_nr(k, pfn))
+    # Compared with each present section rather than made concrete: the pfn can be any value an
+    # unvalidated altmap makes it, and only the sections the state holds matter.
+    nr = pfn >> k.arch.PFN_SECTION_SHIFT
+    ms = next((m for m in s.sections if k.sem.branch(nr == m.section_nr)), None)
     if ms is None:
         # The struct page of a pfn in an absent section is not mapped: the kernel oopses, or
         # reads a stale page. Abstraction: the model records the access and carries on with
