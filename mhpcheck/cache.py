@@ -38,7 +38,7 @@ def source_fingerprint() -> str:
 
 def cell_key(work: tuple[Any, ...], patch_text: str | None) -> str | None:
     """The cache key of one cell's work item, or None when its result is not reproducible."""
-    arch, variant, properties, bounds, max_states, time_budget, _patch, symmetry = work
+    arch, variant, properties, bounds, max_states, time_budget, _patch, symmetry, engine = work
     if time_budget is not None:
         return None  # what a time budget cuts depends on the machine's speed, not on the inputs
     settings = {
@@ -49,7 +49,7 @@ def cell_key(work: tuple[Any, ...], patch_text: str | None) -> str | None:
         "max_states": max_states,
         "symmetry": symmetry,
         "patch": patch_text,
-        "engine": "explicit",
+        "engine": engine,
     }
     h = hashlib.sha256()
     h.update(f"mhpcheck {__version__}\0{source_fingerprint()}\0".encode())

@@ -5,25 +5,26 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from mhpcheck import patching
 from mhpcheck.cache import CellCache, cell_key
 from mhpcheck.errors import InputError
 from mhpcheck.exitcodes import ExitCode
-from mhpcheck.explorer import explore
+from mhpcheck.explorer import InternalError, explore, judge_path
 from mhpcheck.minimise import minimise
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.model.variants import ERAS, variant_named
 from mhpcheck.properties import PROPERTIES, property_named
-from mhpcheck.properties.findings import findings_for
+from mhpcheck.properties.findings import FINDINGS, findings_for
 from mhpcheck.results import CellResult, Verdict
 from mhpcheck.spec import REACHABLE
+from mhpcheck.symbolic import check_symbolic
 
 DEFAULT_BOUNDS = Bounds()
+SYMBOLIC_DEPTH = 2  # the symbolic engine's default depth: every path costs Z3 queries
 _COST = {"arm64-16k": 8, "x86_64": 2, "arm64-64k": 2}  # relative time per cell, for scheduling
 
 
@@ -42,6 +43,7 @@ class CheckRequest:
     symmetry: bool = False  # visit one state per permutation of interchangeable devices
     cache_dir: str | None = None  # where judged cells are kept between runs; None: no cache
     executor: str = "process"  # "process": a local process pool; "ray": a Ray cluster (mhpcheck[ray])
+    engine: str = "explicit"  # "explicit", "symbolic" (all 64-bit altmap values) or "both"
 
 
 @dataclass
@@ -78,19 +80,52 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return cells, skipped
 
 
-def _run_cell(
-    args: tuple[str, str, tuple[str, ...], Bounds, int | None, float | None, str | None, bool],
-) -> tuple[CellResult, list[tuple[str, str, str, str]]]:
-    arch, variant, names, bounds, max_states, time_budget, patch, symmetry = args
+Work = tuple[str, str, tuple[str, ...], Bounds, int | None, float | None, str | None, bool, str]
+Judged = tuple[list[CellResult], list[tuple[str, str, str, str]]]
+
+
+def _run_cell(args: Work) -> Judged:
+    """One (arch, variant) cell under the requested engine(s), judged against the findings."""
+    arch, variant, names, bounds, max_states, time_budget, patch, symmetry, engine = args
     if patch is not None:
         patching.activate(patch)  # once per worker process
     props = [property_named(n) for n in names] if names else list(PROPERTIES)
-    cell = explore(arch, variant, bounds, props, max_states, time_budget, symmetry=symmetry)
-    stale = judge(cell)
-    for p in cell.properties:
-        if p.verdict == Verdict.VIOLATED and p.path and p.kind != REACHABLE:
-            p.path = minimise(arch, variant, property_named(p.name), p.path, bounds)
-    return cell, stale
+    cells = []
+    if engine in ("explicit", "both"):
+        cells.append(explore(arch, variant, bounds, props, max_states, time_budget, symmetry=symmetry))
+    if engine in ("symbolic", "both"):
+        sym_bounds = (
+            bounds if engine == "symbolic" else replace(bounds, depth=min(bounds.depth, SYMBOLIC_DEPTH))
+        )
+        cells.append(check_symbolic(arch, variant, sym_bounds, props, time_budget))
+    if engine == "both":
+        _cross_check(cells[0], cells[1])
+    stale = []
+    for cell in cells:
+        stale.extend(judge(cell))
+        for p in cell.properties:
+            if p.verdict == Verdict.VIOLATED and p.path and p.kind != REACHABLE:
+                prop = property_named(p.name)
+                p.path = minimise(arch, variant, prop, p.path, bounds)
+                p.message = judge_path(arch, variant, prop, p.path)[2]  # the values that now break it
+    return cells, stale
+
+
+def _cross_check(explicit: CellResult, symbolic: CellResult) -> None:
+    """Symbolic values cover every explicit one: a fault-free explicit violation within the
+    symbolic depth that the symbolic engine calls holding means the engines disagree."""
+    holds = {p.name for p in symbolic.properties if p.verdict == Verdict.HOLDS and p.kind != REACHABLE}
+    for p in explicit.properties:
+        if (
+            p.verdict == Verdict.VIOLATED
+            and p.name in holds
+            and len(p.path) <= symbolic.depth
+            and all(getattr(t, "fail_alloc", None) is None for t in p.path)
+        ):
+            raise InternalError(
+                f"engines disagree on {p.name} ({explicit.arch} {explicit.variant}): the explicit "
+                f"engine fails it along {' → '.join(map(str, p.path))}, the symbolic one says it holds"
+            )
 
 
 def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
@@ -101,8 +136,10 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
         return stale  # a mutant's or a patch's violations are its own; findings describe real kernels
     claimed = {p.name for p in PROPERTIES if v.name in p.kills}
     for p in cell.properties:
+        # the symbolic engine's altmaps run out part-way on their own: it always sees failed adds
         failures = bool(cell.bounds.get("faults")) or bool(cell.bounds.get("partial_failures"))
-        f = findings_for(p.name, v.version, cell.arch, failures)
+        failures |= cell.engine == "symbolic"
+        f = findings_for(p.name, v.version, cell.arch, failures, cell.engine)
         if f is None or p.name in claimed:
             continue
         if p.verdict == Verdict.VIOLATED:
@@ -113,8 +150,23 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
             and v.reverts is None
             and not f.needs_failures  # whether those show depends on the fault budget
             and p.name in f.properties[:1]
+            # at its shallow depth the symbolic engine does not vouch for the explicit findings
+            and cell.engine == "explicit"
         ):
             stale.append((f.id, p.name, cell.arch, cell.variant))
+    if cell.engine == "symbolic" and cell.complete and v.reverts is None:
+        # a finding only the symbolic engine can show is stale when none of its claims fails
+        shown = {p.finding for p in cell.properties if p.verdict == Verdict.FINDING}
+        names = {p.name for p in cell.properties}
+        for f in FINDINGS:
+            if (
+                f.engines == ("symbolic",)
+                and v.version in f.eras
+                and cell.arch in f.archs
+                and f.id not in shown
+                and names & set(f.properties)
+            ):
+                stale.append((f.id, f.properties[0], cell.arch, cell.variant))
     return stale
 
 
@@ -128,8 +180,18 @@ def run_check(
     if req.patch is not None:
         name = patching.activate(req.patch).name  # bad input surfaces here, before any work
         cells = [(a, f"{v}@{name}") for a, v in cells]
-    work = [
-        (a, v, req.properties, req.bounds, req.max_states, req.time_budget, req.patch, req.symmetry)
+    work: list[Work] = [
+        (
+            a,
+            v,
+            req.properties,
+            req.bounds,
+            req.max_states,
+            req.time_budget,
+            req.patch,
+            req.symmetry,
+            req.engine,
+        )
         for a, v in cells
     ]
     order = {(w[0], w[1]): i for i, w in enumerate(work)}
@@ -150,8 +212,8 @@ def run_check(
         todo.sort(key=lambda w: -_COST.get(w[0], 1))
     jobs = max(1, min(req.jobs, len(todo) or 1))
 
-    def done(r: tuple[CellResult, list[tuple[str, str, str, str]]]) -> None:
-        key = keys[(r[0].arch, r[0].variant)]
+    def done(r: Judged) -> None:
+        key = keys[(r[0][0].arch, r[0][0].variant)]
         if store is not None and key is not None:
             store.put(key, r)
         _collect(report, r, on_cell)
@@ -166,11 +228,12 @@ def run_check(
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for r in pool.map(_run_cell, todo):
                 done(r)
-    report.cells.sort(key=lambda c: order[(c.arch, c.variant)])  # the same order for any --jobs
+    # the same order for any --jobs: the matrix's, explicit before symbolic
+    report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
     return report
 
 
-def _ray_map(todo: list[Any], jobs: int) -> Iterator[tuple[CellResult, list[tuple[str, str, str, str]]]]:
+def _ray_map(todo: list[Work], jobs: int) -> Iterator[Judged]:
     """The same cells on Ray: a cluster if RAY_ADDRESS names one, else a local one of `jobs` CPUs."""
     try:
         import ray
@@ -185,16 +248,13 @@ def _ray_map(todo: list[Any], jobs: int) -> Iterator[tuple[CellResult, list[tupl
         yield ray.get(ready[0])
 
 
-def _collect(
-    report: Report,
-    done: tuple[CellResult, list[tuple[str, str, str, str]]],
-    on_cell: Callable[[CellResult], None] | None,
-) -> None:
-    r, stale = done
+def _collect(report: Report, done: Judged, on_cell: Callable[[CellResult], None] | None) -> None:
+    cells, stale = done
     report.stale.extend(stale)
-    report.cells.append(r)
-    if on_cell:
-        on_cell(r)
+    for r in cells:
+        report.cells.append(r)
+        if on_cell:
+            on_cell(r)
 
 
 def default_jobs() -> int:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from mhpcheck import __version__, trace
-from mhpcheck.checker import DEFAULT_BOUNDS, CheckRequest, Report, default_jobs, run_check
+from mhpcheck.checker import DEFAULT_BOUNDS, SYMBOLIC_DEPTH, CheckRequest, Report, default_jobs, run_check
 from mhpcheck.config import Config
 from mhpcheck.errors import InputError
 from mhpcheck.exitcodes import HELP as EXIT_HELP
@@ -79,7 +79,20 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 @click.option("--arch", "arch_names", multiple=True, help="Architecture config (repeatable).")
 @click.option("--variant", "variant_names", multiple=True, help="Kernel variant, e.g. v4.5 or v4.5+<mutant>.")
 @click.option("--property", "property_names", multiple=True, help="Property (repeatable).")
-@click.option("--depth", type=click.IntRange(1, 64), default=DEFAULT_BOUNDS.depth, show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["explicit", "symbolic", "both"]),
+    default="explicit",
+    show_default=True,
+    help="explicit: every state at small concrete values; symbolic: every 64-bit altmap value, by Z3; "
+    "both, cross-checked.",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(1, 64),
+    default=None,
+    help=f"Longest operation sequence [default: {DEFAULT_BOUNDS.depth}; symbolic {SYMBOLIC_DEPTH}].",
+)
 @click.option(
     "--sections",
     type=click.IntRange(1, 16),
@@ -176,7 +189,8 @@ def check(
     arch_names: tuple[str, ...],
     variant_names: tuple[str, ...],
     property_names: tuple[str, ...],
-    depth: int,
+    engine: str,
+    depth: int | None,
     sections: int,
     devices: int,
     max_device_sections: int,
@@ -203,6 +217,8 @@ def check(
         _one_of("property", p, [x.name for x in PROPERTIES])
     if max_device_sections > sections:
         raise BadInput(f"--max-device-sections {max_device_sections} exceeds --sections {sections}")
+    if depth is None:
+        depth = SYMBOLIC_DEPTH if engine == "symbolic" else DEFAULT_BOUNDS.depth
     bounds = replace(
         DEFAULT_BOUNDS,
         depth=depth,
@@ -224,6 +240,7 @@ def check(
         symmetry,
         cache_dir if cache else None,
         executor,
+        engine,
     )
     if output is not None:
         _check_writable(Path(output), "--output")

@@ -105,6 +105,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
     "time_budget": ("time_budget", _positive_number),
     "jobs": ("jobs", _int_in(1, 256)),
     "executor": ("executor", _one_of(("process", "ray"))),
+    "engine": ("engine", _one_of(("explicit", "symbolic", "both"))),
     "symmetry": ("symmetry", _boolean),
     "format": ("fmt", _one_of(FORMATS)),
     "output": ("output", _string),

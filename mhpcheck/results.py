@@ -56,3 +56,4 @@ class CellResult:
     seconds: float = 0.0
     complete: bool = True
     budget: str = ""  # the budget that cut the run short, if any
+    stats: dict[str, Any] = field(default_factory=dict)  # engine-specific counts (solver queries, ...)

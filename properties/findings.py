@@ -22,6 +22,7 @@ class Finding:
     detail: str
     fixed_by: str = ""
     needs_failures: bool = False  # shows only when adds can fail part-way (--faults, --partial-failures)
+    engines: tuple[str, ...] = ("explicit", "symbolic")  # which engines can show it
 
 
 _ALL = ("x86_64", "powerpc64-hash", "powerpc64-radix", "arm64-4k", "arm64-16k", "arm64-64k")
@@ -132,12 +133,34 @@ FINDINGS = (
         "device's altmap pages go to the page allocator.",
         needs_failures=True,
     ),
+    Finding(
+        "altmap-offset-wraps",
+        "__add_pages() accepts an altmap whose reserve + free wraps past 2^64",
+        (
+            "altmap_leaves_inside_free_area",
+            "altmap_leaves_below_next_pfn",
+            "reserve_pfns_never_initialised",
+        ),
+        ("v4.5", "v4.13", "v5.9"),
+        _ALL,
+        "The altmap is validated with 'altmap->base_pfn != pfn || vmem_altmap_offset(altmap) > "
+        "nr_pages', and vmem_altmap_offset() is reserve + free in unsigned long (from seed 001, "
+        "4b94ffdc4163, to today's mhp_params version). A reserve + free that wraps to at most "
+        "nr_pages passes: the bump allocator then hands out pfns past base + reserve + free, or "
+        "below base, and from v4.16 memmap_init_zone_device() starts at base + the wrapped offset, "
+        "over the reserve. Only values no driver computes from a real namespace reach it (the "
+        "nd_pfn info block bounds both), so it needs the symbolic engine to see: the explicit "
+        "engine's altmaps are drawn from what drivers do.",
+        engines=("symbolic",),
+    ),
 )
 
 
-def findings_for(prop: str, era: str, arch: str, failures: bool = True) -> Finding | None:
+def findings_for(
+    prop: str, era: str, arch: str, failures: bool = True, engine: str = "explicit"
+) -> Finding | None:
     for f in FINDINGS:
-        if f.needs_failures and not failures:
+        if (f.needs_failures and not failures) or engine not in f.engines:
             continue
         if prop in f.properties and era in f.eras and arch in f.archs:
             return f

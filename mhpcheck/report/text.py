@@ -109,12 +109,23 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
             counts[p.verdict] = counts.get(p.verdict, 0) + 1
         summary = ", ".join(f"{n} {v.value}" for v, n in counts.items())
         cut = f", cut by {cell.budget}" if cell.budget else ""
-        rate = cell.states / max(cell.seconds, 1e-9)
-        yield (
-            f"{cell.arch:16s} {cell.variant:28s} {cell.states:7d} states {cell.transitions:8d} transitions"
-            f" depth {cell.depth}  {cell.seconds:6.2f} s {rate:7.0f} states/s"
-            f"  {summary}{cut}"
-        )
+        if cell.engine == "symbolic":
+            if Verdict.HOLDS in counts and cell.complete:
+                summary = summary.replace(" holds", f" hold for all values up to depth {cell.depth}", 1)
+            q = cell.stats.get("queries", 0)
+            yield (
+                f"{cell.arch:16s} {cell.variant:28s} symbolic: {cell.transitions} sequences, {cell.states} "
+                f"paths, {q} Z3 queries ({cell.stats.get('solver_seconds', 0.0):.1f} s in Z3), "
+                f"{cell.seconds:.1f} s  {summary}{cut}"
+            )
+        else:
+            rate = cell.states / max(cell.seconds, 1e-9)
+            yield (
+                f"{cell.arch:16s} {cell.variant:28s} {cell.states:7d} states "
+                f"{cell.transitions:8d} transitions depth {cell.depth}  "
+                f"{cell.seconds:6.2f} s {rate:7.0f} states/s"
+                f"  {summary}{cut}"
+            )
         for p in cell.properties:
             if p.verdict == Verdict.VIOLATED or (verbose and p.verdict == Verdict.FINDING):
                 yield from render_violation(cell, p)

@@ -30,6 +30,8 @@ def one_line_error(err: str) -> str:
             ["check", "--property", "map_offset_first_section"],
             "did you mean 'map_offset_first_section_only'?",
         ),
+        (["check", "--engine", "smt"], "'--engine': 'smt' is not one of 'explicit', 'symbolic', 'both'"),
+        (["check", "--executor", "dask"], "'--executor'"),
         (["check", "--depth", "0"], "'--depth': 0 is not in the range 1<=x<=64"),
         (["check", "--depth", "-3"], "'--depth'"),
         (["check", "--depth", "100000"], "'--depth'"),

@@ -37,7 +37,7 @@ def test_precedence_file_then_flags(tmp_path: Path, monkeypatch, cli_run) -> Non
     )
     doc = json.loads(out)
     assert (
-        doc["context"]["config"]["sections"] == 2 and doc["context"]["config"]["depth"] == 4
+        doc["context"]["config"]["sections"] == 2 and doc["cells"][0]["bounds"]["depth"] == 4
     )  # no discovery
 
 
@@ -89,10 +89,11 @@ def test_cache_key_follows_version_and_patch(monkeypatch: pytest.MonkeyPatch) ->
     from mhpcheck import cache
     from mhpcheck.model.transitions import Bounds
 
-    work = ("x86_64", "v4.5", (), Bounds(), None, None, None, False)
+    work = ("x86_64", "v4.5", (), Bounds(), None, None, None, False, "explicit")
     k = cache.cell_key(work, None)
     assert k == cache.cell_key(work, None)
     assert k != cache.cell_key(work, "patch text")
     assert k != cache.cell_key((*work[:3], Bounds(depth=3), *work[4:]), None)
+    assert k != cache.cell_key((*work[:8], "symbolic"), None)
     monkeypatch.setattr(cache, "__version__", "9.9.9")
     assert k != cache.cell_key(work, None)

@@ -1,0 +1,282 @@
+"""The symbolic engine: the same model code over Z3 bit-vectors, verdicts for every 64-bit altmap.
+
+Structure stays concrete (which devices, ranges and sections exist, which operation runs); the
+values a driver hands the kernel — an altmap's base offset, reserve, free and stale alloc — are
+64-bit unknowns, one set per step. For every sequence of operations up to the depth, each
+operation is run once per feasible path (Z3Sem forks by re-execution, with the path so far as
+assumptions), and Z3 is asked whether any property can fail on the path. A satisfiable query
+gives values, which the concrete engine replays to the same violation before it is reported.
+
+Note: no Z3 call per state of the explicit engine; here a query is per (path, property) whose
+claim does not simplify to true, on a fresh solver (cheaper than push/pop on these queries).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, cast
+
+import z3
+
+from mhpcheck.explorer import InternalError, judge_path
+from mhpcheck.model import build
+from mhpcheck.model.arch import arch_named
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import KernelState, VmemAltmap
+from mhpcheck.model.transitions import TRANSITIONS, AddDeviceMemory, AltmapChoice, Bounds, Transition
+from mhpcheck.model.variants import Variant
+from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
+from mhpcheck.semantics import Sem, Word
+from mhpcheck.semantics_z3 import SymbolicValueError, SymCond, SymWord, Z3Sem, all_paths, model_values
+from mhpcheck.spec import MONITOR, REACHABLE, STEP, Property
+
+FIELDS = ("base_offset", "reserve", "free", "stale_alloc")
+# Per query. Most answer in milliseconds; a few (a stale alloc wrapping with the alignment
+# padding) run for minutes, and an unknown is an honest "inconclusive" for that property.
+SOLVER_TIMEOUT_MS = 2_000
+# Paths of one operation. An add forks once per vmemmap allocation its altmap may run out at:
+# 2-4 on PMD-mapped configs, hundreds on arm64-16k's base pages, where the cell is cut, honestly.
+MAX_PATHS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolicAltmap:
+    """A driver's struct vmem_altmap whose fields may be any 64-bit values (named by step)."""
+
+    step: int
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(f"s{self.step}.{f}" for f in FIELDS)
+
+    def words(self, k: Kernel) -> tuple[SymWord, ...]:
+        return tuple(SymWord(z3.BitVec(n, 64)) for n in self.names())
+
+    def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
+        offset, reserve, free, stale_alloc = self.words(k)
+        return VmemAltmap(start_pfn + offset, reserve, free, k.sem.word(0), stale_alloc)  # type: ignore[arg-type]
+
+    def concrete(self, values: dict[str, int]) -> AltmapChoice:
+        return AltmapChoice(*(values.get(n, 0) for n in self.names()))
+
+    def __str__(self) -> str:
+        return f"altmap(any base_offset, reserve, free, alloc: s{self.step}.*)"
+
+
+def structural_choices(k: Kernel, s: KernelState, b: Bounds, step: int) -> list[Transition]:
+    """The environment's choices with every altmap replaced by a symbolic one: one per shape."""
+    out: dict[Any, Transition] = {}
+    plain = replace(b, faults=0, partial_failures=True)
+    for cls in TRANSITIONS:
+        for t in cls.choices(k, s, plain):  # type: ignore[attr-defined]
+            if isinstance(t, AddDeviceMemory) and t.altmap is not None:
+                t = replace(t, altmap=SymbolicAltmap(step))  # type: ignore[arg-type]
+            out.setdefault(t, t)
+    return list(out)
+
+
+def concretise(path: Sequence[Transition], values: dict[str, int]) -> tuple[Transition, ...]:
+    return tuple(
+        replace(t, altmap=t.altmap.concrete(values))  # type: ignore[attr-defined]
+        if isinstance(t, AddDeviceMemory) and isinstance(t.altmap, SymbolicAltmap)
+        else t
+        for t in path
+    )
+
+
+def _names(path: Sequence[Transition]) -> list[str]:
+    """The unknowns a path's altmaps introduced, in the order their values are minimised."""
+    out: list[str] = []
+    for t in path:
+        altmap = getattr(t, "altmap", None)
+        if isinstance(altmap, SymbolicAltmap):
+            out.extend(altmap.names())
+    return out
+
+
+@dataclass
+class _Node:
+    state: KernelState
+    cond: z3.BoolRef
+    path: tuple[Transition, ...]
+
+
+def _expr(c: Any) -> z3.BoolRef:
+    if isinstance(c, SymCond):
+        return c.e
+    return z3.BoolVal(bool(c.v))
+
+
+class _Cell:
+    """One (arch, variant) under the symbolic engine: what is found so far, and the solver's work."""
+
+    def __init__(self, arch: str, variant: str | Variant, props: list[Property], timeout_ms: int) -> None:
+        self.arch, self.variant, self.props, self.timeout_ms = arch, variant, props, timeout_ms
+        self.found: dict[str, PropertyResult] = {}
+        self.unsupported: dict[str, str] = {}  # property -> why Z3 cannot judge it
+        self.unknown: dict[str, str] = {}  # property -> why Z3 gave no answer on some path
+        self.stats: dict[str, Any] = {"sequences": 0, "paths": 0, "queries": 0, "solver_seconds": 0.0}
+        self.cut = ""  # why the cell stopped early, if it did
+
+    def sat(self, cond: z3.BoolRef) -> z3.CheckSatResult:
+        s = z3.SolverFor("QF_BV")
+        s.set("timeout", self.timeout_ms)
+        s.set("random_seed", 0)
+        s.add(cond)
+        t0 = time.perf_counter()
+        r = s.check()
+        self.stats["queries"] += 1
+        self.stats["solver_seconds"] += time.perf_counter() - t0
+        return r
+
+    def run(self, node: _Node, t: Transition) -> Callable[[Z3Sem], tuple[KernelState, dict[str, Any]]]:
+        """The transition and every property's claim on its outcome, as one function of the values."""
+
+        def run(sem: Z3Sem) -> tuple[KernelState, dict[str, Any]]:
+            k = build(self.arch, self.variant, cast(Sem, sem))
+            s2, ret = t.apply(k, node.state)
+            step = Step(node.state, t, ret, k.take_events(), s2)
+            claims: dict[str, Any] = {}
+            for p in self.props:
+                if p.name in self.found:
+                    continue
+                try:
+                    on_step = p.kind in (STEP, MONITOR) or p.over_steps
+                    claims[p.name] = p(k, step) if on_step else p(k, s2)
+                except SymbolicValueError as e:
+                    claims[p.name] = e
+            return s2, claims
+
+        return run
+
+    def step(self, node: _Node, t: Transition) -> list[_Node]:
+        """Run `t` from `node` on every feasible path; judge the properties on each; the new nodes."""
+        ps = all_paths(
+            self.run(node, t), assumptions=[node.cond], timeout_ms=self.timeout_ms, max_paths=MAX_PATHS
+        )
+        self.stats["sequences"] += 1
+        self.stats["queries"] += ps.stats.queries
+        self.stats["solver_seconds"] += ps.stats.seconds
+        path = (*node.path, t)
+        out = []
+        for pa in ps.paths:
+            self.stats["paths"] += 1
+            if pa.error is not None:
+                values = model_values(pa.cond, _names(path)) or {}
+                steps = " → ".join(map(str, concretise(path, values)))
+                raise InternalError(
+                    f"{self.arch} {self.variant}: the model raised {pa.error!r} along {steps}"
+                )
+            s2, claims = pa.value
+            for name, c in claims.items():
+                self.judge(name, c, pa.cond, path)
+            out.append(_Node(s2, pa.cond, path))
+        if len(ps.paths) >= MAX_PATHS:
+            # forking on: every further sequence would re-run this operation as many times
+            self.cut = f"more than {MAX_PATHS} paths in {t}"
+        elif not ps.complete:
+            for p in self.props:
+                self.unknown.setdefault(p.name, ps.reason)
+        return out
+
+    def judge(self, name: str, claim: Any, cond: z3.BoolRef, path: tuple[Transition, ...]) -> None:
+        """Ask Z3 whether the claim can fail (a witness: hold) on the path; confirm what it finds."""
+        if name in self.found:
+            return
+        if isinstance(claim, SymbolicValueError):
+            self.unsupported.setdefault(name, str(claim))
+            return
+        prop = next(p for p in self.props if p.name == name)
+        e = z3.simplify(_expr(claim))
+        witness = prop.kind == REACHABLE
+        if (witness and z3.is_false(e)) or (not witness and z3.is_true(e)):
+            return
+        query = z3.And(cond, e) if witness else z3.And(cond, z3.Not(e))
+        r = self.sat(query)
+        if r == z3.unknown:
+            self.unknown.setdefault(name, "unknown on a path")
+        elif r == z3.sat:
+            self.found[name] = _confirm(self.arch, self.variant, prop, path, query)
+
+    def verdict(self, p: Property, complete: bool, budget: str, depth: int) -> PropertyResult:
+        def inconclusive(why: str) -> PropertyResult:
+            return PropertyResult(p.name, p.kind, Verdict.INCONCLUSIVE, why)
+
+        if p.name in self.found:
+            return self.found[p.name]
+        if p.name in self.unsupported:
+            return inconclusive(f"not checkable symbolically: {self.unsupported[p.name]}")
+        if p.name in self.unknown:
+            return inconclusive(f"Z3: {self.unknown[p.name]}")
+        if not complete:
+            return inconclusive(f"cut by {budget}")
+        if p.kind == REACHABLE:
+            return PropertyResult(p.name, p.kind, Verdict.VIOLATED, f"witness not reached: {p.doc}")
+        return PropertyResult(p.name, p.kind, Verdict.HOLDS, f"holds for all values up to depth {depth}")
+
+
+def check_symbolic(
+    arch: str,
+    variant: str | Variant,
+    bounds: Bounds,
+    properties: Sequence[Property],
+    time_budget: float | None = None,
+    max_sequences: int | None = None,
+    timeout_ms: int = SOLVER_TIMEOUT_MS,
+) -> CellResult:
+    """Every property on every path of every operation sequence up to bounds.depth, for all values."""
+    kc = build(arch, variant)
+    a = arch_named(arch)
+    result = CellResult(arch, kc.variant.name, "symbolic", asdict(bounds))
+    props = [p for p in properties if p.applies_to(a, kc.variant) and p.needs != "faults"]
+    cell = _Cell(arch, variant, props, timeout_ms)
+    t0 = time.perf_counter()
+    frontier = [_Node(KernelState(), z3.BoolVal(True), ())]
+    depth = 0
+    for d in range(1, bounds.depth + 1):
+        nxt: list[_Node] = []
+        for node in frontier:
+            for t in structural_choices(kc, node.state, bounds, d):
+                if time_budget is not None and time.perf_counter() - t0 > time_budget:
+                    result.complete, result.budget = False, f"--time-budget {time_budget:g}s"
+                elif max_sequences is not None and cell.stats["sequences"] >= max_sequences:
+                    result.complete, result.budget = False, f"{max_sequences} sequences"
+                elif cell.cut:
+                    result.complete, result.budget = False, cell.cut
+                if not result.complete:
+                    break
+                nxt.extend(cell.step(node, t))
+            if not result.complete:
+                break
+        depth = d if nxt else depth
+        frontier = nxt
+        if not result.complete or not frontier:
+            break
+    if cell.cut and result.complete:
+        result.complete, result.budget = False, cell.cut
+    result.depth = depth
+    result.states = cell.stats["paths"]
+    result.transitions = cell.stats["sequences"]
+    result.seconds = time.perf_counter() - t0
+    result.stats = cell.stats
+    result.properties = [cell.verdict(p, result.complete, result.budget, depth) for p in props]
+    return result
+
+
+def _confirm(
+    arch: str, variant: str | Variant, prop: Property, path: tuple[Transition, ...], query: z3.BoolRef
+) -> PropertyResult:
+    """Concrete values for a satisfiable query, replayed by the concrete engine before reporting."""
+    values = model_values(query, _names(path)) or {}
+    concrete = concretise(path, values)
+    _, failed_at, message = judge_path(arch, variant, prop, concrete)
+    if failed_at is None:
+        raise InternalError(
+            f"engines disagree on {prop.name} ({arch} {variant}): Z3 says it "
+            f"{'is reached' if prop.kind == REACHABLE else 'fails'} with {values} along "
+            f"{' → '.join(map(str, concrete))}, the concrete replay does not"
+        )
+    if prop.kind == REACHABLE:
+        return PropertyResult(prop.name, prop.kind, Verdict.HOLDS, "reached", concrete[:failed_at])
+    return PropertyResult(prop.name, prop.kind, Verdict.VIOLATED, message, concrete[:failed_at])
