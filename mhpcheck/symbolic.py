@@ -67,7 +67,9 @@ class SymbolicAltmap:
 def structural_choices(k: Kernel, s: KernelState, b: Bounds, step: int) -> list[Transition]:
     """The environment's choices with every altmap replaced by a symbolic one: one per shape."""
     out: dict[Any, Transition] = {}
-    plain = replace(b, faults=0, partial_failures=True)
+    # Altmaps run out part-way by themselves here; injected faults come from the bounds, as in
+    # the explicit engine (one fault choice per allocation index any concrete altmap reaches).
+    plain = replace(b, partial_failures=True)
     for cls in TRANSITIONS:
         for t in cls.choices(k, s, plain):  # type: ignore[attr-defined]
             if isinstance(t, AddDeviceMemory) and t.altmap is not None:
@@ -111,8 +113,11 @@ def _expr(c: Any) -> z3.BoolRef:
 class _Cell:
     """One (arch, variant) under the symbolic engine: what is found so far, and the solver's work."""
 
-    def __init__(self, arch: str, variant: str | Variant, props: list[Property], timeout_ms: int) -> None:
+    def __init__(
+        self, arch: str, variant: str | Variant, props: list[Property], timeout_ms: int, max_paths: int
+    ) -> None:
         self.arch, self.variant, self.props, self.timeout_ms = arch, variant, props, timeout_ms
+        self.max_paths = max_paths
         self.found: dict[str, PropertyResult] = {}
         self.unsupported: dict[str, str] = {}  # property -> why Z3 cannot judge it
         self.unknown: dict[str, str] = {}  # property -> why Z3 gave no answer on some path
@@ -153,7 +158,7 @@ class _Cell:
     def step(self, node: _Node, t: Transition) -> list[_Node]:
         """Run `t` from `node` on every feasible path; judge the properties on each; the new nodes."""
         ps = all_paths(
-            self.run(node, t), assumptions=[node.cond], timeout_ms=self.timeout_ms, max_paths=MAX_PATHS
+            self.run(node, t), assumptions=[node.cond], timeout_ms=self.timeout_ms, max_paths=self.max_paths
         )
         self.stats["sequences"] += 1
         self.stats["queries"] += ps.stats.queries
@@ -172,9 +177,9 @@ class _Cell:
             for name, c in claims.items():
                 self.judge(name, c, pa.cond, path)
             out.append(_Node(s2, pa.cond, path))
-        if len(ps.paths) >= MAX_PATHS:
+        if len(ps.paths) >= self.max_paths:
             # forking on: every further sequence would re-run this operation as many times
-            self.cut = f"more than {MAX_PATHS} paths in {t}"
+            self.cut = f"more than {self.max_paths} paths in {t}"
         elif not ps.complete:
             for p in self.props:
                 self.unknown.setdefault(p.name, ps.reason)
@@ -224,13 +229,16 @@ def check_symbolic(
     time_budget: float | None = None,
     max_sequences: int | None = None,
     timeout_ms: int = SOLVER_TIMEOUT_MS,
+    max_paths: int = MAX_PATHS,
 ) -> CellResult:
     """Every property on every path of every operation sequence up to bounds.depth, for all values."""
     kc = build(arch, variant)
     a = arch_named(arch)
     result = CellResult(arch, kc.variant.name, "symbolic", asdict(bounds))
-    props = [p for p in properties if p.applies_to(a, kc.variant) and p.needs != "faults"]
-    cell = _Cell(arch, variant, props, timeout_ms)
+    props = [
+        p for p in properties if p.applies_to(a, kc.variant) and (p.needs != "faults" or bounds.faults > 0)
+    ]
+    cell = _Cell(arch, variant, props, timeout_ms, max_paths)
     t0 = time.perf_counter()
     frontier = [_Node(KernelState(), z3.BoolVal(True), ())]
     depth = 0
