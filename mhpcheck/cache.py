@@ -38,7 +38,7 @@ def source_fingerprint() -> str:
 
 def cell_key(work: tuple[Any, ...], patch_text: str | None) -> str | None:
     """The cache key of one cell's work item, or None when its result is not reproducible."""
-    arch, variant, properties, bounds, max_states, time_budget, _patch, symmetry, engine = work
+    arch, variant, properties, bounds, max_states, time_budget, _patch, symmetry, engine, walks = work
     if time_budget is not None:
         return None  # what a time budget cuts depends on the machine's speed, not on the inputs
     settings = {
@@ -50,6 +50,7 @@ def cell_key(work: tuple[Any, ...], patch_text: str | None) -> str | None:
         "symmetry": symmetry,
         "patch": patch_text,
         "engine": engine,
+        "walks": list(walks) if engine == "simulation" else None,
     }
     h = hashlib.sha256()
     h.update(f"mhpcheck {__version__}\0{source_fingerprint()}\0".encode())

@@ -24,6 +24,8 @@ from mhpcheck.spec import REACHABLE
 from mhpcheck.symbolic import check_symbolic
 
 DEFAULT_BOUNDS = Bounds()
+SIMULATION_WALKS = 200  # random walks per cell under `mhpcheck simulate`
+SIMULATION_DEPTH = 50  # steps per walk: well past what exhaustive search reaches
 SYMBOLIC_DEPTH = 2  # the symbolic engine's default depth: every path costs Z3 queries
 _COST = {"arm64-16k": 8, "x86_64": 2, "arm64-64k": 2}  # relative time per cell, for scheduling
 
@@ -43,7 +45,8 @@ class CheckRequest:
     symmetry: bool = False  # visit one state per permutation of interchangeable devices
     cache_dir: str | None = None  # where judged cells are kept between runs; None: no cache
     executor: str = "process"  # "process": a local process pool; "ray": a Ray cluster (mhpcheck[ray])
-    engine: str = "explicit"  # "explicit", "symbolic" (all 64-bit altmap values) or "both"
+    engine: str = "explicit"  # "explicit", "symbolic" (all 64-bit altmap values), "both" or "simulation"
+    walks: tuple[int, int] = (SIMULATION_WALKS, 0)  # simulation: how many random walks, from which seed
 
 
 @dataclass
@@ -80,13 +83,15 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return cells, skipped
 
 
-Work = tuple[str, str, tuple[str, ...], Bounds, int | None, float | None, str | None, bool, str]
+Work = tuple[
+    str, str, tuple[str, ...], Bounds, int | None, float | None, str | None, bool, str, tuple[int, int]
+]
 Judged = tuple[list[CellResult], list[tuple[str, str, str, str]]]
 
 
 def _run_cell(args: Work) -> Judged:
     """One (arch, variant) cell under the requested engine(s), judged against the findings."""
-    arch, variant, names, bounds, max_states, time_budget, patch, symmetry, engine = args
+    arch, variant, names, bounds, max_states, time_budget, patch, symmetry, engine, walks = args
     if patch is not None:
         patching.activate(patch)  # once per worker process
     props = [property_named(n) for n in names] if names else list(PROPERTIES)
@@ -94,10 +99,18 @@ def _run_cell(args: Work) -> Judged:
     if engine in ("explicit", "both"):
         cells.append(explore(arch, variant, bounds, props, max_states, time_budget, symmetry=symmetry))
     if engine in ("symbolic", "both"):
+        # beside the explicit engine, the symbolic one covers the values, not the injected faults
         sym_bounds = (
-            bounds if engine == "symbolic" else replace(bounds, depth=min(bounds.depth, SYMBOLIC_DEPTH))
+            bounds
+            if engine == "symbolic"
+            else replace(bounds, depth=min(bounds.depth, SYMBOLIC_DEPTH), faults=0)
         )
         cells.append(check_symbolic(arch, variant, sym_bounds, props, time_budget))
+    if engine == "simulation":
+        from mhpcheck.simulate import simulate  # Hypothesis is imported only when walking
+
+        runs, seed = walks
+        cells.append(simulate(arch, variant, bounds, props, runs, seed))
     if engine == "both":
         _cross_check(cells[0], cells[1])
     stale = []
@@ -139,7 +152,9 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
         # the symbolic engine's altmaps run out part-way on their own: it always sees failed adds
         failures = bool(cell.bounds.get("faults")) or bool(cell.bounds.get("partial_failures"))
         failures |= cell.engine == "symbolic"
-        f = findings_for(p.name, v.version, cell.arch, failures, cell.engine)
+        # a walk's values are concrete: what the explicit engine can show, it can show
+        engine = "explicit" if cell.engine == "simulation" else cell.engine
+        f = findings_for(p.name, v.version, cell.arch, failures, engine)
         if f is None or p.name in claimed:
             continue
         if p.verdict == Verdict.VIOLATED:
@@ -191,6 +206,7 @@ def run_check(
             req.patch,
             req.symmetry,
             req.engine,
+            req.walks,
         )
         for a, v in cells
     ]

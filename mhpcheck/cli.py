@@ -16,13 +16,23 @@ from typing import Any
 import click
 
 from mhpcheck import __version__, trace
-from mhpcheck.checker import DEFAULT_BOUNDS, SYMBOLIC_DEPTH, CheckRequest, Report, default_jobs, run_check
+from mhpcheck.checker import (
+    DEFAULT_BOUNDS,
+    SIMULATION_DEPTH,
+    SIMULATION_WALKS,
+    SYMBOLIC_DEPTH,
+    CheckRequest,
+    Report,
+    default_jobs,
+    run_check,
+)
 from mhpcheck.config import Config
 from mhpcheck.errors import InputError
 from mhpcheck.exitcodes import HELP as EXIT_HELP
 from mhpcheck.exitcodes import ExitCode
 from mhpcheck.explorer import InternalError
 from mhpcheck.model.arch import archs
+from mhpcheck.model.transitions import Bounds
 from mhpcheck.model.variants import MUTANTS, VARIANTS, variant_named
 from mhpcheck.properties import PROPERTIES
 from mhpcheck.report import listing, text
@@ -75,10 +85,97 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     ctx.default_map = {"check": cfg.values}
 
 
+def matrix_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--arch, --variant, --property: which cells and properties."""
+    for option in reversed(
+        [
+            click.option("--arch", "arch_names", multiple=True, help="Architecture config (repeatable)."),
+            click.option(
+                "--variant",
+                "variant_names",
+                multiple=True,
+                help="Kernel variant, e.g. v4.5 or v4.5+<mutant>.",
+            ),
+            click.option("--property", "property_names", multiple=True, help="Property (repeatable)."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def bound_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The bounds of the environment: sections, devices, failures."""
+    for option in reversed(
+        [
+            click.option(
+                "--sections",
+                type=click.IntRange(1, 16),
+                default=DEFAULT_BOUNDS.sections,
+                show_default=True,
+                help="Hot-pluggable sections in the window.",
+            ),
+            click.option(
+                "--devices", type=click.IntRange(1, 8), default=DEFAULT_BOUNDS.devices, show_default=True
+            ),
+            click.option(
+                "--max-device-sections",
+                type=click.IntRange(1, 16),
+                default=DEFAULT_BOUNDS.max_device_sections,
+                show_default=True,
+            ),
+            click.option(
+                "--partial-failures/--no-partial-failures",
+                default=DEFAULT_BOUNDS.partial_failures,
+                help="Altmaps that run out after an add's first section.",
+            ),
+            click.option(
+                "--faults",
+                type=click.IntRange(0, 8),
+                default=None,
+                help="vmemmap allocations the environment may make fail along a path "
+                f"[default: {DEFAULT_BOUNDS.faults}; symbolic 0, its altmaps run out by themselves].",
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Where traces and the report go, and in which format."""
+    for option in reversed(
+        [
+            click.option(
+                "--trace-dir",
+                type=click.Path(file_okay=False),
+                default="mhpcheck-out",
+                show_default=True,
+                help="Where counterexample traces are written (<property>--<arch>--<variant>.trace.json).",
+            ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["text", "json", "junit", "sarif"]),
+                default="text",
+                show_default=True,
+                help="Report format.",
+            ),
+            click.option(
+                "--output",
+                "-o",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="Write the report there (atomically) [default: stdout].",
+            ),
+            click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
 @cli.command(help=f"Check properties over the matrix arch × variant.\n\n{EXIT_HELP}")
-@click.option("--arch", "arch_names", multiple=True, help="Architecture config (repeatable).")
-@click.option("--variant", "variant_names", multiple=True, help="Kernel variant, e.g. v4.5 or v4.5+<mutant>.")
-@click.option("--property", "property_names", multiple=True, help="Property (repeatable).")
+@matrix_options
 @click.option(
     "--engine",
     type=click.Choice(["explicit", "symbolic", "both"]),
@@ -93,32 +190,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     default=None,
     help=f"Longest operation sequence [default: {DEFAULT_BOUNDS.depth}; symbolic {SYMBOLIC_DEPTH}].",
 )
-@click.option(
-    "--sections",
-    type=click.IntRange(1, 16),
-    default=DEFAULT_BOUNDS.sections,
-    show_default=True,
-    help="Hot-pluggable sections in the window.",
-)
-@click.option("--devices", type=click.IntRange(1, 8), default=DEFAULT_BOUNDS.devices, show_default=True)
-@click.option(
-    "--max-device-sections",
-    type=click.IntRange(1, 16),
-    default=DEFAULT_BOUNDS.max_device_sections,
-    show_default=True,
-)
-@click.option(
-    "--partial-failures/--no-partial-failures",
-    default=DEFAULT_BOUNDS.partial_failures,
-    help="Altmaps that run out after an add's first section.",
-)
-@click.option(
-    "--faults",
-    type=click.IntRange(0, 8),
-    default=DEFAULT_BOUNDS.faults,
-    show_default=True,
-    help="vmemmap allocations the environment may make fail along a path.",
-)
+@bound_options
 @click.option(
     "--max-states",
     type=click.IntRange(1, 2**63 - 1),
@@ -153,28 +225,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     show_default=True,
     help="Explore one state per permutation of interchangeable devices.",
 )
-@click.option(
-    "--trace-dir",
-    type=click.Path(file_okay=False),
-    default="mhpcheck-out",
-    show_default=True,
-    help="Where counterexample traces are written (<property>--<arch>--<variant>.trace.json).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "junit", "sarif"]),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the report there (atomically) [default: stdout].",
-)
+@output_options
 @click.option(
     "--cache/--no-cache",
     default=True,
@@ -184,7 +235,6 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 @click.option(
     "--cache-dir", type=click.Path(file_okay=False), default="mhpcheck-out/cache", show_default=True
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too.")
 def check(
     arch_names: tuple[str, ...],
     variant_names: tuple[str, ...],
@@ -195,7 +245,7 @@ def check(
     devices: int,
     max_device_sections: int,
     partial_failures: bool,
-    faults: int,
+    faults: int | None,
     max_states: int | None,
     time_budget: float | None,
     jobs: int | None,
@@ -209,24 +259,22 @@ def check(
     cache_dir: str,
     verbose: bool,
 ) -> int:
-    for a in arch_names:
-        _one_of("arch", a, [x.name for x in archs()])
-    for v in variant_names:
-        _variant(v)
-    for p in property_names:
-        _one_of("property", p, [x.name for x in PROPERTIES])
-    if max_device_sections > sections:
-        raise BadInput(f"--max-device-sections {max_device_sections} exceeds --sections {sections}")
     if depth is None:
         depth = SYMBOLIC_DEPTH if engine == "symbolic" else DEFAULT_BOUNDS.depth
-    bounds = replace(
-        DEFAULT_BOUNDS,
-        depth=depth,
-        sections=sections,
-        devices=devices,
-        max_device_sections=max_device_sections,
-        partial_failures=partial_failures,
-        faults=faults,
+    if faults is None:
+        faults = 0 if engine == "symbolic" else DEFAULT_BOUNDS.faults
+    # the report's effective configuration shows what ran, not "default"
+    click.get_current_context().params.update(depth=depth, faults=faults)
+    bounds = _bounds(
+        arch_names,
+        variant_names,
+        property_names,
+        depth,
+        sections,
+        devices,
+        max_device_sections,
+        partial_failures,
+        faults,
     )
     req = CheckRequest(
         tuple(arch_names),
@@ -242,13 +290,127 @@ def check(
         executor,
         engine,
     )
+    what = f"depth {depth}"
+    return _run_and_report(req, what, patch_file, trace_dir, fmt, output, verbose)
+
+
+def _bounds(
+    arch_names: tuple[str, ...],
+    variant_names: tuple[str, ...],
+    property_names: tuple[str, ...],
+    depth: int,
+    sections: int,
+    devices: int,
+    max_device_sections: int,
+    partial_failures: bool,
+    faults: int,
+) -> Bounds:
+    """The names checked against what exists, and the bounds checked against each other."""
+    for a in arch_names:
+        _one_of("arch", a, [x.name for x in archs()])
+    for v in variant_names:
+        _variant(v)
+    for p in property_names:
+        _one_of("property", p, [x.name for x in PROPERTIES])
+    if max_device_sections > sections:
+        raise BadInput(f"--max-device-sections {max_device_sections} exceeds --sections {sections}")
+    return replace(
+        DEFAULT_BOUNDS,
+        depth=depth,
+        sections=sections,
+        devices=devices,
+        max_device_sections=max_device_sections,
+        partial_failures=partial_failures,
+        faults=faults,
+    )
+
+
+@cli.command(
+    help="Random walks far deeper than exhaustive search: a Hypothesis state machine with one rule "
+    "per transition and every property judged after each step; what it finds is shrunk, minimised "
+    "and written as a trace. Exit 1 on a violation, 3 otherwise: walks sample, they prove nothing."
+    f"\n\n{EXIT_HELP}"
+)
+@matrix_options
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 10**7),
+    default=SIMULATION_WALKS,
+    show_default=True,
+    help="Walks per cell.",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(1, 10**5),
+    default=SIMULATION_DEPTH,
+    show_default=True,
+    help="Steps per walk.",
+)
+@bound_options
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Cells in parallel [default: cores].")
+@output_options
+def simulate(
+    arch_names: tuple[str, ...],
+    variant_names: tuple[str, ...],
+    property_names: tuple[str, ...],
+    seed: int,
+    runs: int,
+    depth: int,
+    sections: int,
+    devices: int,
+    max_device_sections: int,
+    partial_failures: bool,
+    faults: int | None,
+    jobs: int | None,
+    trace_dir: str,
+    fmt: str,
+    output: str | None,
+    verbose: bool,
+) -> int:
+    bounds = _bounds(
+        arch_names,
+        variant_names,
+        property_names,
+        depth,
+        sections,
+        devices,
+        max_device_sections,
+        partial_failures,
+        faults := DEFAULT_BOUNDS.faults if faults is None else faults,
+    )
+    click.get_current_context().params.update(faults=faults)
+    req = CheckRequest(
+        tuple(arch_names),
+        tuple(variant_names),
+        tuple(property_names),
+        bounds,
+        jobs=jobs or default_jobs(),
+        engine="simulation",
+        walks=(runs, seed),
+    )
+    what = f"simulation: {runs} walks of up to {depth} steps from seed {seed}"
+    return _run_and_report(req, what, None, trace_dir, fmt, output, verbose)
+
+
+def _run_and_report(
+    req: CheckRequest,
+    what: str,
+    patch_file: str | None,
+    trace_dir: str,
+    fmt: str,
+    output: str | None,
+    verbose: bool,
+) -> int:
+    """Run a check request, write its traces and report, and give the exit code."""
+    b = req.bounds
     if output is not None:
         _check_writable(Path(output), "--output")
     t0 = time.perf_counter()
     click.echo(
-        f"mhpcheck {__version__}: depth {depth}, {sections} sections, {devices} devices of up to "
-        f"{max_device_sections} sections, {faults} allocation fault(s), partial failures "
-        f"{'on' if partial_failures else 'off'}",
+        f"mhpcheck {__version__}: {what}, {b.sections} sections, {b.devices} devices of up to "
+        f"{b.max_device_sections} sections, {b.faults} allocation fault(s), partial failures "
+        f"{'on' if b.partial_failures else 'off'}",
         err=True,
     )
 

@@ -118,6 +118,12 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
                 f"paths, {q} Z3 queries ({cell.stats.get('solver_seconds', 0.0):.1f} s in Z3), "
                 f"{cell.seconds:.1f} s  {summary}{cut}"
             )
+        elif cell.engine == "simulation":
+            yield (
+                f"{cell.arch:16s} {cell.variant:28s} simulation: {cell.stats.get('runs', 0)} walks of up to "
+                f"{cell.depth} steps (seed {cell.stats.get('seed', 0)}), {cell.transitions} steps, "
+                f"{cell.seconds:.1f} s  {summary}{cut}"
+            )
         else:
             rate = cell.states / max(cell.seconds, 1e-9)
             yield (
@@ -131,7 +137,8 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
                 yield from render_violation(cell, p)
             elif p.verdict == Verdict.FINDING:
                 yield f"  {MARK[p.verdict]} {p.name}: known finding {p.finding}"
-            elif p.verdict == Verdict.INCONCLUSIVE:
+            elif p.verdict == Verdict.INCONCLUSIVE and (verbose or cell.engine != "simulation"):
+                # walks that found nothing say so once, on the cell's line
                 yield f"  {MARK[p.verdict]} {p.name}: inconclusive, {p.message}"
     for arch, variant, why in report.skipped:
         yield f"{arch:16s} {variant:28s} skipped: {why}"

@@ -89,11 +89,11 @@ def test_cache_key_follows_version_and_patch(monkeypatch: pytest.MonkeyPatch) ->
     from mhpcheck import cache
     from mhpcheck.model.transitions import Bounds
 
-    work = ("x86_64", "v4.5", (), Bounds(), None, None, None, False, "explicit")
+    work = ("x86_64", "v4.5", (), Bounds(), None, None, None, False, "explicit", (200, 0))
     k = cache.cell_key(work, None)
     assert k == cache.cell_key(work, None)
     assert k != cache.cell_key(work, "patch text")
     assert k != cache.cell_key((*work[:3], Bounds(depth=3), *work[4:]), None)
-    assert k != cache.cell_key((*work[:8], "symbolic"), None)
+    assert k != cache.cell_key((*work[:8], "symbolic", work[9]), None)
     monkeypatch.setattr(cache, "__version__", "9.9.9")
     assert k != cache.cell_key(work, None)
