@@ -85,93 +85,84 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     ctx.default_map = {"check": cfg.values}
 
 
-def matrix_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--arch, --variant, --property: which cells and properties."""
-    for option in reversed(
-        [
-            click.option("--arch", "arch_names", multiple=True, help="Architecture config (repeatable)."),
-            click.option(
-                "--variant",
-                "variant_names",
-                multiple=True,
-                help="Kernel variant, e.g. v4.5 or v4.5+<mutant>.",
-            ),
-            click.option("--property", "property_names", multiple=True, help="Property (repeatable)."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
+def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """One decorator applying a group of click options, in the order given (shared by commands)."""
+
+    def apply(fn: Any) -> Any:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
 
 
-def bound_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The bounds of the environment: sections, devices, failures."""
-    for option in reversed(
-        [
-            click.option(
-                "--sections",
-                type=click.IntRange(1, 16),
-                default=DEFAULT_BOUNDS.sections,
-                show_default=True,
-                help="Hot-pluggable sections in the window.",
-            ),
-            click.option(
-                "--devices", type=click.IntRange(1, 8), default=DEFAULT_BOUNDS.devices, show_default=True
-            ),
-            click.option(
-                "--max-device-sections",
-                type=click.IntRange(1, 16),
-                default=DEFAULT_BOUNDS.max_device_sections,
-                show_default=True,
-            ),
-            click.option(
-                "--partial-failures/--no-partial-failures",
-                default=DEFAULT_BOUNDS.partial_failures,
-                help="Altmaps that run out after an add's first section.",
-            ),
-            click.option(
-                "--faults",
-                type=click.IntRange(0, 8),
-                default=None,
-                help="vmemmap allocations the environment may make fail along a path "
-                f"[default: {DEFAULT_BOUNDS.faults}; symbolic 0, its altmaps run out by themselves].",
-            ),
-        ]
-    ):
-        fn = option(fn)
-    return fn
+matrix_options = _options(  # --arch, --variant, --property: which cells and properties.
+    click.option("--arch", "arch_names", multiple=True, help="Architecture config (repeatable)."),
+    click.option(
+        "--variant",
+        "variant_names",
+        multiple=True,
+        help="Kernel variant, e.g. v4.5 or v4.5+<mutant>.",
+    ),
+    click.option("--property", "property_names", multiple=True, help="Property (repeatable)."),
+)
 
 
-def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Where traces and the report go, and in which format."""
-    for option in reversed(
-        [
-            click.option(
-                "--trace-dir",
-                type=click.Path(file_okay=False),
-                default="mhpcheck-out",
-                show_default=True,
-                help="Where counterexample traces are written (<property>--<arch>--<variant>.trace.json).",
-            ),
-            click.option(
-                "--format",
-                "fmt",
-                type=click.Choice(["text", "json", "junit", "sarif"]),
-                default="text",
-                show_default=True,
-                help="Report format.",
-            ),
-            click.option(
-                "--output",
-                "-o",
-                type=click.Path(dir_okay=False),
-                default=None,
-                help="Write the report there (atomically) [default: stdout].",
-            ),
-            click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
+bound_options = _options(  # The bounds of the environment: sections, devices, failures.
+    click.option(
+        "--sections",
+        type=click.IntRange(1, 16),
+        default=DEFAULT_BOUNDS.sections,
+        show_default=True,
+        help="Hot-pluggable sections in the window.",
+    ),
+    click.option("--devices", type=click.IntRange(1, 8), default=DEFAULT_BOUNDS.devices, show_default=True),
+    click.option(
+        "--max-device-sections",
+        type=click.IntRange(1, 16),
+        default=DEFAULT_BOUNDS.max_device_sections,
+        show_default=True,
+    ),
+    click.option(
+        "--partial-failures/--no-partial-failures",
+        default=DEFAULT_BOUNDS.partial_failures,
+        help="Altmaps that run out after an add's first section.",
+    ),
+    click.option(
+        "--faults",
+        type=click.IntRange(0, 8),
+        default=None,
+        help="vmemmap allocations the environment may make fail along a path "
+        f"[default: {DEFAULT_BOUNDS.faults}; symbolic 0, its altmaps run out by themselves].",
+    ),
+)
+
+
+output_options = _options(  # Where traces and the report go, and in which format.
+    click.option(
+        "--trace-dir",
+        type=click.Path(file_okay=False),
+        default="mhpcheck-out",
+        show_default=True,
+        help="Where counterexample traces are written (<property>--<arch>--<variant>.trace.json).",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "junit", "sarif"]),
+        default="text",
+        show_default=True,
+        help="Report format.",
+    ),
+    click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write the report there (atomically) [default: stdout].",
+    ),
+    click.option("-v", "--verbose", is_flag=True, help="Show the traces of known findings too."),
+)
 
 
 @cli.command(help=f"Check properties over the matrix arch × variant.\n\n{EXIT_HELP}")

@@ -30,6 +30,18 @@ class InternalError(Exception):
     """The model raised while running a transition: a defect in mhpcheck, not a verdict."""
 
 
+def applicable(properties: Sequence[Property], arch: Any, variant: Variant, bounds: Bounds) -> list[Property]:
+    """The properties that concern this arch and era and that these bounds can exercise."""
+    failures = bounds.faults > 0 or bounds.partial_failures
+    return [
+        p
+        for p in properties
+        if p.applies_to(arch, variant)
+        and (p.needs != "faults" or bounds.faults > 0)
+        and (p.needs != "failures" or failures)
+    ]
+
+
 def explore(
     arch: str,
     variant: str | Variant,
@@ -46,14 +58,7 @@ def explore(
     k = build(arch, variant)
     a = arch_named(arch)
     result = CellResult(arch, k.variant.name, "explicit", asdict(bounds))
-    failures = bounds.faults > 0 or bounds.partial_failures
-    props = [
-        p
-        for p in properties
-        if p.applies_to(a, k.variant)
-        and (p.needs != "faults" or bounds.faults > 0)
-        and (p.needs != "failures" or failures)
-    ]
+    props = applicable(properties, a, k.variant, bounds)
     invariants = [p for p in props if p.kind == INVARIANT]
     steps = [p for p in props if p.kind in (STEP, MONITOR)]
     state_witnesses = [p for p in props if p.kind == REACHABLE and not p.over_steps]

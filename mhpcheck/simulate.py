@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from mhpcheck.explorer import InternalError, judge_path
+from mhpcheck.explorer import InternalError, applicable, judge_path
 from mhpcheck.model import build
 from mhpcheck.model.arch import arch_named
 from mhpcheck.model.kernel import Kernel
@@ -121,15 +121,7 @@ def simulate(
 ) -> CellResult:
     """`runs` random walks of up to bounds.depth steps; each property's shortest failing walk."""
     kc = build(arch, variant)
-    a = arch_named(arch)
-    failures = bounds.faults > 0 or bounds.partial_failures
-    props = [
-        p
-        for p in properties
-        if p.applies_to(a, kc.variant)
-        and (p.needs != "faults" or bounds.faults > 0)
-        and (p.needs != "failures" or failures)
-    ]
+    props = applicable(properties, arch_named(arch), kc.variant, bounds)
     result = CellResult(arch, kc.variant.name, "simulation", asdict(bounds))
     walks = _Walks(arch, variant, bounds, props)
     config = settings(
