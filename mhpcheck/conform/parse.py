@@ -21,9 +21,10 @@ class Figure:
 
 @dataclass
 class Scenario:
-    """One scenario as the guest reported it: raw values per step in order, skips and errors."""
+    """One scenario as the guest reported it: raw values per step in order, facts, skips and errors."""
 
     name: str
+    facts: dict[str, str] = field(default_factory=dict)
     steps: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: str | None = None
     errors: list[str] = field(default_factory=list)
@@ -51,10 +52,13 @@ def parse_lines(lines: list[str]) -> Guest:
                 continue
             scenario, step, key = parts[1:4]
             value = parts[4] if len(parts) > 4 else ""
-            if scenario in g.scenarios:
-                g.scenarios[scenario].steps.setdefault(step, {})[key] = value
-            else:
+            # step "-" is a fact of the scenario (a knob it set), not a step to take deltas across
+            if scenario not in g.scenarios:
                 g.facts[key] = value
+            elif step == "-":
+                g.scenarios[scenario].facts[key] = value
+            else:
+                g.scenarios[scenario].steps.setdefault(step, {})[key] = value
         elif line.startswith("@@SKIP "):
             _, name, *why = line.split(" ", 2)
             if name in g.scenarios:
