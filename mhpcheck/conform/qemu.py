@@ -171,5 +171,9 @@ def run(boot: Boot, timeout: float, echo: Callable[[str], None] | None = None) -
             p.stdout.close()
         t.wall_s = time.monotonic() - t0
         if t.failure is None and not t.done:
-            t.failure = f"QEMU exited ({p.returncode}) before the guest said @@DONE"
+            # QEMU's own complaint (no TCG, a bad option) is its last line on the shared stdout
+            said = next((x.strip() for x in reversed(t.lines) if x.strip() and not x.startswith("@@")), "")
+            t.failure = f"QEMU exited ({p.returncode}) before the guest said @@DONE" + (
+                f": {said}" if said else ""
+            )
     return t

@@ -60,6 +60,7 @@ class Run:
     init_s: float | None
     failure: str | None
     transcript: str | None
+    monitor: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -166,7 +167,17 @@ def conform(
             transcript = runs_dir / f"{k.release}-{g.name}.log"
             transcript.write_text("".join(f"{line}\n" for line in t.lines))
             result.runs.append(
-                Run(k.series, k.release, g.name, g.scenarios, t.wall_s, t.init_s, t.failure, str(transcript))
+                Run(
+                    k.series,
+                    k.release,
+                    g.name,
+                    g.scenarios,
+                    t.wall_s,
+                    t.init_s,
+                    t.failure,
+                    str(transcript),
+                    t.monitor,
+                )
             )
             log(f"{k.release}: {g.name} took {t.wall_s:.1f} s" + (f" ({t.failure})" if t.failure else ""))
             result.rows += judge(k.series, parse.parse_lines(t.lines), g, t.failure, predict)
@@ -196,6 +207,7 @@ def to_json(result: Result, command: str, version: str) -> dict[str, Any]:
                 "init_s": None if r.init_s is None else round(r.init_s, 1),
                 "failure": r.failure,
                 "transcript": r.transcript,
+                "monitor": [{"command": c, "reply": reply} for c, reply in r.monitor],
             }
             for r in result.runs
         ],

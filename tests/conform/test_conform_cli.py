@@ -129,3 +129,30 @@ def test_real_6_12_kernel_fsdax_namespace(tmp_path):
     assert ("namespace_size_bytes", 1054867456) in figures
     assert ("data_offset_bytes", 0x1200000) in figures
     assert all(r.verdict.value not in ("failed", "not measured") for r in result.rows)
+
+
+def test_a_qemu_that_cannot_boot_makes_the_run_inconclusive_saying_why(cli_run, monkeypatch, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "qemu-system-x86_64"
+    fake.write_text("#!/bin/sh\necho 'qemu-system-x86_64: -accel tcg: invalid accelerator tcg' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.setattr(setup, "ensure_packages", lambda install, log: None)
+    monkeypatch.setattr(setup, "kernel", lambda series, cache, log: setup.Kernel(series, series, tmp_path))
+    monkeypatch.setattr(initramfs, "initramfs", lambda k, cache: tmp_path / "initrd")
+    report = tmp_path / "r.json"
+    code, out, _err = cli_run(
+        "conform",
+        "--kernel",
+        "6.1",
+        "--scenario",
+        "dimm-mom0",
+        "--cache-dir",
+        str(tmp_path),
+        "-o",
+        str(report),
+    )
+    assert code == 3
+    assert "failed: QEMU exited (1) before the guest said @@DONE: qemu-system-x86_64: -accel tcg" in out
+    assert json.loads(report.read_text())["runs"][0]["failure"].endswith("invalid accelerator tcg")
