@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mhpcheck.conform import parse
-from mhpcheck.conform.runner import SCENARIOS
+from mhpcheck.conform.runner import KERNELS, SCENARIOS
 
 SAMPLES = Path(__file__).parent / "samples"
 # the figure names the model's predictions use, plus the block counts only the kernel side reports
@@ -135,3 +135,25 @@ def test_a_knob_a_scenario_sets_is_a_fact_not_a_step():
     s = guest("6.12", "nvdimm").scenarios["kmem-mom1"]
     assert s.facts == {"dax_memmap_on_memory": "1"}
     assert list(s.steps) == ["before", "online", "back-to-devdax"]
+
+
+def test_the_harness_runs_the_kernels_and_scenarios_the_model_predicts():
+    predict = pytest.importorskip("mhpcheck.predict")
+    assert tuple(predict.KERNELS) == KERNELS
+    assert tuple(predict.SCENARIOS) == SCENARIOS
+
+
+def test_every_predicted_figure_has_a_kernel_figure_of_the_same_name_and_unit():
+    predict = pytest.importorskip("mhpcheck.predict")
+    shown: dict[tuple[str, str, str], str] = {}
+    for kernel in KERNELS:
+        for group in ("dimm-mom1", "dimm-mom0", "nvdimm"):
+            for s in guest(kernel, group).scenarios.values():
+                for f in parse.figures(s):
+                    shown[kernel, f.name, f.scenario] = f.unit
+    for kernel in KERNELS:
+        for scenario in SCENARIOS:
+            for f in predict.predict(kernel, scenario):
+                assert f.name in NAMES
+                unit = shown.get((kernel, f.name, scenario))
+                assert unit is None or unit.lower() == f.unit.lower(), (kernel, scenario, f)
