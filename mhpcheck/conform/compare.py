@@ -17,17 +17,28 @@ class FigureLike(Protocol):
     """A figure as the parser and the model both give it."""
 
     @property
-    def scenario(self) -> str: ...
+    def scenario(self) -> str:
+        """dimm-mom1, fsdax-map-dev, ..."""
+
     @property
-    def step(self) -> str: ...
+    def step(self) -> str:
+        """The step after which the figure holds: add-d1, create, online, ..."""
+
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """mem_total_kib, memmap_ram_kib, movable_present_pages, ..."""
+
     @property
-    def value(self) -> int: ...
+    def value(self) -> int:
+        """The number, in `unit`."""
+
     @property
-    def unit(self) -> str: ...
+    def unit(self) -> str:
+        """KiB, pages, bytes or blocks."""
+
     @property
-    def tolerance(self) -> int: ...
+    def tolerance(self) -> int:
+        """How far a kernel value may be from this one and still match (predictions only)."""
 
 
 class Verdict(Enum):

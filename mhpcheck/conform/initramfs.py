@@ -6,7 +6,7 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from mhpcheck.conform.setup import Kernel, Unavailable
+from mhpcheck.conform.setup import Kernel, Unavailable, last_line
 
 # conformance/ at the top of the repository, reached through the mhpcheck/conform/guest symlink
 GUEST = Path(__file__).resolve().parent / "guest"
@@ -33,6 +33,5 @@ def initramfs(kernel: Kernel, cache: Path) -> Path:
         text=True,
     )
     if r.returncode != 0 or not out.exists():
-        tail = (r.stderr.strip().splitlines() or ["no output"])[-1]
-        raise Unavailable(f"building the initramfs for {kernel.release} failed: {tail}")
+        raise Unavailable(f"building the initramfs for {kernel.release} failed: {last_line(r.stderr)}")
     return out

@@ -84,6 +84,7 @@ def figures(s: Scenario) -> list[Figure]:
 
 
 def _int(m: dict[str, str], key: str) -> int | None:
+    """The value of `key` as an integer (decimal or 0x hex), None when the guest did not report it."""
     v = m.get(key)
     if v is None or v == "":
         return None
@@ -91,9 +92,11 @@ def _int(m: dict[str, str], key: str) -> int | None:
 
 
 def _step_figures(scenario: str, step: str, p: dict[str, str], c: dict[str, str]) -> list[Figure]:
+    """The figures of one step `c`, deltas taken against the step before it, `p`."""
     out: list[Figure] = []
 
     def add(name: str, value: int | None, unit: str) -> None:
+        """Keep a figure the guest reported; a missing one is not a zero."""
         if value is not None:
             out.append(Figure(scenario, step, name, value, unit))
 

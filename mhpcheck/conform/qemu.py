@@ -70,6 +70,7 @@ class Monitor:
     """The QEMU human monitor on a unix socket, connected on first use."""
 
     def __init__(self, path: Path) -> None:
+        """A monitor at `path`, not yet connected: QEMU creates the socket while it starts."""
         self.path = path
         self.sock: socket.socket | None = None
 
@@ -89,6 +90,7 @@ class Monitor:
             self.sock.close()
 
     def _connect(self) -> socket.socket:
+        """Connect, retrying for 10 s while QEMU has not yet made the socket."""
         for _ in range(100):
             s = socket.socket(socket.AF_UNIX)
             try:
@@ -102,6 +104,7 @@ class Monitor:
         raise OSError(f"no QEMU monitor at {self.path}")
 
     def _until_prompt(self) -> bytes:
+        """Everything the monitor says up to and including its next prompt."""
         assert self.sock is not None
         buf = b""
         while not buf.endswith(PROMPT):

@@ -41,6 +41,7 @@ class Kernel:
 
     @property
     def vmlinuz(self) -> Path:
+        """The kernel image QEMU boots."""
         return self.root / "boot" / f"vmlinuz-{self.release}"
 
 
@@ -77,8 +78,7 @@ def ensure_packages(install: bool, log: Callable[[str], None]) -> None:
     ):
         r = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if r.returncode != 0:
-            tail = (r.stderr.strip().splitlines() or ["no output"])[-1]
-            raise Unavailable(f"{' '.join(cmd[:2])} failed: {tail}")
+            raise Unavailable(f"{' '.join(cmd[:2])} failed: {last_line(r.stderr)}")
     if still := missing_tools():
         raise Unavailable(f"{', '.join(still)} still not found after apt-get install")
 
@@ -97,7 +97,7 @@ def kernel(series: str, cache: Path, log: Callable[[str], None]) -> Kernel:
         r = subprocess.run(["apt-get", *opts, "download", package], cwd=tmp, capture_output=True, text=True)
         debs = list(Path(tmp).glob("linux-image-*.deb"))
         if r.returncode != 0 or not debs:
-            raise Unavailable(f"apt-get download {package} failed: {_tail(r.stderr)}")
+            raise Unavailable(f"apt-get download {package} failed: {last_line(r.stderr)}")
         root = kdir / release
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
@@ -138,7 +138,7 @@ def _apt_options(series: str, tmp: Path, log: Callable[[str], None]) -> list[str
     log(f"apt-get update ({suite})")
     r = subprocess.run(["apt-get", *opts, "update", "-qq"], capture_output=True, text=True)
     if r.returncode != 0:
-        raise Unavailable(f"apt-get update for {suite} failed: {_tail(r.stderr)}")
+        raise Unavailable(f"apt-get update for {suite} failed: {last_line(r.stderr)}")
     return opts
 
 
@@ -152,20 +152,23 @@ def _resolve(opts: list[str]) -> str:
         r = subprocess.run(["apt-cache", "depends", "linux-image-amd64"], capture_output=True, text=True)
         m = re.search(r"Depends: (linux-image-\d\S*)", r.stdout)
     if m is None:
-        raise Unavailable(f"no linux-image-amd64 in the apt lists: {_tail(r.stderr)}")
+        raise Unavailable(f"no linux-image-amd64 in the apt lists: {last_line(r.stderr)}")
     return m.group(1)
 
 
 def _mkdir(p: Path) -> Path:
+    """`p`, created with its parents if missing."""
     p.mkdir(parents=True, exist_ok=True)
     return p
 
 
 def _run(cmd: list[str]) -> None:
+    """Run a setup command; Unavailable with its last line of stderr if it fails."""
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        raise Unavailable(f"{' '.join(cmd[:2])} failed: {_tail(r.stderr)}")
+        raise Unavailable(f"{' '.join(cmd[:2])} failed: {last_line(r.stderr)}")
 
 
-def _tail(text: str) -> str:
+def last_line(text: str) -> str:
+    """The last line of a command's output, which is where apt and dpkg say what went wrong."""
     return (text.strip().splitlines() or ["no output"])[-1]
