@@ -48,7 +48,7 @@ class Verdict(Enum):
     MISMATCH = "MISMATCH"
     NOT_MODELLED = "not modelled"  # the kernel shows it, the model predicts nothing for it
     NOT_MEASURED = "not measured"  # the model predicts it, the run did not produce it
-    SKIPPED = "skipped"  # the kernel cannot run the scenario (a missing knob); nothing predicted
+    SKIPPED = "skipped"  # the kernel cannot run the scenario (a missing knob): shown, unchecked
     FAILED = "failed"  # the scenario did not run to the end: timeout, a failing command
 
 

@@ -120,20 +120,26 @@ def judge(
     for name in group.scenarios:
         predicted = list(predict(kernel, name)) if predict is not None else []
         s = guest.scenarios.get(name)
+        if s is not None and s.skipped is not None:
+            # the kernel lacks what the scenario needs (6.1 has no dax memmap_on_memory knob): what
+            # the model says of it is shown, unchecked, and neither passes nor fails the run
+            rows += [
+                Row(kernel, f.scenario, f.step, f.name, f.unit, None, f.value, f.tolerance, Verdict.SKIPPED)
+                for f in predicted
+            ]
+            rows.append(Row(kernel, name, "-", "-", "", None, None, 0, Verdict.SKIPPED, s.skipped))
+            continue
         observed = parse.figures(s) if s is not None else []
         rows += compare(kernel, observed, predicted)
         note = None
-        verdict = Verdict.FAILED
         if s is None:
             note = failure or "the guest never started this scenario"
-        elif s.skipped is not None:
-            note, verdict = s.skipped, Verdict.SKIPPED if not predicted else Verdict.FAILED
         elif s.errors:
             note = "; ".join(s.errors)
         elif failure is not None:
             note = failure
         if note is not None:
-            rows.append(Row(kernel, name, "-", "-", "", None, None, 0, verdict, note))
+            rows.append(Row(kernel, name, "-", "-", "", None, None, 0, Verdict.FAILED, note))
     return rows
 
 

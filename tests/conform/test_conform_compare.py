@@ -108,10 +108,14 @@ def test_a_scenario_the_kernel_cannot_run_is_skipped_when_nothing_is_predicted()
     assert [(r.verdict, r.note) for r in rows] == [(Verdict.SKIPPED, "no knob")]
 
 
-def test_a_skipped_scenario_with_predictions_fails():
+def test_what_the_model_says_of_a_skipped_scenario_is_shown_unchecked():
     predicted = [fig("mem_total_kib", 903168, "KiB", step="online", scenario="kmem-mom1")]
     rows = judge("6.1", SKIPPED_GUEST, only(NVDIMM, "kmem-mom1"), None, lambda k, s: predicted)
-    assert [r.verdict for r in rows] == [Verdict.NOT_MEASURED, Verdict.FAILED]
+    assert [(r.figure, r.model_value, r.verdict) for r in rows] == [
+        ("mem_total_kib", 903168, Verdict.SKIPPED),
+        ("-", None, Verdict.SKIPPED),
+    ]
+    assert Result(rows=[*rows, row(Verdict.MATCH)]).exit_code() is ExitCode.HOLDS
 
 
 def test_a_boot_that_died_fails_the_scenarios_it_never_reached():
