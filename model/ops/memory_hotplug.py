@@ -83,9 +83,8 @@ def _add_pages(
     elif k.variant.has(patches.ALTMAP_HOTPLUG):
         altmap = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, phys_start_pfn))
     if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
-        r = s.range_of(altmap)
-        assert r is not None and r.altmap is not None
-        a = r.altmap
+        a = s.altmap_of(altmap)
+        assert a is not None
         offset = memremap.vmem_altmap_offset(k, a)
         # "Validate altmap is within bounds of the total request"
         bad_base = a.base_pfn != phys_start_pfn
@@ -155,9 +154,7 @@ def _remove_pages(
     if explicit:
         # v5.3+: "map_offset = vmem_altmap_offset(altmap);" for every caller
         if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
-            r = s.range_of(altmap)
-            assert r is not None
-            map_offset = memremap.vmem_altmap_offset(k, r.altmap)
+            map_offset = memremap.vmem_altmap_offset(k, s.altmap_of(altmap))
     elif is_dev_zone(k, zone) and not k.variant.mutated(mutants.RESOURCE_RELEASED_FOR_DEVICE):
         # "In the ZONE_DEVICE case device driver owns the memory region"
         if k.variant.has(patches.ALTMAP_HOTPLUG):

@@ -43,10 +43,9 @@ def vmem_altmap_alloc(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[Vme
 
 def vmem_altmap_free(k: Kernel, s: KernelState, altmap: AltmapRef, nr_pfns: int) -> KernelState:
     """kernel/memremap.c:vmem_altmap_free() as of v4.5 (4b94ffdc4163)."""
-    r = s.range_of(altmap)
-    assert r is not None and r.altmap is not None
+    a = s.altmap_of(altmap)
+    assert a is not None
     # No underflow check: "altmap->alloc -= nr_pfns;"
-    a = r.altmap
     return s.with_altmap(altmap, VmemAltmap(a.base_pfn, a.reserve, a.free, a.align, a.alloc - nr_pfns))
 
 
@@ -54,10 +53,10 @@ def altmap_alloc_block_buf(
     k: Kernel, s: KernelState, size: int, altmap: AltmapRef
 ) -> tuple[KernelState, Word | None]:
     """mm/sparse-vmemmap.c:altmap_alloc_block_buf() as of v4.5 (4b94ffdc4163)."""
-    r = s.range_of(altmap)
-    assert r is not None and r.altmap is not None
+    current = s.altmap_of(altmap)
+    assert current is not None
     # "if (size & ~PAGE_MASK)" cannot hold: every caller asks for whole pages.
-    a, pfn = vmem_altmap_alloc(k, r.altmap, k.sem.word(size >> k.arch.PAGE_SHIFT))
+    a, pfn = vmem_altmap_alloc(k, current, k.sem.word(size >> k.arch.PAGE_SHIFT))
     if k.sem.branch(pfn == ULONG_MAX_INT):
         return s, None
     return s.with_altmap(altmap, a), pfn
