@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import shlex
@@ -503,6 +504,46 @@ def list_cmd(what: str | None, kill_matrix: bool) -> int:
     }[what]()
     for line in lines:
         click.echo(line)
+    return 0
+
+
+@cli.command(help="Predict what a real kernel shows in the QEMU conformance scenarios, from the model.")
+@click.option("--kernel", "kernels", multiple=True, help="Kernel (repeatable) [default: all]: 6.1 or 6.12.")
+@click.option("--scenario", "scenarios", multiple=True, help="Scenario (repeatable) [default: all].")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def predict(kernels: tuple[str, ...], scenarios: tuple[str, ...], fmt: str) -> int:
+    import json
+
+    from mhpcheck import predict as p
+
+    for name in kernels:
+        _one_of("kernel", name, list(p.KERNELS))
+    for name in scenarios:
+        _one_of("scenario", name, list(p.SCENARIOS))
+    rows = [
+        (kernel, f)
+        for kernel in kernels or p.KERNELS
+        for scenario in scenarios or p.SCENARIOS
+        for f in p.predict(kernel, scenario)
+    ]
+    if fmt == "json":
+        out = [{"kernel": kernel, **dataclasses.asdict(f)} for kernel, f in rows]
+        click.echo(json.dumps(out, indent=2))
+        return 0
+    head = ("kernel", "scenario", "step", "figure", "value")
+    cells = [
+        (
+            kernel,
+            f.scenario,
+            f.step,
+            f.name,
+            f"{f.value} {f.unit}" + (f" ±{f.tolerance}" if f.tolerance else ""),
+        )
+        for kernel, f in rows
+    ]
+    widths = [max(len(c[i]) for c in (head, *cells)) for i in range(len(head))]
+    for c in (head, *cells):
+        click.echo("  ".join(x.ljust(w) for x, w in zip(c, widths, strict=True)).rstrip())
     return 0
 
 
