@@ -751,6 +751,7 @@ def conform(
 ) -> int:
     import json
 
+    from mhpcheck import predict as model
     from mhpcheck.conform import runner, setup
 
     for k in kernel_names:
@@ -770,6 +771,7 @@ def conform(
         Path(cache_dir) if cache_dir is not None else setup.default_cache_dir(),
         install,
         lambda line: click.echo(line, err=True),
+        model.predict,
         timeout,
     )
     if output is not None:
@@ -781,8 +783,6 @@ def conform(
         return int(code)
     for line in runner.table(result.rows):
         click.echo(line)
-    if result.predictions is not None:
-        click.echo(f"note: {result.predictions}", err=True)
     counts: dict[str, int] = {}
     for r in result.rows:
         counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -71,7 +70,6 @@ class Result:
     runs: list[Run] = field(default_factory=list)
     setup_s: float = 0.0
     unavailable: str | None = None
-    predictions: str | None = None  # why the model gave no predictions, when it gave none
 
     def exit_code(self) -> ExitCode:
         """1 on any mismatch; 3 if nothing could be compared or a figure or run is missing; else 0."""
@@ -87,19 +85,9 @@ class Result:
         return ExitCode.HOLDS
 
 
+# the model's predict(kernel, scenario), handed in by the caller: the harness and the model know
+# nothing of each other, only the shape of a figure
 Predict = Callable[[str, str], Sequence[FigureLike]]
-
-
-def model_predictions() -> tuple[Predict | None, str | None]:
-    """The model's predict(kernel, scenario), or None and why it is not there."""
-    try:
-        mod = importlib.import_module("mhpcheck.predict")
-    except ModuleNotFoundError as e:
-        if e.name != "mhpcheck.predict":
-            raise
-        return None, "this mhpcheck has no mhpcheck.predict: every figure is shown as not modelled"
-    fn: Predict = mod.predict
-    return fn, None
 
 
 def plan(scenarios: Sequence[str]) -> list[Group]:
@@ -149,11 +137,11 @@ def conform(
     cache: Path,
     install: bool,
     log: Callable[[str], None],
+    predict: Predict | None,
     timeout: float = TIMEOUT,
 ) -> Result:
     """Set up what is missing, run every requested scenario on every requested kernel, compare."""
     result = Result()
-    predict, result.predictions = model_predictions()
     t0 = time.monotonic()
     try:
         setup.ensure_packages(install, log)
@@ -201,7 +189,6 @@ def to_json(result: Result, command: str, version: str) -> dict[str, Any]:
         "verdict": code.name.lower(),
         "exit_code": int(code),
         "unavailable": result.unavailable,
-        "predictions": result.predictions,
         "setup_s": round(result.setup_s, 1),
         "runs": [
             {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mhpcheck import predict as model
 from mhpcheck.conform import initramfs, parse, qemu, runner, setup
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -63,7 +64,7 @@ def recorded(monkeypatch, tmp_path):
 
 
 def predictions(figures):
-    return lambda: ((lambda k, s: [f for f in figures if (k, f.scenario) == ("6.12", s)]), None)
+    return lambda k, s: [f for f in figures if (k, f.scenario) == ("6.12", s)]
 
 
 def test_a_recorded_run_compares_only_predicted_figures(cli_run, recorded, monkeypatch, tmp_path):
@@ -72,7 +73,7 @@ def test_a_recorded_run_compares_only_predicted_figures(cli_run, recorded, monke
         parse.Figure("fsdax-map-dev", "create", "data_offset_bytes", 0x1200000, "bytes"),
         parse.Figure("fsdax-map-dev", "create", "memmap_ram_kib", 0, "KiB", 1024),
     ]
-    monkeypatch.setattr(runner, "model_predictions", predictions(fsdax))
+    monkeypatch.setattr(model, "predict", predictions(fsdax))
     report = tmp_path / "r.json"
     args = ["conform", "--kernel", "6.12", "--scenario", "fsdax-map-dev", "--cache-dir", str(tmp_path), "-o"]
     code, out, err = cli_run(*args, str(report))
@@ -99,7 +100,7 @@ def test_a_recorded_run_compares_only_predicted_figures(cli_run, recorded, monke
 
 def test_one_wrong_prediction_makes_it_exit_1(cli_run, recorded, monkeypatch, tmp_path):
     wrong = [parse.Figure("dimm-mom1", "online-d2", "mem_total_kib", 1024 * 1024, "KiB")]
-    monkeypatch.setattr(runner, "model_predictions", predictions(wrong))
+    monkeypatch.setattr(model, "predict", predictions(wrong))
     code, out, _err = cli_run(
         "conform", "--kernel", "6.12", "--scenario", "dimm-mom1", "--cache-dir", str(tmp_path)
     )
@@ -110,7 +111,7 @@ def test_one_wrong_prediction_makes_it_exit_1(cli_run, recorded, monkeypatch, tm
 
 
 def test_without_predictions_nothing_is_a_pass(cli_run, recorded, monkeypatch, tmp_path):
-    monkeypatch.setattr(runner, "model_predictions", lambda: (None, "no predictions"))
+    monkeypatch.setattr(model, "predict", lambda k, s: [])
     code, out, _err = cli_run(
         "conform", "--kernel", "6.1", "--scenario", "kmem-mom1", "--cache-dir", str(tmp_path)
     )
@@ -122,7 +123,9 @@ def test_without_predictions_nothing_is_a_pass(cli_run, recorded, monkeypatch, t
 @pytest.mark.conformance
 def test_real_6_12_kernel_fsdax_namespace(tmp_path):
     """Boots the real 6.12 kernel (downloads it on first use): the run completes and shows its figures."""
-    result = runner.conform(["6.12"], ["fsdax-map-dev"], setup.default_cache_dir(), True, print)
+    result = runner.conform(
+        ["6.12"], ["fsdax-map-dev"], setup.default_cache_dir(), True, print, model.predict
+    )
     if result.unavailable:
         pytest.skip(result.unavailable)
     figures = {(r.figure, r.kernel_value) for r in result.rows}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mhpcheck import predict
 from mhpcheck.conform import parse
 from mhpcheck.conform.runner import KERNELS, SCENARIOS
 
@@ -138,13 +139,11 @@ def test_a_knob_a_scenario_sets_is_a_fact_not_a_step():
 
 
 def test_the_harness_runs_the_kernels_and_scenarios_the_model_predicts():
-    predict = pytest.importorskip("mhpcheck.predict")
     assert tuple(predict.KERNELS) == KERNELS
     assert tuple(predict.SCENARIOS) == SCENARIOS
 
 
 def test_every_predicted_figure_has_a_kernel_figure_of_the_same_name_and_unit():
-    predict = pytest.importorskip("mhpcheck.predict")
     shown: dict[tuple[str, str, str], str] = {}
     for kernel in KERNELS:
         for group in ("dimm-mom1", "dimm-mom0", "nvdimm"):
