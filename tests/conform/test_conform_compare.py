@@ -126,3 +126,21 @@ def test_a_boot_that_died_fails_the_scenarios_it_never_reached():
         ("fsdax-map-dev", Verdict.FAILED, "no @@DONE within 300 s"),
         ("fsdax-map-mem", Verdict.FAILED, "no @@DONE within 300 s"),
     ]
+
+
+def test_the_model_agrees_with_both_recorded_kernels():
+    """The recorded boots against today's model: a model change that breaks conformance fails here."""
+    from pathlib import Path
+
+    from mhpcheck import predict
+
+    samples = Path(__file__).parent / "samples"
+    rows: list[Row] = []
+    for kernel in ("6.1", "6.12"):
+        for group in GROUPS:
+            guest = parse.parse_lines((samples / f"{kernel}-{group.name}.log").read_text().splitlines())
+            rows += judge(kernel, guest, group, None, predict.predict)
+    wrong = [r for r in rows if r.verdict in (Verdict.MISMATCH, Verdict.NOT_MEASURED, Verdict.FAILED)]
+    assert wrong == []
+    assert sum(r.verdict is Verdict.MATCH for r in rows) == 208
+    assert Result(rows=rows).exit_code() is ExitCode.HOLDS
