@@ -269,7 +269,9 @@ def load_trace(file: str | Path) -> Trace:
 def first_difference(recorded: Any, today: Any, where: str = "") -> str | None:
     """The path of the first field where two encoded values differ, with both values."""
     if isinstance(recorded, dict) and isinstance(today, dict):
-        for key in list(recorded) + [k for k in today if k not in recorded]:
+        # A field the model gained after the trace was written counts only off its default.
+        added = [k for k in today if k not in recorded and today[k] not in (0, False, None, [])]
+        for key in list(recorded) + added:
             if key == "#meta":
                 continue
             d = first_difference(recorded.get(key), today.get(key), f"{where}.{key}" if where else key)
@@ -323,7 +325,7 @@ def replay_trace(trace: Trace, variant: str | None = None) -> Replay:
             if st.ret != rec["#meta"]["ret"]:
                 stale = f"state {i}: return value: trace {rec['#meta']['ret']}, today's model {st.ret}"
                 break
-            d = first_difference({k: rec[k] for k in VARS}, encode_state(st.after))
+            d = first_difference({k: rec[k] for k in VARS if k in rec}, encode_state(st.after))
             if d is not None:
                 stale = f"state {i}: {d}"
                 break

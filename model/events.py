@@ -99,3 +99,11 @@ class AllocationFailed(Event):
     n: int
     size: int
     source: int  # the altmap's dev it was asked of, or -1 for system memory
+
+
+@dataclass(frozen=True, slots=True)
+class PagesOnlined(Event):
+    """online_pages() handed [start_pfn, start_pfn + nr_pages) to the page allocator."""
+
+    start_pfn: Word
+    nr_pages: Word

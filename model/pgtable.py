@@ -60,7 +60,7 @@ def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]
     for leaf, to in freed:
         k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
         gone.add(id(leaf))
-        if to == SYSMEM:
+        if to == SYSMEM and not leaf.reused:  # a reused page is freed with the leaf that owns it
             to_page_allocator += 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
     return evolve(
         s,

@@ -13,6 +13,20 @@ SYSMEM = -1  # a vmemmap leaf backed by the page allocator, not by any altmap
 RAM_OWNER = -1  # sections and resources of ordinary hot-added RAM (add_memory), not of a device
 
 
+def mhp_altmap_ref(section_nr: int) -> int:
+    """The reference of the memmap_on_memory altmap of the memory block starting at `section_nr`.
+
+    Device altmaps are referred to by their device (>= 0); a memory block's by a number <= -2,
+    so that one int names either kind, as a `struct vmem_altmap *` does in the kernel.
+    """
+    return -2 - section_nr
+
+
+def is_mhp_altmap(ref: int) -> bool:
+    """Whether `ref` names a memory block's memmap_on_memory altmap rather than a device's."""
+    return ref <= -2
+
+
 class Zone(IntEnum):
     """include/linux/mmzone.h:enum zone_type as of v4.3 (033fbae988fc), the zones hotplug uses."""
 
@@ -40,6 +54,17 @@ class DeviceRange:
     start_pfn: Word
     nr_pages: Word
     altmap: VmemAltmap | None
+    vmemmap_shift: int = 0  # pgmap->vmemmap_shift (v5.17): compound pages of 2^shift base pages
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryBlock:
+    """include/linux/memory.h:struct memory_block as of v5.15 (a08a2ae34613), of hot-added RAM."""
+
+    start_section_nr: int
+    nr_vmemmap_pages: int  # memmap pages at the block's start (memmap_on_memory), else 0
+    altmap: int | None  # mhp_altmap_ref() of the altmap its memmap came from, if any
+    zone: Zone | None  # where it is online; None while offline
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +85,7 @@ class VmemmapLeaf:
     leaf_shift: int
     source: int  # the device whose altmap backs it, or SYSMEM
     pfn: Word  # first backing pfn for altmap-backed leaves; 0 for system memory
+    reused: bool = False  # maps a page another leaf owns (compound devmap tail pages, v5.17)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +119,10 @@ class KernelState:
     memmap_init: tuple[PfnInterval, ...] = ()  # in the order memmap_init_zone() ran
     resources: tuple[Resource, ...] = ()  # sorted by owner then start
     sysmem_vmemmap_pages: int = 0  # base pages the page allocator gave to the memmap
+    memory_blocks: tuple[MemoryBlock, ...] = ()  # sorted by start_section_nr
+    # memmap_on_memory altmaps by mhp_altmap_ref(); sorted by ref, highest (lowest block) first
+    mhp_altmaps: tuple[tuple[int, VmemAltmap], ...] = ()
+    nr_memmap_pages: int = 0  # /proc/vmstat nr_memmap_pages (v6.11): memmap pages wherever they live
     # Abstraction: how many allocation failures the environment has injected so far, so that
     # --faults bounds them along a path; not kernel state.
     faults_injected: int = 0
@@ -109,10 +139,29 @@ class KernelState:
                 return ms
         return None
 
+    def altmap_of(self, ref: int) -> VmemAltmap | None:
+        """The altmap `ref` names: a device's (ref = dev) or a memory block's (mhp_altmap_ref)."""
+        if is_mhp_altmap(ref):
+            for r, a in self.mhp_altmaps:
+                if r == ref:
+                    return a
+            return None
+        dr = self.range_of(ref)
+        return dr.altmap if dr is not None else None
+
+    def memory_block(self, section_nr: int) -> MemoryBlock | None:
+        for mb in self.memory_blocks:
+            if mb.start_section_nr == section_nr:
+                return mb
+        return None
+
     def with_altmap(self, dev: int, altmap: VmemAltmap) -> KernelState:
         # Constructors, not dataclasses.replace(): this runs for every vmemmap page allocated.
+        if is_mhp_altmap(dev):
+            altmaps = tuple((r, altmap if r == dev else a) for r, a in self.mhp_altmaps)
+            return evolve(self, mhp_altmaps=altmaps)
         ranges = tuple(
-            DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap) if r.dev == dev else r
+            DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift) if r.dev == dev else r
             for r in self.device_ranges
         )
         return evolve(self, device_ranges=ranges)
@@ -135,15 +184,22 @@ def state_key(s: KernelState) -> tuple[Any, ...]:
                     r.altmap.align.v,
                     r.altmap.alloc.v,
                 ),
+                r.vmemmap_shift,
             )
             for r in s.device_ranges
         ),
         tuple((m.section_nr, -1 if m.zone is None else int(m.zone), m.owner) for m in s.sections),
-        tuple((x.index, x.leaf_shift, x.source, x.pfn.v) for x in s.vmemmap),
+        tuple((x.index, x.leaf_shift, x.source, x.pfn.v, x.reused) for x in s.vmemmap),
         tuple((iv.start_pfn.v, iv.end_pfn.v, int(iv.zone), iv.section_nr) for iv in s.memmap_init),
         tuple((x.start_pfn.v, x.nr_pages.v, x.owner) for x in s.resources),
         s.sysmem_vmemmap_pages,
         s.faults_injected,
+        tuple(
+            (b.start_section_nr, b.nr_vmemmap_pages, b.altmap, -1 if b.zone is None else int(b.zone))
+            for b in s.memory_blocks
+        ),
+        tuple((ref, a.base_pfn.v, a.reserve.v, a.free.v, a.align.v, a.alloc.v) for ref, a in s.mhp_altmaps),
+        s.nr_memmap_pages,
     )
 
 
@@ -184,7 +240,7 @@ def symmetric_state_bytes(s: KernelState) -> bytes:
     key = state_key(s)
     ranges = tuple(sorted(((ren[d], *rest) for d, *rest in key[0]), key=lambda t: t[0]))
     sections = tuple((nr, z, ren.get(o, o)) for nr, z, o in key[1])
-    leaves = tuple((i, sh, ren.get(src, src), pfn) for i, sh, src, pfn in key[2])
+    leaves = tuple((i, sh, ren.get(src, src), pfn, ru) for i, sh, src, pfn, ru in key[2])
     resources = tuple((a, n, ren.get(o, o)) for a, n, o in key[4])
     return marshal.dumps((ranges, sections, leaves, key[3], resources, *key[5:]), 2)
 

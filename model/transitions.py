@@ -8,8 +8,9 @@ from typing import TypeVar
 
 from mhpcheck.model.errno import EINVAL
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.ops import memory_hotplug, memremap, resource
-from mhpcheck.model.state import RAM_OWNER, KernelState, VmemAltmap
+from mhpcheck.model.ops import acpi_memhotplug, memory, memory_hotplug, memremap, resource
+from mhpcheck.model.state import RAM_OWNER, KernelState, VmemAltmap, Zone
+from mhpcheck.model.variants import patches
 from mhpcheck.semantics import Word
 
 
@@ -69,7 +70,9 @@ class Transition:
     def __str__(self) -> str:
         parts = []
         for name, value in self.args().items():
-            if value is None and name == "fail_alloc":
+            if (value is None and name == "fail_alloc") or (
+                not value and name in ("memmap_on_memory", "vmemmap_shift")
+            ):
                 continue
             if isinstance(value, AltmapChoice):
                 stale = f", alloc={value.stale_alloc:#x}" if value.stale_alloc else ""
@@ -147,6 +150,7 @@ class AddDeviceMemory(Transition):
     nr_pages: int
     altmap: AltmapChoice | None
     fail_alloc: int | None = None  # the vmemmap allocation of this add that fails, if any
+    vmemmap_shift: int = 0  # device-dax compound pages (pgmap->vmemmap_shift, v5.17)
 
     @staticmethod
     def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[AddDeviceMemory]:
@@ -180,7 +184,7 @@ class AddDeviceMemory(Transition):
         if ret:
             return s, ret
         altmap = self.altmap.build(k, start) if self.altmap is not None else None
-        s, ret = memremap.devm_memremap_pages(k, s, self.dev, start, nr, altmap)
+        s, ret = memremap.devm_memremap_pages(k, s, self.dev, start, nr, altmap, self.vmemmap_shift)
         if ret:
             # probe failed: devres releases the driver's region
             s, _ = resource.release_mem_region_adjustable(k, s, start, nr, False)
@@ -214,16 +218,32 @@ class AddMemory(Transition):
     start_pfn: int
     nr_pages: int
     fail_alloc: int | None = None
+    # the boot parameter memory_hotplug.memmap_on_memory (from v5.15)
+    memmap_on_memory: bool = False
 
     @staticmethod
     def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[AddMemory]:
         if not b.ram or any(x.owner == RAM_OWNER for x in s.resources):
             return
+        pps = k.arch.PAGES_PER_SECTION
+        if not k.variant.has(patches.MEMMAP_ON_MEMORY):
+            for first in range(b.sections):
+                yield from with_faults(k, s, b, AddMemory(_window_pfn(k, first), pps))
+            return
+        # From v5.15 a DIMM may span several memory blocks, and memmap_on_memory is on or off.
         for first in range(b.sections):
-            yield from with_faults(k, s, b, AddMemory(_window_pfn(k, first), k.arch.PAGES_PER_SECTION))
+            for n in range(1, b.max_device_sections + 1):
+                if first + n > b.sections:
+                    break
+                for mom in (False, True):
+                    t = AddMemory(_window_pfn(k, first), n * pps, memmap_on_memory=mom)
+                    yield from with_faults(k, s, b, t)
 
     def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         w = k.sem.word
+        if k.variant.has(patches.MEMMAP_ON_MEMORY):
+            start, nr = w(self.start_pfn), w(self.nr_pages)
+            return acpi_memhotplug.acpi_memory_enable_device(k, s, start, nr, self.memmap_on_memory)
         return memory_hotplug.add_memory(k, s, 0, w(self.start_pfn), w(self.nr_pages))
 
 
@@ -245,4 +265,44 @@ class RemoveMemory(Transition):
         return memory_hotplug.remove_memory(k, s, 0, w(self.start_pfn), w(self.nr_pages))
 
 
-TRANSITIONS = (AddDeviceMemory, RemoveDeviceMemory, AddMemory, RemoveMemory)
+@dataclass(frozen=True, slots=True)
+class OnlineMemoryBlock(Transition):
+    """User space onlines an offline block of hot-added RAM: echo online_movable > .../state."""
+
+    section_nr: int
+
+    @staticmethod
+    def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[OnlineMemoryBlock]:
+        for mb in s.memory_blocks:
+            if mb.zone is None:
+                yield OnlineMemoryBlock(mb.start_section_nr)
+
+    def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        # Abstraction: blocks are onlined movable only, as the conformance runs do.
+        return memory.memory_block_online(k, s, self.section_nr, Zone.ZONE_MOVABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineMemoryBlock(Transition):
+    """User space offlines an online block: echo offline > /sys/devices/system/memory/memoryN/state."""
+
+    section_nr: int
+
+    @staticmethod
+    def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[OfflineMemoryBlock]:
+        for mb in s.memory_blocks:
+            if mb.zone is not None:
+                yield OfflineMemoryBlock(mb.start_section_nr)
+
+    def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
+        return memory.memory_block_offline(k, s, self.section_nr)
+
+
+TRANSITIONS = (
+    AddDeviceMemory,
+    RemoveDeviceMemory,
+    AddMemory,
+    RemoveMemory,
+    OnlineMemoryBlock,
+    OfflineMemoryBlock,
+)

@@ -82,7 +82,7 @@ FINDINGS: tuple[Finding, ...] = (
             "nothing_left_when_all_removed",
             "system_memory_never_over_freed",
         ),
-        ("v4.13",),
+        ("v4.13", "v5.3"),
         _PPC,
         "One vmemmap page describes 1024 (hash) or 128 (radix) sections. The first device to "
         "populate it backs it from its altmap; a second device in the same span reuses it. When "
@@ -106,7 +106,7 @@ FINDINGS = (
             "nothing_left_when_all_removed",
             "altmap_leaves_belong_to_present_devices",
         ),
-        ("v4.3", "v4.5", "v4.13", "v5.9"),
+        ("v4.3", "v4.5", "v4.13", "v5.3", "v5.9", "v5.15", "v6.1", "v6.12"),
         _ALL,
         "__add_pages() breaks out of its section loop on the first error and returns it; the "
         "sections added before stay, with their memmap. devm_memremap_pages() / memremap_pages() "
@@ -141,7 +141,7 @@ FINDINGS = (
             "altmap_leaves_below_next_pfn",
             "reserve_pfns_never_initialised",
         ),
-        ("v4.5", "v4.13", "v5.9"),
+        ("v4.5", "v4.13", "v5.3", "v5.9", "v5.15", "v6.1", "v6.12"),
         _ALL,
         "The altmap is validated with 'altmap->base_pfn != pfn || vmem_altmap_offset(altmap) > "
         "nr_pages', and vmem_altmap_offset() is reserve + free in unsigned long (from seed 001, "

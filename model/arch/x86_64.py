@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mhpcheck.model import pgtable
-from mhpcheck.model.arch import Arch, const
+from mhpcheck.model.arch import Arch, Constant, const
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
@@ -166,6 +166,12 @@ X86_64 = Arch(
         ("VMEMMAP_SHIFT", const(PMD_SHIFT, "arch/x86/include/asm/pgtable_64_types.h: PMD_SHIFT")),
         ("STRUCT_PAGE_SIZE", const(64, "include/linux/mm_types.h: sizeof(struct page)")),
         ("HOTPLUG_BASE_PFN", const(0x140000, "model choice: 5 GiB, above boot RAM")),
+        ("PMD_SHIFT", const(PMD_SHIFT, "arch/x86/include/asm/pgtable_64_types.h")),
+        ("pageblock_order", const(9, "include/linux/pageblock-flags.h: HUGETLB_PAGE_ORDER")),
+        (
+            "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE",
+            Constant((("v4.0", 0), ("v5.15", 1)), "arch/x86/Kconfig (a08a2ae34613)"),
+        ),
     ),
     zone_device_since="v4.3",
     zone_device_source="mm/Kconfig: config ZONE_DEVICE depends on X86_64 (seed 004)",

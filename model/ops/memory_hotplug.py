@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mhpcheck.model.errno import E2BIG, EEXIST, EINVAL, ENOMEM
-from mhpcheck.model.events import BadPageAccess, SectionRemoved
+from mhpcheck.model.errno import E2BIG, EBUSY, EEXIST, EINVAL, ENOMEM
+from mhpcheck.model.events import AltmapReleased, BadPageAccess, PagesOnlined, SectionRemoved
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.ops import memremap, page_alloc, resource, sparse
-from mhpcheck.model.state import RAM_OWNER, KernelState, Zone
+from mhpcheck.model.ops import memory, memremap, page_alloc, resource, sparse
+from mhpcheck.model.state import RAM_OWNER, KernelState, VmemAltmap, Zone, evolve, mhp_altmap_ref
 from mhpcheck.model.variants import mutants, patches
 from mhpcheck.semantics import Word
 
@@ -83,9 +83,8 @@ def _add_pages(
     elif k.variant.has(patches.ALTMAP_HOTPLUG):
         altmap = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, phys_start_pfn))
     if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
-        r = s.range_of(altmap)
-        assert r is not None and r.altmap is not None
-        a = r.altmap
+        a = s.altmap_of(altmap)
+        assert a is not None
         offset = memremap.vmem_altmap_offset(k, a)
         # "Validate altmap is within bounds of the total request"
         bad_base = a.base_pfn != phys_start_pfn
@@ -155,9 +154,7 @@ def _remove_pages(
     if explicit:
         # v5.3+: "map_offset = vmem_altmap_offset(altmap);" for every caller
         if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
-            r = s.range_of(altmap)
-            assert r is not None
-            map_offset = memremap.vmem_altmap_offset(k, r.altmap)
+            map_offset = memremap.vmem_altmap_offset(k, s.altmap_of(altmap))
     elif is_dev_zone(k, zone) and not k.variant.mutated(mutants.RESOURCE_RELEASED_FOR_DEVICE):
         # "In the ZONE_DEVICE case device driver owns the memory region"
         if k.variant.has(patches.ALTMAP_HOTPLUG):
@@ -183,21 +180,33 @@ def _remove_pages(
     return s, ret
 
 
+MHP_MEMMAP_ON_MEMORY = 1 << 1  # include/linux/memory_hotplug.h: "((__force mhp_t)BIT(1))"
+
+
 def add_memory(
-    k: Kernel, s: KernelState, nid: int, start_pfn: Word, nr_pages: Word
+    k: Kernel,
+    s: KernelState,
+    nid: int,
+    start_pfn: Word,
+    nr_pages: Word,
+    mhp_flags: int = 0,
+    memmap_on_memory: bool = False,
 ) -> tuple[KernelState, int]:
     """mm/memory_hotplug.c:add_memory() as of v4.5 (4b94ffdc4163)."""
     k.call("add_memory", start_pfn=start_pfn, nr_pages=nr_pages)
     s, ret = resource.request_mem_region(k, s, start_pfn, nr_pages, RAM_OWNER)
     if ret:
         return s, -EEXIST  # register_memory_resource(): "System RAM resource ... cannot be added"
+    if k.variant.has(patches.MEMMAP_ON_MEMORY):
+        return add_memory_resource(k, s, nid, start_pfn, nr_pages, mhp_flags, memmap_on_memory)
     s, ret = k.arch.arch_add_memory(k, s, nid, start_pfn, nr_pages, False, None)
     if ret < 0:
         # "error: ... release_memory_resource(res);" -- sections already added stay.
         s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
         return s, ret
     if k.variant.has(patches.ZONES_AT_ONLINE):
-        # Abstraction: onlining is not modelled; memory is placed in its zone at add time.
+        # Abstraction: before v5.15 onlining is not modelled; memory is placed in its zone at
+        # add time. From v5.15, where memmap_on_memory makes it matter, blocks are onlined.
         s = move_pfn_range_to_zone(k, s, Zone.ZONE_NORMAL, start_pfn, nr_pages, None)
     return s, 0
 
@@ -207,6 +216,8 @@ def remove_memory(
 ) -> tuple[KernelState, int]:
     """mm/memory_hotplug.c:remove_memory() as of v4.5 (4b94ffdc4163)."""
     k.call("remove_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    if k.variant.has(patches.MEMMAP_ON_MEMORY):
+        return try_remove_memory(k, s, start_pfn, nr_pages)
     s, ret = k.arch.arch_remove_memory(k, s, start_pfn, nr_pages, None)
     if k.variant.has(patches.EXPLICIT_ALTMAP):
         # try_remove_memory(): "release_mem_region_adjustable(&iomem_resource, start, size)"
@@ -227,3 +238,211 @@ def page_zone(k: Kernel, s: KernelState, pfn: Word, caller: str) -> Zone | None:
         k.trace(BadPageAccess(caller, pfn))
         return None
     return ms.zone
+
+
+def mhp_supports_memmap_on_memory(k: Kernel, size: int, memmap_on_memory: bool) -> bool:
+    """mm/memory_hotplug.c:mhp_supports_memmap_on_memory() as of v5.15 (a08a2ae34613)."""
+    # Abstraction: `memmap_on_memory` is the boot parameter memory_hotplug.memmap_on_memory
+    # (mhp_memmap_on_memory()), passed in so that one exploration covers both settings.
+    nr_vmemmap_pages = size >> k.arch.PAGE_SHIFT
+    vmemmap_size = nr_vmemmap_pages * k.arch.STRUCT_PAGE_SIZE
+    remaining_size = size - vmemmap_size
+    pmd_size = 1 << getattr(k.arch, "PMD_SHIFT", 0)
+    pageblock_size = 1 << (getattr(k.arch, "pageblock_order", 0) + k.arch.PAGE_SHIFT)
+    # "a) We span a single memory block; b) ... vmemmap pages span complete PMDs;
+    #  c) The vmemmap pages (and thereby the pages that will be exposed to the buddy) have to
+    #  cover full pageblocks."
+    single_block = size == memory.memory_block_size_bytes(k)
+    if k.variant.mutated(mutants.MEMMAP_ON_MEMORY_ANY_SIZE):
+        single_block = size % memory.memory_block_size_bytes(k) == 0
+    return (
+        bool(getattr(k.arch, "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE", 0))
+        and memmap_on_memory
+        and single_block
+        and vmemmap_size % pmd_size == 0
+        and remaining_size % pageblock_size == 0
+    )
+
+
+def _mhp_altmap(k: Kernel, start_pfn: Word, size: int) -> VmemAltmap:
+    """The struct vmem_altmap memmap_on_memory builds: base at the range, free = its memmap."""
+    w = k.sem.word
+    free = ((size >> k.arch.PAGE_SHIFT) * k.arch.STRUCT_PAGE_SIZE) >> k.arch.PAGE_SHIFT
+    return VmemAltmap(start_pfn, w(0), w(free), w(0), w(0))
+
+
+def _put_altmap(s: KernelState, ref: int, altmap: VmemAltmap | None) -> KernelState:
+    rest = tuple(x for x in s.mhp_altmaps if x[0] != ref)
+    if altmap is not None:
+        rest = tuple(sorted((*rest, (ref, altmap)), key=lambda x: -x[0]))
+    return evolve(s, mhp_altmaps=rest)
+
+
+def add_memory_resource(
+    k: Kernel,
+    s: KernelState,
+    nid: int,
+    start_pfn: Word,
+    nr_pages: Word,
+    mhp_flags: int,
+    memmap_on_memory: bool,
+) -> tuple[KernelState, int]:
+    """mm/memory_hotplug.c:add_memory_resource() as of v5.15 (a08a2ae34613)."""
+    size = k.sem.concrete(nr_pages) << k.arch.PAGE_SHIFT
+    block = memory.memory_block_size_bytes(k)
+    if k.variant.has(patches.MEMMAP_ON_MEMORY_PER_BLOCK):
+        # "if ((mhp_flags & MHP_MEMMAP_ON_MEMORY) && mhp_supports_memmap_on_memory())":
+        # otherwise fall back to a memmap in RAM
+        if mhp_flags & MHP_MEMMAP_ON_MEMORY and mhp_supports_memmap_on_memory(k, block, memmap_on_memory):
+            s, ret = create_altmaps_and_memory_blocks(k, s, nid, start_pfn, nr_pages)
+            if ret:
+                s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
+            return s, ret
+    elif mhp_flags & MHP_MEMMAP_ON_MEMORY:
+        if not mhp_supports_memmap_on_memory(k, size, memmap_on_memory):
+            s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
+            return s, -EINVAL
+        # Abstraction: the kernel's altmap lives on the stack and the block keeps only
+        # nr_vmemmap_pages (try_remove_memory() rebuilds one with alloc = nr_vmemmap_pages);
+        # the model keeps the altmap itself until the block is removed.
+        ref = mhp_altmap_ref(pfn_to_section_nr(k, start_pfn))
+        s = _put_altmap(s, ref, _mhp_altmap(k, start_pfn, size))
+        s, ret = k.arch.arch_add_memory(k, s, nid, start_pfn, nr_pages, False, ref)
+        if ret < 0:
+            s = _put_altmap(s, ref, None)
+            s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
+            return s, ret
+        a = s.altmap_of(ref)
+        assert a is not None
+        nr_vmemmap = k.sem.concrete(a.alloc)  # "mhp_altmap.alloc"
+        return memory.create_memory_block_devices(k, s, start_pfn, nr_pages, ref, nr_vmemmap), 0
+    s, ret = k.arch.arch_add_memory(k, s, nid, start_pfn, nr_pages, False, None)
+    if ret < 0:
+        # "error: ... release_memory_resource(res);" -- sections already added stay.
+        s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
+        return s, ret
+    return memory.create_memory_block_devices(k, s, start_pfn, nr_pages, None, 0), 0
+
+
+def create_altmaps_and_memory_blocks(
+    k: Kernel, s: KernelState, nid: int, start_pfn: Word, nr_pages: Word
+) -> tuple[KernelState, int]:
+    """mm/memory_hotplug.c:create_altmaps_and_memory_blocks() as of v6.8 (6b8f0798b85a)."""
+    block = memory.memory_block_size_bytes(k)
+    block_pages = block >> k.arch.PAGE_SHIFT
+    count = k.sem.concrete(nr_pages) // block_pages
+    for i in range(count):
+        cur_start = start_pfn + i * block_pages
+        ref = mhp_altmap_ref(pfn_to_section_nr(k, cur_start))
+        if k.variant.mutated(mutants.PER_BLOCK_ALTMAP_SHARED) and i > 0:
+            ref = mhp_altmap_ref(pfn_to_section_nr(k, start_pfn))
+        else:
+            # ".base_pfn = PHYS_PFN(cur_start), .end_pfn = PHYS_PFN(cur_start + memblock_size - 1),
+            #  .free = memory_block_memmap_on_memory_pages()"
+            s = _put_altmap(s, ref, _mhp_altmap(k, cur_start, block))
+        s, ret = k.arch.arch_add_memory(k, s, nid, cur_start, k.sem.word(block_pages), False, ref)
+        if ret < 0:
+            s = _put_altmap(s, ref, None)  # kfree(params.altmap)
+            # "out: if (ret && cur_start != start) remove_memory_blocks_and_altmaps(start, cur_start - start)"
+            if i:
+                s = remove_memory_blocks_and_altmaps(k, s, start_pfn, k.sem.word(i * block_pages))
+            return s, ret
+        a = s.altmap_of(ref)
+        assert a is not None
+        # create_memory_block_devices(cur_start, memblock_size, params.altmap, group): the
+        # block's vmemmap pages are altmap->free (memory_block_online(), v6.6)
+        s = memory.create_memory_block_devices(
+            k, s, cur_start, k.sem.word(block_pages), ref, k.sem.concrete(a.free)
+        )
+    return s, 0
+
+
+def remove_memory_blocks_and_altmaps(
+    k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word
+) -> KernelState:
+    """mm/memory_hotplug.c:remove_memory_blocks_and_altmaps() as of v6.8 (6b8f0798b85a)."""
+    block_pages = memory.memory_block_size_bytes(k) >> k.arch.PAGE_SHIFT
+    for i in range(k.sem.concrete(nr_pages) // block_pages):
+        cur_start = start_pfn + i * block_pages
+        mem = s.memory_block(pfn_to_section_nr(k, cur_start))
+        if mem is None:  # WARN_ON_ONCE(!mem)
+            continue
+        altmap = mem.altmap
+        s = memory.remove_memory_block_devices(k, s, cur_start, k.sem.word(block_pages))
+        s, _ = k.arch.arch_remove_memory(k, s, cur_start, k.sem.word(block_pages), altmap)
+        if altmap is not None:
+            a = s.altmap_of(altmap)
+            if a is not None:
+                k.trace(AltmapReleased(altmap, a.alloc))  # WARN(altmap->alloc, "Altmap not fully unmapped")
+            s = _put_altmap(s, altmap, None)
+    return s
+
+
+def try_remove_memory(k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word) -> tuple[KernelState, int]:
+    """mm/memory_hotplug.c:try_remove_memory() as of v5.15 (a08a2ae34613)."""
+    first = pfn_to_section_nr(k, start_pfn)
+    last = first + k.sem.concrete(nr_pages) // k.arch.PAGES_PER_SECTION
+    blocks = [b for b in s.memory_blocks if first <= b.start_section_nr < last]
+    if any(b.zone is not None for b in blocks):
+        return s, -EBUSY  # check_memblock_offlined_cb(): "memory is not offline"
+    with_altmap = [b for b in blocks if b.altmap is not None]
+    if k.variant.has(patches.MEMMAP_ON_MEMORY_PER_BLOCK) and with_altmap:
+        if len(with_altmap) != len(blocks):
+            return s, -EINVAL  # WARN_ON_ONCE(num_memblocks != num_altmaps)
+        s = remove_memory_blocks_and_altmaps(k, s, start_pfn, nr_pages)
+    else:
+        altmap = None
+        if with_altmap:
+            if k.sem.concrete(nr_pages) << k.arch.PAGE_SHIFT != memory.memory_block_size_bytes(k):
+                return s, -EINVAL  # "Refuse to remove %#llx - %#llx, wrong granularity"
+            altmap = with_altmap[0].altmap  # "mhp_altmap.alloc = nr_vmemmap_pages"
+        s = memory.remove_memory_block_devices(k, s, start_pfn, nr_pages)
+        s, _ = k.arch.arch_remove_memory(k, s, start_pfn, nr_pages, altmap)
+        if altmap is not None:
+            a = s.altmap_of(altmap)
+            if a is not None:
+                k.trace(AltmapReleased(altmap, a.alloc))
+            s = _put_altmap(s, altmap, None)
+    s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
+    return s, 0
+
+
+def online_pages(k: Kernel, s: KernelState, pfn: Word, nr_pages: Word, zone: Zone) -> tuple[KernelState, int]:
+    """mm/memory_hotplug.c:online_pages() as of v5.15 (a08a2ae34613)."""
+    # "associate pfn range with the zone": move_pfn_range_to_zone(zone, pfn, nr_pages, NULL, ...)
+    s = move_pfn_range_to_zone(k, s, zone, pfn, nr_pages, None)
+    # online_pages_range() -> generic_online_page(): every page goes to the buddy allocator
+    k.trace(PagesOnlined(pfn, nr_pages))
+    return s, 0
+
+
+def offline_pages(k: Kernel, s: KernelState, start_pfn: Word, nr_pages: int) -> KernelState:
+    """mm/memory_hotplug.c:offline_pages() as of v5.15 (a08a2ae34613)."""
+    # The pages are isolated, migrated away and taken from the buddy; then
+    # remove_pfn_range_from_zone() poisons their struct pages.
+    return remove_pfn_range_from_zone(k, s, start_pfn, nr_pages)
+
+
+def remove_pfn_range_from_zone(k: Kernel, s: KernelState, start_pfn: Word, nr_pages: int) -> KernelState:
+    """mm/memory_hotplug.c:remove_pfn_range_from_zone() as of v5.15 (a08a2ae34613)."""
+    first = pfn_to_section_nr(k, start_pfn)
+    last = pfn_to_section_nr(k, start_pfn + nr_pages - 1)
+    sections = tuple(replace(ms, zone=None) if first <= ms.section_nr <= last else ms for ms in s.sections)
+    # page_init_poison(): the struct pages are no longer initialised
+    end_pfn = start_pfn + nr_pages
+    kept = tuple(
+        iv for iv in s.memmap_init if not k.sem.branch((start_pfn <= iv.start_pfn) & (iv.end_pfn <= end_pfn))
+    )
+    return replace(s, sections=sections, memmap_init=kept)
+
+
+def mhp_init_memmap_on_memory(k: Kernel, s: KernelState, pfn: Word, nr_pages: int, zone: Zone) -> KernelState:
+    """mm/memory_hotplug.c:mhp_init_memmap_on_memory() as of v5.15 (a08a2ae34613)."""
+    # "move_pfn_range_to_zone(zone, pfn, nr_pages, NULL, MIGRATE_UNMOVABLE)": initialised, in
+    # the zone, never given to the buddy
+    return move_pfn_range_to_zone(k, s, zone, pfn, k.sem.word(nr_pages), None)
+
+
+def mhp_deinit_memmap_on_memory(k: Kernel, s: KernelState, pfn: Word, nr_pages: int) -> KernelState:
+    """mm/memory_hotplug.c:mhp_deinit_memmap_on_memory() as of v5.15 (a08a2ae34613)."""
+    return remove_pfn_range_from_zone(k, s, pfn, nr_pages)

@@ -76,5 +76,4 @@ def memmap_init_zone_device(
 def _altmap(s: KernelState, dev: int | None):  # type: ignore[no-untyped-def]
     if dev is None:
         return None
-    r = s.range_of(dev)
-    return r.altmap if r is not None else None
+    return s.altmap_of(dev)

@@ -7,9 +7,9 @@ from dataclasses import replace
 from mhpcheck.model.errno import EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import SectionRemoved
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.ops import memory_hotplug, memremap
-from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone
-from mhpcheck.model.variants import mutants
+from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
+from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone, evolve
+from mhpcheck.model.variants import mutants, patches
 from mhpcheck.semantics import Word
 
 
@@ -69,7 +69,25 @@ def populate_section_memmap(
 ) -> tuple[KernelState, int]:
     """mm/sparse.c:populate_section_memmap() as of v5.9 (ba72b4c8cf60)."""
     start, end = _memmap_range(k, memory_hotplug.pfn_to_section_nr(k, pfn), nr_pages)
-    return k.arch.vmemmap_populate(k, s, start, end, nid, altmap)
+    # Abstraction: the kernel passes params->pgmap down; the model finds the same pgmap by pfn
+    # (memremap_pages() stores it in pgmap_array before arch_add_memory()).
+    pgmap = memremap.find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)
+    if (
+        k.variant.has(patches.COMPOUND_DEVMAP)
+        and pgmap is not None
+        and pgmap.vmemmap_shift > 0  # pgmap_vmemmap_nr(pgmap) > 1
+        and altmap is None
+    ):
+        # __populate_section_memmap(): "if (is_power_of_2(sizeof(struct page)) && pgmap &&
+        # pgmap_vmemmap_nr(pgmap) > 1 && !altmap)"
+        s, ret = sparse_vmemmap.vmemmap_populate_compound_pages(k, s, pfn, start, end, nid, pgmap)
+    else:
+        s, ret = k.arch.vmemmap_populate(k, s, start, end, nid, altmap)
+    if k.variant.has(patches.NR_MEMMAP):
+        # "memmap_pages_add(DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE))" (15995a352474):
+        # counted wherever the memmap lives, altmap or RAM; depopulate takes it back on failure
+        s = evolve(s, nr_memmap_pages=s.nr_memmap_pages + _memmap_pages(k, nr_pages))
+    return s, ret
 
 
 def depopulate_section_memmap(
@@ -77,6 +95,8 @@ def depopulate_section_memmap(
 ) -> KernelState:
     """mm/sparse.c:depopulate_section_memmap() as of v5.9 (01091d25)."""
     start, end = _memmap_range(k, section_nr, nr_pages)
+    if k.variant.has(patches.NR_MEMMAP):
+        s = evolve(s, nr_memmap_pages=s.nr_memmap_pages - _memmap_pages(k, nr_pages))
     return k.arch.vmemmap_free(k, s, start, end, altmap)
 
 
@@ -136,6 +156,11 @@ def sparse_remove_section(
         return s, -EINVAL
     k.trace(SectionRemoved(section_nr, map_offset))
     return section_deactivate(k, s, section_nr, nr_pages, altmap), 0
+
+
+def _memmap_pages(k: Kernel, nr_pages: int) -> int:
+    """DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE)."""
+    return -(-(nr_pages * k.arch.STRUCT_PAGE_SIZE) // (1 << k.arch.PAGE_SHIFT))
 
 
 def _drop_memmap_init(k: Kernel, s: KernelState, section_nr: int, nr_pages: int) -> KernelState:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mhpcheck.model import pgtable
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, VmemmapLeaf, evolve
+from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap, VmemmapLeaf, evolve
 from mhpcheck.model.variants import mutants
 from mhpcheck.semantics import ULONG_MAX_INT, Word
 
@@ -43,10 +43,9 @@ def vmem_altmap_alloc(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[Vme
 
 def vmem_altmap_free(k: Kernel, s: KernelState, altmap: AltmapRef, nr_pfns: int) -> KernelState:
     """kernel/memremap.c:vmem_altmap_free() as of v4.5 (4b94ffdc4163)."""
-    r = s.range_of(altmap)
-    assert r is not None and r.altmap is not None
+    a = s.altmap_of(altmap)
+    assert a is not None
     # No underflow check: "altmap->alloc -= nr_pfns;"
-    a = r.altmap
     return s.with_altmap(altmap, VmemAltmap(a.base_pfn, a.reserve, a.free, a.align, a.alloc - nr_pfns))
 
 
@@ -54,10 +53,10 @@ def altmap_alloc_block_buf(
     k: Kernel, s: KernelState, size: int, altmap: AltmapRef
 ) -> tuple[KernelState, Word | None]:
     """mm/sparse-vmemmap.c:altmap_alloc_block_buf() as of v4.5 (4b94ffdc4163)."""
-    r = s.range_of(altmap)
-    assert r is not None and r.altmap is not None
+    current = s.altmap_of(altmap)
+    assert current is not None
     # "if (size & ~PAGE_MASK)" cannot hold: every caller asks for whole pages.
-    a, pfn = vmem_altmap_alloc(k, r.altmap, k.sem.word(size >> k.arch.PAGE_SHIFT))
+    a, pfn = vmem_altmap_alloc(k, current, k.sem.word(size >> k.arch.PAGE_SHIFT))
     if k.sem.branch(pfn == ULONG_MAX_INT):
         return s, None
     return s.with_altmap(altmap, a), pfn
@@ -98,4 +97,37 @@ def vmemmap_populate_basepages(
         if src is None:
             return pgtable.set_leaves(k, s, new), -ENOMEM
         new.append(VmemmapLeaf(addr >> page_shift, page_shift, src, pfn))
+    return pgtable.set_leaves(k, s, new), 0
+
+
+VMEMMAP_RESERVE_NR = 2  # "head and first tail page": populated, the rest reuse the tail page
+
+
+def vmemmap_populate_compound_pages(
+    k: Kernel, s: KernelState, start_pfn: Word, start: int, end: int, node: int, pgmap: DeviceRange
+) -> tuple[KernelState, int]:
+    """mm/sparse-vmemmap.c:vmemmap_populate_compound_pages() as of v5.17 (4917f55b4ef9)."""
+    page_shift = k.arch.PAGE_SHIFT
+    page_size = 1 << page_shift
+    size = min(end - start, (1 << pgmap.vmemmap_shift) * k.arch.STRUCT_PAGE_SIZE)  # pgmap_vmemmap_nr()
+    # Abstraction: compound pages no larger than a section (device-dax align 2 MiB); the reuse of
+    # the previous section's tail page (compound_section_tail_page()) is not modelled.
+    new: list[VmemmapLeaf] = []
+    for addr in range(start, end, size):
+        reuse: VmemmapLeaf | None = None
+        for i, page in enumerate(range(addr, addr + size, page_size)):
+            if pgtable.leaf_at(s, page) is not None:
+                continue
+            if i < VMEMMAP_RESERVE_NR:
+                # "Populate the head page vmemmap page. It can fall in different pmd, hence
+                # vmemmap_populate_address()": and the first tail page, both from RAM
+                s, src, pfn = vmemmap_alloc_block_buf(k, s, page_size, node, None)
+                if src is None:
+                    return pgtable.set_leaves(k, s, new), -ENOMEM
+                reuse = VmemmapLeaf(page >> page_shift, page_shift, src, pfn)
+                new.append(reuse)
+                continue
+            # "Reuse the page that was populated in the prior iteration with just tail struct pages"
+            assert reuse is not None
+            new.append(VmemmapLeaf(page >> page_shift, page_shift, reuse.source, reuse.pfn, reused=True))
     return pgtable.set_leaves(k, s, new), 0

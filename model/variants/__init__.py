@@ -74,12 +74,34 @@ _V5_9 = (
     p.ARM64_ZONE_DEVICE,
     p.ARM64_ALTMAP,
 )
+# v5.3: sub-section hotplug (ba72b4c8cf60); the altmap is passed explicitly since v4.16 and the
+# powerpc fallback to RAM is in (v5.0), the namespace end_pfn (v5.5) and arm64 (v5.7) are not yet.
+_V5_3 = (
+    *_V4_13,
+    p.EXPLICIT_ALTMAP,
+    p.MEMMAP_INIT_ZONE_DEVICE,
+    p.SUBSECTION_HOTPLUG,
+    p.POWERPC_ALTMAP_FALLBACK,
+)
+_V5_15 = (*_V5_9, p.MHP_PARAMS, p.MULTI_RANGE_PGMAP, p.MEMMAP_ON_MEMORY)
+_V6_1 = (*_V5_15, p.COMPOUND_DEVMAP)
+_V6_12 = (
+    *_V6_1,
+    p.MEMORY_BLOCK_ALTMAP,
+    p.MEMMAP_ON_MEMORY_PER_BLOCK,
+    p.KMEM_MEMMAP_ON_MEMORY,
+    p.NR_MEMMAP,
+)
 
 ERAS = (
     _variant("v4.3", "v4.3", _V4_3),
     _variant("v4.5", "v4.5", _V4_5),
     _variant("v4.13", "v4.13", _V4_13),
+    _variant("v5.3", "v5.3", _V5_3),
     _variant("v5.9", "v5.9", _V5_9),
+    _variant("v5.15", "v5.15", _V5_15),
+    _variant("v6.1", "v6.1", _V6_1),
+    _variant("v6.12", "v6.12", _V6_12),
 )
 
 # Each seed's pre-patch variant: its era with the seed's commit left out.

@@ -142,6 +142,30 @@ ACTIVATE_NO_ROLLBACK = Mutant(
     max_device_sections=1,
 )
 
+
+ONLINE_INCLUDES_VMEMMAP = Mutant(
+    "online-includes-vmemmap",
+    p.MEMMAP_ON_MEMORY,
+    "drivers/base/memory.c:memory_block_online",
+    "online_pages() is given the whole block, so its memmap_on_memory pages go to the page allocator",
+    era="v5.15",
+)
+MEMMAP_ON_MEMORY_ANY_SIZE = Mutant(
+    "memmap-on-memory-any-size",
+    p.MEMMAP_ON_MEMORY,
+    "mm/memory_hotplug.c:mhp_supports_memmap_on_memory",
+    "the 'a) We span a single memory block' check accepts any multiple of the block size, so one "
+    "altmap at the first block holds the memmap of the blocks after it",
+    era="v6.1",
+)
+PER_BLOCK_ALTMAP_SHARED = Mutant(
+    "per-block-altmap-shared",
+    p.MEMMAP_ON_MEMORY_PER_BLOCK,
+    "mm/memory_hotplug.c:create_altmaps_and_memory_blocks",
+    "every block after the first is added with the first block's altmap instead of its own",
+    era="v6.12",
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,

@@ -95,6 +95,50 @@ ARM64_ALTMAP = Patch(
     seed="003",
 )
 
+MHP_PARAMS = Patch(
+    "mhp-params",
+    "f5637d3b42ab",
+    "mm/memory_hotplug: rename mhp_restrictions to mhp_params (the altmap travels in struct mhp_params)",
+    "v5.8",
+)
+MULTI_RANGE_PGMAP = Patch(
+    "multi-range-pgmap",
+    "b7b3c01b1915",
+    "mm/memremap_pages: support multiple ranges per invocation (only range 0 may carry the altmap)",
+    "v5.10",
+)
+MEMMAP_ON_MEMORY = Patch(
+    "memmap-on-memory",
+    "a08a2ae34613",
+    "mm,memory_hotplug: allocate memmap from the added memory range",
+    "v5.15",
+)
+COMPOUND_DEVMAP = Patch(
+    "compound-devmap",
+    "4917f55b4ef9",
+    "mm/sparse-vmemmap: improve memory savings for compound devmaps",
+    "v5.17",
+)
+MEMORY_BLOCK_ALTMAP = Patch(
+    "memory-block-altmap",
+    "1a8c64e11043",
+    "mm/memory_hotplug: embed vmem_altmap details in memory block",
+    "v6.6",
+)
+MEMMAP_ON_MEMORY_PER_BLOCK = Patch(
+    "memmap-on-memory-per-block",
+    "6b8f0798b85a",
+    "mm/memory_hotplug: split memmap_on_memory requests across memblocks",
+    "v6.8",
+)
+KMEM_MEMMAP_ON_MEMORY = Patch(
+    "kmem-memmap-on-memory",
+    "4eca0ef49af9",
+    "dax/kmem: allow kmem to add memory with memmap_on_memory",
+    "v6.8",
+)
+NR_MEMMAP = Patch("nr-memmap", "15995a352474", "mm: report per-page metadata information", "v6.11")
+
 PATCHES = (
     ZONE_DEVICE,
     ALTMAP_RESERVE,
@@ -109,4 +153,12 @@ PATCHES = (
     ALTMAP_END_PFN,
     ARM64_ZONE_DEVICE,
     ARM64_ALTMAP,
+    MHP_PARAMS,
+    MULTI_RANGE_PGMAP,
+    MEMMAP_ON_MEMORY,
+    COMPOUND_DEVMAP,
+    MEMORY_BLOCK_ALTMAP,
+    MEMMAP_ON_MEMORY_PER_BLOCK,
+    KMEM_MEMMAP_ON_MEMORY,
+    NR_MEMMAP,
 )

@@ -45,6 +45,9 @@ def one_line_error(err: str) -> str:
         (["bisect", "--property", "nope", "--arch", "x86_64"], "unknown property 'nope'"),
         (["graph", "--variant", "v9"], "unknown variant 'v9'"),
         (["frobnicate"], "No such command 'frobnicate'"),
+        (["predict", "--kernel", "6.2"], "unknown kernel '6.2' (did you mean '6.12'?)"),
+        (["predict", "--scenario", "dimm"], "unknown scenario 'dimm'"),
+        (["predict", "--format", "csv"], "'--format'"),
     ],
 )
 def test_bad_option(cli_run, args: list[str], says: str) -> None:  # type: ignore[no-untyped-def]
