@@ -22,7 +22,7 @@ from mhpcheck.explorer import InternalError, applicable, judge_path
 from mhpcheck.model import build
 from mhpcheck.model.arch import arch_named
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import KernelState
+from mhpcheck.model.state import KernelState, state_bytes
 from mhpcheck.model.transitions import TRANSITIONS, Bounds, Transition
 from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
 from mhpcheck.spec import INVARIANT, MONITOR, REACHABLE, STEP, Property
@@ -50,6 +50,7 @@ class _Walks:
         self.found: dict[str, tuple[tuple[Transition, ...], str]] = {}  # shortest failing walk
         self.reached: dict[str, tuple[Transition, ...]] = {}  # witnesses: the shortest walk
         self.steps = 0
+        self.seen: set[bytes] = set()  # distinct states the walks went through
 
     def judge(self, path: tuple[Transition, ...], args: tuple[Any, ...], props: list[Property]) -> None:
         """Judge `props` at the end of `path`; raise the first failure for Hypothesis to shrink."""
@@ -91,6 +92,7 @@ class _Walks:
                 step = Step(self.state, t, ret, walks.k.take_events(), s2)
                 self.state, self.path, self.enabled = s2, (*self.path, t), {}
                 walks.steps += 1
+                walks.seen.add(state_bytes(s2))
                 walks.judge(self.path, (step,), walks.on_steps)
                 walks.judge(self.path, (s2,), walks.on_states)
 
@@ -145,6 +147,7 @@ def simulate(
         pass  # what failed is in walks.found, shortest walk first
     result.seconds = time.perf_counter() - t0
     result.transitions = walks.steps
+    result.states = len(walks.seen)
     result.depth = bounds.depth
     result.stats = {"runs": runs, "seed": seed_value, "steps": walks.steps}
     sample = f"{runs} random walks of up to {bounds.depth} steps (seed {seed_value})"

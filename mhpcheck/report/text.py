@@ -121,7 +121,8 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
         elif cell.engine == "simulation":
             yield (
                 f"{cell.arch:16s} {cell.variant:28s} simulation: {cell.stats.get('runs', 0)} walks of up to "
-                f"{cell.depth} steps (seed {cell.stats.get('seed', 0)}), {cell.transitions} steps, "
+                f"{cell.depth} steps (seed {cell.stats.get('seed', 0)}), {cell.transitions} steps through "
+                f"{cell.states} distinct states, "
                 f"{cell.seconds:.1f} s  {summary}{cut}"
             )
         else:
