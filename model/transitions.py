@@ -226,7 +226,10 @@ class AddMemory(Transition):
         if not b.ram or any(x.owner == RAM_OWNER for x in s.resources):
             return
         pps = k.arch.PAGES_PER_SECTION
-        if not k.variant.has(patches.MEMMAP_ON_MEMORY):
+        # Where the arch has no memmap_on_memory (ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE), the boot
+        # parameter and the DIMM's size change nothing: one block, parameter off, covers them.
+        mom_arch = getattr(k.arch, "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE", 0)
+        if not (k.variant.has(patches.MEMMAP_ON_MEMORY) and mom_arch):
             for first in range(b.sections):
                 yield from with_faults(k, s, b, AddMemory(_window_pfn(k, first), pps))
             return
@@ -235,7 +238,9 @@ class AddMemory(Transition):
             for n in range(1, b.max_device_sections + 1):
                 if first + n > b.sections:
                     break
-                for mom in (False, True):
+                # A DIMM of several blocks without memmap_on_memory adds nothing new: only the
+                # parameter on tells v6.1's fallback from v6.12's per-block altmaps.
+                for mom in (False, True) if n == 1 else (True,):
                     t = AddMemory(_window_pfn(k, first), n * pps, memmap_on_memory=mom)
                     yield from with_faults(k, s, b, t)
 
@@ -273,6 +278,10 @@ class OnlineMemoryBlock(Transition):
 
     @staticmethod
     def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[OnlineMemoryBlock]:
+        # Abstraction: onlining is explored where memmap_on_memory makes it matter (the arch
+        # opts in); elsewhere a block's memmap is the same online or offline.
+        if not getattr(k.arch, "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE", 0):
+            return
         for mb in s.memory_blocks:
             if mb.zone is None:
                 yield OnlineMemoryBlock(mb.start_section_nr)

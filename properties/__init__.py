@@ -17,6 +17,11 @@ from mhpcheck.properties.failures import (
     system_memory_never_over_freed,
 )
 from mhpcheck.properties.map_offset import map_offset_first_section_only
+from mhpcheck.properties.memmap_on_memory import (
+    block_memmap_lies_inside_its_block,
+    memmap_on_memory_block_online,
+    memmap_on_memory_pages_never_given_to_page_allocator,
+)
 from mhpcheck.properties.memmap_source import (
     altmap_device_memmap_not_from_system_memory,
     altmap_leaves_belong_to_present_devices,
@@ -75,6 +80,9 @@ PROPERTIES: tuple[Property, ...] = (
     add_fails_on_an_injected_fault,
     failed_add_leaves_earlier_sections,
     pmd_failure_falls_back_to_base_pages,
+    memmap_on_memory_pages_never_given_to_page_allocator,
+    block_memmap_lies_inside_its_block,
+    memmap_on_memory_block_online,
 )
 
 

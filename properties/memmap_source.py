@@ -64,7 +64,7 @@ def altmap_leaves_belong_to_present_devices(k: Kernel, s: KernelState) -> Iterat
     for leaf in s.vmemmap:
         if leaf.source != SYSMEM:
             yield check(
-                k.sem.true() if s.range_of(leaf.source) is not None else k.sem.false(),
+                k.sem.true() if s.altmap_of(leaf.source) is not None else k.sem.false(),
                 lambda: (
                     f"vmemmap page {leaf.index:#x} still lives in the altmap of dev {leaf.source}, which is gone"
                 ),

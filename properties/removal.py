@@ -16,7 +16,7 @@ def _where(src: int) -> str:
     return "system memory" if src == SYSMEM else f"dev {src}'s altmap"
 
 
-@monitor(kills=("altmap-freed-to-page-allocator",))
+@monitor(kills=("altmap-freed-to-page-allocator", "mhp-altmap-not-passed"))
 def removal_returns_every_leaf_to_its_source(k: Kernel, step: Step) -> Iterator[Claim]:
     """vmemmap_free() gives altmap pages back to their altmap and other pages to the page allocator (seeds 002, 003)."""
     for e in step.events:
@@ -29,7 +29,10 @@ def removal_returns_every_leaf_to_its_source(k: Kernel, step: Step) -> Iterator[
             )
 
 
-@monitor(kills=("altmap-free-skipped", "alloc-not-reset"), applies=lambda a, v: v.version_tuple >= (4, 5))
+@monitor(
+    kills=("altmap-free-skipped", "alloc-not-reset", "mhp-altmap-not-passed"),
+    applies=lambda a, v: v.version_tuple >= (4, 5),
+)
 def altmap_fully_freed_on_release(k: Kernel, step: Step) -> Iterator[Claim]:
     """When a dev_pagemap is torn down its altmap's alloc is 0 (WARN 'failed to free all reserved pages', kernel/memremap.c)."""
     for e in step.events:

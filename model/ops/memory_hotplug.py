@@ -334,12 +334,9 @@ def create_altmaps_and_memory_blocks(
     for i in range(count):
         cur_start = start_pfn + i * block_pages
         ref = mhp_altmap_ref(pfn_to_section_nr(k, cur_start))
-        if k.variant.mutated(mutants.PER_BLOCK_ALTMAP_SHARED) and i > 0:
-            ref = mhp_altmap_ref(pfn_to_section_nr(k, start_pfn))
-        else:
-            # ".base_pfn = PHYS_PFN(cur_start), .end_pfn = PHYS_PFN(cur_start + memblock_size - 1),
-            #  .free = memory_block_memmap_on_memory_pages()"
-            s = _put_altmap(s, ref, _mhp_altmap(k, cur_start, block))
+        # ".base_pfn = PHYS_PFN(cur_start), .end_pfn = PHYS_PFN(cur_start + memblock_size - 1),
+        #  .free = memory_block_memmap_on_memory_pages()"
+        s = _put_altmap(s, ref, _mhp_altmap(k, cur_start, block))
         s, ret = k.arch.arch_add_memory(k, s, nid, cur_start, k.sem.word(block_pages), False, ref)
         if ret < 0:
             s = _put_altmap(s, ref, None)  # kfree(params.altmap)
@@ -369,7 +366,10 @@ def remove_memory_blocks_and_altmaps(
             continue
         altmap = mem.altmap
         s = memory.remove_memory_block_devices(k, s, cur_start, k.sem.word(block_pages))
-        s, _ = k.arch.arch_remove_memory(k, s, cur_start, k.sem.word(block_pages), altmap)
+        passed = altmap
+        if k.variant.mutated(mutants.MHP_ALTMAP_NOT_PASSED):
+            passed = None
+        s, _ = k.arch.arch_remove_memory(k, s, cur_start, k.sem.word(block_pages), passed)
         if altmap is not None:
             a = s.altmap_of(altmap)
             if a is not None:

@@ -158,11 +158,12 @@ MEMMAP_ON_MEMORY_ANY_SIZE = Mutant(
     "altmap at the first block holds the memmap of the blocks after it",
     era="v6.1",
 )
-PER_BLOCK_ALTMAP_SHARED = Mutant(
-    "per-block-altmap-shared",
+MHP_ALTMAP_NOT_PASSED = Mutant(
+    "mhp-altmap-not-passed",
     p.MEMMAP_ON_MEMORY_PER_BLOCK,
-    "mm/memory_hotplug.c:create_altmaps_and_memory_blocks",
-    "every block after the first is added with the first block's altmap instead of its own",
+    "mm/memory_hotplug.c:remove_memory_blocks_and_altmaps",
+    "arch_remove_memory() gets NULL for the block's altmap, so vmemmap_free() hands the block's "
+    "own pages to the page allocator (the error path fixed after 6b8f0798b85a had this shape)",
     era="v6.12",
 )
 
@@ -183,4 +184,7 @@ MUTANTS = (
     ENOMEM_SWALLOWED,
     POPULATE_ERROR_EINVAL,
     ACTIVATE_NO_ROLLBACK,
+    ONLINE_INCLUDES_VMEMMAP,
+    MEMMAP_ON_MEMORY_ANY_SIZE,
+    MHP_ALTMAP_NOT_PASSED,
 )
