@@ -56,7 +56,7 @@ def _v(x: object) -> int:
     if type(x) is Word:
         return x.v  # type: ignore[union-attr]
     if type(x) is int:
-        return x & MASK  # type: ignore[operator]
+        return x & MASK  # type: ignore[operator, arg-type]
     raise TypeError(f"cannot mix a Word with {type(x).__name__}")
 
 
@@ -71,26 +71,38 @@ class Word:
     def __init__(self, v: int) -> None:
         self.v = v & MASK
 
-    # arithmetic (an int operand is converted as C converts a constant to unsigned long)
+    # Arithmetic: an int operand is converted as C converts a constant to unsigned long. The
+    # operators test `type(o)` inline rather than calling a helper: they run millions of times
+    # per exploration. Masking an int operand is needed only where the result is not reduced
+    # modulo 2^64 afterwards (division, shifts, comparisons).
     def __add__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v + _v(o))
+        t = type(o)
+        if t is Word:
+            return Word(self.v + o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Word(self.v + o)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     __radd__ = __add__
 
     def __sub__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v - _v(o))
+        t = type(o)
+        if t is Word:
+            return Word(self.v - o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Word(self.v - o)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     def __rsub__(self, o: WordLike) -> Word:
         return Word(_v(o) - self.v)
 
     def __mul__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v * _v(o))
+        t = type(o)
+        if t is Word:
+            return Word(self.v * o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Word(self.v * o)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     __rmul__ = __mul__
 
@@ -111,35 +123,52 @@ class Word:
         return Word(self.v % d)
 
     def __lshift__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
+        t = type(o)
+        if t is Word:
+            n = o.v  # type: ignore[union-attr]
+        elif t is int:
+            n = o & MASK  # type: ignore[operator, arg-type]
+        else:
             return NotImplemented
-        n = _v(o)
         return Word(self.v << n) if n < BITS_PER_LONG else Word(0)
 
     def __rshift__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
+        t = type(o)
+        if t is Word:
+            n = o.v  # type: ignore[union-attr]
+        elif t is int:
+            n = o & MASK  # type: ignore[operator, arg-type]
+        else:
             return NotImplemented
-        n = _v(o)
         return Word(self.v >> n) if n < BITS_PER_LONG else Word(0)
 
     def __and__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v & _v(o))
+        t = type(o)
+        if t is Word:
+            return Word(self.v & o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Word(self.v & o)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     __rand__ = __and__
 
     def __or__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v | _v(o))
+        t = type(o)
+        if t is Word:
+            return Word(self.v | o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Word(self.v | o)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     __ror__ = __or__
 
     def __xor__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v ^ _v(o))
+        t = type(o)
+        if t is Word:
+            return Word(self.v ^ o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Word(self.v ^ o)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     __rxor__ = __xor__
 
@@ -148,34 +177,52 @@ class Word:
 
     # comparisons give Conds
     def __eq__(self, o: object) -> Cond:  # type: ignore[override]
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v == _v(o))
+        t = type(o)
+        if t is Word:
+            return Cond(self.v == o.v)  # type: ignore[attr-defined]
+        if t is int:
+            return Cond(self.v == o & MASK)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     def __ne__(self, o: object) -> Cond:  # type: ignore[override]
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v != _v(o))
+        t = type(o)
+        if t is Word:
+            return Cond(self.v != o.v)  # type: ignore[attr-defined]
+        if t is int:
+            return Cond(self.v != o & MASK)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     def __lt__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v < _v(o))
+        t = type(o)
+        if t is Word:
+            return Cond(self.v < o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Cond(self.v < o & MASK)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     def __le__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v <= _v(o))
+        t = type(o)
+        if t is Word:
+            return Cond(self.v <= o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Cond(self.v <= o & MASK)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     def __gt__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v > _v(o))
+        t = type(o)
+        if t is Word:
+            return Cond(self.v > o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Cond(self.v > o & MASK)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     def __ge__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v >= _v(o))
+        t = type(o)
+        if t is Word:
+            return Cond(self.v >= o.v)  # type: ignore[union-attr]
+        if t is int:
+            return Cond(self.v >= o & MASK)  # type: ignore[operator, arg-type]
+        return NotImplemented
 
     def __hash__(self) -> int:
         return hash(self.v)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mhpcheck.semantics import Cond, ModelDefinitionError
 
@@ -20,10 +20,11 @@ MONITOR = "monitor"
 REACHABLE = "reachable"
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     """One claim of a property: a condition, and what it means when it is false."""
 
+    # A tuple rather than a frozen dataclass: properties make one per claim per explored
+    # transition, and a frozen dataclass pays an object.__setattr__ per field to be built.
     cond: Cond
     explain: str | Callable[[], str]
 
@@ -59,8 +60,9 @@ class Property:
 
     def first_failure(self, k: Any, *args: Any) -> str | None:
         """The message of the first false claim on concrete values, or None if all hold."""
+        branch = k.sem.branch
         for c in self.fn(k, *args):
-            if not k.sem.branch(c.cond):
+            if not branch(c[0]):
                 return c.message
         return None
 
