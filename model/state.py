@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
@@ -120,28 +121,26 @@ class KernelState:
 
 def state_key(s: KernelState) -> tuple[Any, ...]:
     """The canonical, hashable, GC-untracked-friendly encoding of a concrete state (ints only)."""
+    # tuple([...]) rather than tuple(genexpr): the explorer encodes every successor it meets,
+    # and a list comprehension is the cheaper way to build each part.
     return (
         tuple(
-            (
-                r.dev,
-                r.start_pfn.v,
-                r.nr_pages.v,
-                None
-                if r.altmap is None
-                else (
-                    r.altmap.base_pfn.v,
-                    r.altmap.reserve.v,
-                    r.altmap.free.v,
-                    r.altmap.align.v,
-                    r.altmap.alloc.v,
-                ),
-            )
-            for r in s.device_ranges
+            [
+                (
+                    r.dev,
+                    r.start_pfn.v,
+                    r.nr_pages.v,
+                    None
+                    if (a := r.altmap) is None
+                    else (a.base_pfn.v, a.reserve.v, a.free.v, a.align.v, a.alloc.v),
+                )
+                for r in s.device_ranges
+            ]
         ),
-        tuple((m.section_nr, -1 if m.zone is None else int(m.zone), m.owner) for m in s.sections),
-        tuple((x.index, x.leaf_shift, x.source, x.pfn.v) for x in s.vmemmap),
-        tuple((iv.start_pfn.v, iv.end_pfn.v, int(iv.zone), iv.section_nr) for iv in s.memmap_init),
-        tuple((x.start_pfn.v, x.nr_pages.v, x.owner) for x in s.resources),
+        tuple([(m.section_nr, -1 if m.zone is None else int(m.zone), m.owner) for m in s.sections]),
+        tuple([(x.index, x.leaf_shift, x.source, x.pfn.v) for x in s.vmemmap]),
+        tuple([(iv.start_pfn.v, iv.end_pfn.v, int(iv.zone), iv.section_nr) for iv in s.memmap_init]),
+        tuple([(x.start_pfn.v, x.nr_pages.v, x.owner) for x in s.resources]),
         s.sysmem_vmemmap_pages,
         s.faults_injected,
     )
@@ -189,13 +188,26 @@ def symmetric_state_bytes(s: KernelState) -> bytes:
     return marshal.dumps((ranges, sections, leaves, key[3], resources, *key[5:]), 2)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_KEEP: Any = object()  # an argument of a generated evolver that was not given
+_EVOLVERS: dict[type, Callable[..., Any]] = {}
+
+
+def _evolver(cls: type) -> Callable[..., Any]:
+    """A replace() for one frozen class, generated once: keyword arguments straight into the
+    constructor, with none of dataclasses.replace()'s per-call walk over the fields."""
+    names = [f.name for f in fields(cls)]
+    params = ", ".join(f"{n}=_KEEP" for n in names)
+    args = ", ".join(f"obj.{n} if {n} is _KEEP else {n}" for n in names)
+    scope: dict[str, Any] = {"cls": cls, "_KEEP": _KEEP}
+    exec(f"def evolve(obj, *, {params}):\n    return cls({args})\n", scope)
+    fn: Callable[..., Any] = scope["evolve"]
+    _EVOLVERS[cls] = fn
+    return fn
 
 
 def evolve(obj: Any, **changes: Any) -> Any:
     """dataclasses.replace() for the model's frozen state, without its per-call introspection."""
-    cls = type(obj)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
-    return cls(*[changes[n] if n in changes else getattr(obj, n) for n in names])
+    fn = _EVOLVERS.get(type(obj))
+    if fn is None:
+        fn = _evolver(type(obj))
+    return fn(obj, **changes)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model.errno import EINVAL
 from mhpcheck.model.events import AltmapReleased
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, page_alloc
-from mhpcheck.model.state import DeviceRange, KernelState, VmemAltmap, Zone
+from mhpcheck.model.state import DeviceRange, KernelState, VmemAltmap, Zone, evolve
 from mhpcheck.model.variants import patches
 from mhpcheck.semantics import Word
 
@@ -138,8 +136,8 @@ def memunmap_pages(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, in
 
 def _pgmap_insert(s: KernelState, pgmap: DeviceRange) -> KernelState:
     ranges = tuple(sorted((*s.device_ranges, pgmap), key=lambda r: r.dev))
-    return replace(s, device_ranges=ranges)
+    return evolve(s, device_ranges=ranges)
 
 
 def _pgmap_delete(s: KernelState, dev: int) -> KernelState:
-    return replace(s, device_ranges=tuple(r for r in s.device_ranges if r.dev != dev))
+    return evolve(s, device_ranges=tuple(r for r in s.device_ranges if r.dev != dev))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model.errno import EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import SectionRemoved
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap
-from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone
+from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone, evolve
 from mhpcheck.model.variants import mutants
 from mhpcheck.semantics import Word
 
@@ -22,11 +20,11 @@ def _memmap_range(k: Kernel, section_nr: int, nr_pages: int) -> tuple[int, int]:
 
 def _mark_present(s: KernelState, ms: MemSection) -> KernelState:
     sections = tuple(sorted((*s.sections, ms), key=lambda x: x.section_nr))
-    return replace(s, sections=sections)
+    return evolve(s, sections=sections)
 
 
 def _mark_absent(s: KernelState, section_nr: int) -> KernelState:
-    return replace(s, sections=tuple(x for x in s.sections if x.section_nr != section_nr))
+    return evolve(s, sections=tuple(x for x in s.sections if x.section_nr != section_nr))
 
 
 def sparse_mem_map_populate(
@@ -141,7 +139,7 @@ def sparse_remove_section(
 def _drop_memmap_init(k: Kernel, s: KernelState, section_nr: int, nr_pages: int) -> KernelState:
     """The section's struct pages go with its memmap: forget which of them were initialised."""
     kept = tuple(iv for iv in s.memmap_init if iv.section_nr != section_nr)
-    return replace(s, memmap_init=kept)
+    return evolve(s, memmap_init=kept)
 
 
 def _owner(k: Kernel, s: KernelState, pfn: Word) -> int:
