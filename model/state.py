@@ -153,6 +153,39 @@ def state_bytes(s: KernelState) -> bytes:
     return marshal.dumps(state_key(s), 2)
 
 
+_ZONE_OF = {-1: None, **{int(z): z for z in Zone}}
+
+
+def state_from_key(key: tuple[Any, ...]) -> KernelState:
+    """The concrete state whose state_key() is `key`: the explorer's queue holds keys, not states."""
+    ranges, sections, leaves, intervals, resources, sysmem, faults = key
+    w = Word
+    return KernelState(
+        tuple(
+            [
+                DeviceRange(
+                    dev,
+                    w(start),
+                    w(nr),
+                    None if a is None else VmemAltmap(w(a[0]), w(a[1]), w(a[2]), w(a[3]), w(a[4])),
+                )
+                for dev, start, nr, a in ranges
+            ]
+        ),
+        tuple([MemSection(nr, _ZONE_OF[z], owner) for nr, z, owner in sections]),
+        tuple([VmemmapLeaf(i, sh, src, w(pfn)) for i, sh, src, pfn in leaves]),
+        tuple([PfnInterval(w(a), w(b), Zone(z), nr) for a, b, z, nr in intervals]),
+        tuple([Resource(w(a), w(n), owner) for a, n, owner in resources]),
+        sysmem,
+        faults,
+    )
+
+
+def state_from_bytes(b: bytes) -> KernelState:
+    """The concrete state whose state_bytes() is `b`."""
+    return state_from_key(marshal.loads(b))
+
+
 def symmetric_state_bytes(s: KernelState) -> bytes:
     """state_bytes() of `s` with its devices renumbered canonically: devices are interchangeable.
 
