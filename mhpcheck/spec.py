@@ -33,10 +33,14 @@ class Claim(NamedTuple):
         return self.explain if isinstance(self.explain, str) else self.explain()
 
 
+# tuple.__new__ directly: a NamedTuple's own __new__ is a Python function, one frame per claim
+_make_claim = tuple.__new__
+
+
 def check(cond: Cond, message: str | Callable[[], str]) -> Claim:
     """A claim: `cond` must hold; `message` (or a function making it, called only on failure) says
     with the values what is wrong when it does not. Format it only when asked: it runs per state."""
-    return Claim(cond, message)
+    return _make_claim(Claim, (cond, message))
 
 
 @dataclass(frozen=True)

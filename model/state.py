@@ -111,12 +111,23 @@ class KernelState:
         return None
 
     def with_altmap(self, dev: int, altmap: VmemAltmap) -> KernelState:
-        # Constructors, not dataclasses.replace(): this runs for every vmemmap page allocated.
+        # Constructors, positional in field order, not replace() or evolve(): this runs for
+        # every vmemmap page allocated or freed (hundreds per section on base-page configs).
         ranges = tuple(
-            DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap) if r.dev == dev else r
-            for r in self.device_ranges
+            [
+                DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap) if r.dev == dev else r
+                for r in self.device_ranges
+            ]
         )
-        return evolve(self, device_ranges=ranges)
+        return KernelState(
+            ranges,
+            self.sections,
+            self.vmemmap,
+            self.memmap_init,
+            self.resources,
+            self.sysmem_vmemmap_pages,
+            self.faults_injected,
+        )
 
 
 def state_key(s: KernelState) -> tuple[Any, ...]:

@@ -35,11 +35,12 @@ def pfn_to_page(k: Kernel, pfn: Word) -> Word:
 def find_dev_pagemap(k: Kernel, s: KernelState, phys: Word) -> DeviceRange | None:
     """kernel/memremap.c:find_dev_pagemap() as of v4.5 (4b94ffdc4163)."""
     # "radix_tree_lookup(&pgmap_radix, phys >> PA_SECTION_SHIFT)": keyed by section
-    key = phys >> k.arch.PA_SECTION_SHIFT
+    page_shift, section_shift, branch = k.arch.PAGE_SHIFT, k.arch.PA_SECTION_SHIFT, k.sem.branch
+    key = phys >> section_shift
     for r in s.device_ranges:
-        lo = (r.start_pfn << k.arch.PAGE_SHIFT) >> k.arch.PA_SECTION_SHIFT
-        hi = ((r.start_pfn + r.nr_pages) << k.arch.PAGE_SHIFT) >> k.arch.PA_SECTION_SHIFT
-        if k.sem.branch((lo <= key) & (key < hi)):
+        lo = (r.start_pfn << page_shift) >> section_shift
+        hi = ((r.start_pfn + r.nr_pages) << page_shift) >> section_shift
+        if branch((lo <= key) & (key < hi)):
             return r
     return None
 
