@@ -35,15 +35,15 @@ class Cond:
     def __and__(self, other: Cond) -> Cond:
         if not isinstance(other, Cond):
             return NotImplemented
-        return Cond(self.v and other.v)
+        return TRUE if self.v and other.v else FALSE
 
     def __or__(self, other: Cond) -> Cond:
         if not isinstance(other, Cond):
             return NotImplemented
-        return Cond(self.v or other.v)
+        return TRUE if self.v or other.v else FALSE
 
     def __invert__(self) -> Cond:
-        return Cond(not self.v)
+        return FALSE if self.v else TRUE
 
     def __bool__(self) -> bool:
         return self.v
@@ -52,15 +52,22 @@ class Cond:
         return f"Cond({self.v})"
 
 
+# A concrete Cond is one of two values, never changed once made: comparisons return these two
+# rather than allocating one per comparison (the explorer makes millions).
+TRUE = Cond(True)
+FALSE = Cond(False)
+
+
 def _v(x: object) -> int:
     if type(x) is Word:
         return x.v  # type: ignore[union-attr]
     if type(x) is int:
-        return x & MASK  # type: ignore[operator]
+        return x & MASK  # type: ignore[operator, arg-type]
     raise TypeError(f"cannot mix a Word with {type(x).__name__}")
 
 
 WordLike = Union["Word", int]
+_new = object.__new__
 
 
 class Word:
@@ -71,26 +78,51 @@ class Word:
     def __init__(self, v: int) -> None:
         self.v = v & MASK
 
-    # arithmetic (an int operand is converted as C converts a constant to unsigned long)
+    # Arithmetic: an int operand is converted as C converts a constant to unsigned long.
+    # The operators run millions of times per exploration, so they test `type(o)` inline and
+    # build their result with object.__new__ and one slot store rather than calling Word(),
+    # whose __init__ costs a Python frame; the result is masked exactly where Word() would
+    # (a result already below 2^64, as of `>>` or of `&` on two Words, needs no mask).
     def __add__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v + _v(o))
+        t = type(o)
+        if t is Word:
+            r = _new(Word)
+            r.v = (self.v + o.v) & MASK  # type: ignore[union-attr]
+            return r
+        if t is int:
+            r = _new(Word)
+            r.v = (self.v + o) & MASK  # type: ignore[operator, assignment]
+            return r
+        return NotImplemented
 
     __radd__ = __add__
 
     def __sub__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v - _v(o))
+        t = type(o)
+        if t is Word:
+            r = _new(Word)
+            r.v = (self.v - o.v) & MASK  # type: ignore[union-attr]
+            return r
+        if t is int:
+            r = _new(Word)
+            r.v = (self.v - o) & MASK  # type: ignore[operator, assignment]
+            return r
+        return NotImplemented
 
     def __rsub__(self, o: WordLike) -> Word:
         return Word(_v(o) - self.v)
 
     def __mul__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v * _v(o))
+        t = type(o)
+        if t is Word:
+            r = _new(Word)
+            r.v = (self.v * o.v) & MASK  # type: ignore[union-attr]
+            return r
+        if t is int:
+            r = _new(Word)
+            r.v = (self.v * o) & MASK  # type: ignore[operator, assignment]
+            return r
+        return NotImplemented
 
     __rmul__ = __mul__
 
@@ -100,7 +132,9 @@ class Word:
         d = _v(o)
         if d == 0:
             raise ZeroDivisionError("unsigned long division by zero")
-        return Word(self.v // d)
+        r = _new(Word)
+        r.v = self.v // d
+        return r
 
     def __mod__(self, o: WordLike) -> Word:
         if type(o) is not Word and type(o) is not int:
@@ -108,74 +142,129 @@ class Word:
         d = _v(o)
         if d == 0:
             raise ZeroDivisionError("unsigned long modulo by zero")
-        return Word(self.v % d)
+        r = _new(Word)
+        r.v = self.v % d
+        return r
 
     def __lshift__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
+        t = type(o)
+        if t is Word:
+            n = o.v  # type: ignore[union-attr]
+        elif t is int:
+            n = o & MASK  # type: ignore[operator]
+        else:
             return NotImplemented
-        n = _v(o)
-        return Word(self.v << n) if n < BITS_PER_LONG else Word(0)
+        r = _new(Word)
+        r.v = (self.v << n) & MASK if n < BITS_PER_LONG else 0
+        return r
 
     def __rshift__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
+        t = type(o)
+        if t is Word:
+            n = o.v  # type: ignore[union-attr]
+        elif t is int:
+            n = o & MASK  # type: ignore[operator]
+        else:
             return NotImplemented
-        n = _v(o)
-        return Word(self.v >> n) if n < BITS_PER_LONG else Word(0)
+        r = _new(Word)
+        r.v = self.v >> n if n < BITS_PER_LONG else 0
+        return r
 
     def __and__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v & _v(o))
+        t = type(o)
+        if t is Word:
+            r = _new(Word)
+            r.v = self.v & o.v  # type: ignore[union-attr]
+            return r
+        if t is int:
+            r = _new(Word)
+            r.v = self.v & o & MASK  # type: ignore[operator, assignment]
+            return r
+        return NotImplemented
 
     __rand__ = __and__
 
     def __or__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v | _v(o))
+        t = type(o)
+        if t is Word:
+            r = _new(Word)
+            r.v = self.v | o.v  # type: ignore[union-attr]
+            return r
+        if t is int:
+            r = _new(Word)
+            r.v = (self.v | o) & MASK  # type: ignore[operator, assignment]
+            return r
+        return NotImplemented
 
     __ror__ = __or__
 
     def __xor__(self, o: WordLike) -> Word:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Word(self.v ^ _v(o))
+        t = type(o)
+        if t is Word:
+            r = _new(Word)
+            r.v = self.v ^ o.v  # type: ignore[union-attr]
+            return r
+        if t is int:
+            r = _new(Word)
+            r.v = (self.v ^ o) & MASK  # type: ignore[operator, assignment]
+            return r
+        return NotImplemented
 
     __rxor__ = __xor__
 
     def __invert__(self) -> Word:
-        return Word(~self.v)
+        r = _new(Word)
+        r.v = ~self.v & MASK
+        return r
 
-    # comparisons give Conds
+    # comparisons give Conds, one of the two shared ones
     def __eq__(self, o: object) -> Cond:  # type: ignore[override]
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v == _v(o))
+        t = type(o)
+        if t is Word:
+            return TRUE if self.v == o.v else FALSE  # type: ignore[attr-defined]
+        if t is int:
+            return TRUE if self.v == o & MASK else FALSE  # type: ignore[operator]
+        return NotImplemented
 
     def __ne__(self, o: object) -> Cond:  # type: ignore[override]
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v != _v(o))
+        t = type(o)
+        if t is Word:
+            return TRUE if self.v != o.v else FALSE  # type: ignore[attr-defined]
+        if t is int:
+            return TRUE if self.v != o & MASK else FALSE  # type: ignore[operator]
+        return NotImplemented
 
     def __lt__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v < _v(o))
+        t = type(o)
+        if t is Word:
+            return TRUE if self.v < o.v else FALSE  # type: ignore[union-attr]
+        if t is int:
+            return TRUE if self.v < o & MASK else FALSE  # type: ignore[operator]
+        return NotImplemented
 
     def __le__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v <= _v(o))
+        t = type(o)
+        if t is Word:
+            return TRUE if self.v <= o.v else FALSE  # type: ignore[union-attr]
+        if t is int:
+            return TRUE if self.v <= o & MASK else FALSE  # type: ignore[operator]
+        return NotImplemented
 
     def __gt__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v > _v(o))
+        t = type(o)
+        if t is Word:
+            return TRUE if self.v > o.v else FALSE  # type: ignore[union-attr]
+        if t is int:
+            return TRUE if self.v > o & MASK else FALSE  # type: ignore[operator]
+        return NotImplemented
 
     def __ge__(self, o: WordLike) -> Cond:
-        if type(o) is not Word and type(o) is not int:
-            return NotImplemented
-        return Cond(self.v >= _v(o))
+        t = type(o)
+        if t is Word:
+            return TRUE if self.v >= o.v else FALSE  # type: ignore[union-attr]
+        if t is int:
+            return TRUE if self.v >= o & MASK else FALSE  # type: ignore[operator]
+        return NotImplemented
 
     def __hash__(self) -> int:
         return hash(self.v)
@@ -229,22 +318,24 @@ class ConcreteSem:
     symbolic = False
 
     def word(self, value: int) -> Word:
-        return Word(value)
+        w = _new(Word)
+        w.v = value & MASK
+        return w
 
     def branch(self, cond: Cond) -> bool:
         return cond.v
 
     def all(self, conds: Iterable[Cond]) -> Cond:
-        return Cond(all(c.v for c in conds))
+        return TRUE if all(c.v for c in conds) else FALSE
 
     def any(self, conds: Iterable[Cond]) -> Cond:
-        return Cond(any(c.v for c in conds))
+        return TRUE if any(c.v for c in conds) else FALSE
 
     def true(self) -> Cond:
-        return Cond(True)
+        return TRUE
 
     def false(self) -> Cond:
-        return Cond(False)
+        return FALSE
 
     def min(self, a: Word, b: Word) -> Word:
         return a if a.v <= b.v else b

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from mhpcheck.semantics import Cond, ModelDefinitionError
 
@@ -20,10 +20,11 @@ MONITOR = "monitor"
 REACHABLE = "reachable"
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     """One claim of a property: a condition, and what it means when it is false."""
 
+    # A tuple rather than a frozen dataclass: properties make one per claim per explored
+    # transition, and a frozen dataclass pays an object.__setattr__ per field to be built.
     cond: Cond
     explain: str | Callable[[], str]
 
@@ -32,10 +33,14 @@ class Claim:
         return self.explain if isinstance(self.explain, str) else self.explain()
 
 
+# tuple.__new__ directly: a NamedTuple's own __new__ is a Python function, one frame per claim
+_make_claim = tuple.__new__
+
+
 def check(cond: Cond, message: str | Callable[[], str]) -> Claim:
     """A claim: `cond` must hold; `message` (or a function making it, called only on failure) says
     with the values what is wrong when it does not. Format it only when asked: it runs per state."""
-    return Claim(cond, message)
+    return _make_claim(Claim, (cond, message))
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,9 @@ class Property:
 
     def first_failure(self, k: Any, *args: Any) -> str | None:
         """The message of the first false claim on concrete values, or None if all hold."""
+        branch = k.sem.branch
         for c in self.fn(k, *args):
-            if not k.sem.branch(c.cond):
+            if not branch(c[0]):
                 return c.message
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
@@ -169,6 +170,8 @@ class KernelState:
 
 def state_key(s: KernelState) -> tuple[Any, ...]:
     """The canonical, hashable, GC-untracked-friendly encoding of a concrete state (ints only)."""
+    # tuple([...]) rather than tuple(genexpr): the explorer encodes every successor it meets,
+    # and a list comprehension is the cheaper way to build each part.
     return (
         tuple(
             (
@@ -210,6 +213,41 @@ def state_bytes(s: KernelState) -> bytes:
     return marshal.dumps(state_key(s), 2)
 
 
+_ZONE_OF = {-1: None, **{int(z): z for z in Zone}}
+
+
+def state_from_key(key: tuple[Any, ...]) -> KernelState:
+    """The concrete state whose state_key() is `key`: the explorer's queue holds keys, not states."""
+    ranges, sections, leaves, intervals, resources, sysmem, faults, blocks, altmaps, nr_memmap = key
+    w = Word
+
+    def altmap(a: tuple[int, ...]) -> VmemAltmap:
+        return VmemAltmap(w(a[0]), w(a[1]), w(a[2]), w(a[3]), w(a[4]))
+
+    return KernelState(
+        device_ranges=tuple(
+            [
+                DeviceRange(dev, w(start), w(nr), None if a is None else altmap(a), shift)
+                for dev, start, nr, a, shift in ranges
+            ]
+        ),
+        sections=tuple([MemSection(nr, _ZONE_OF[z], owner) for nr, z, owner in sections]),
+        vmemmap=tuple([VmemmapLeaf(i, sh, src, w(pfn), ru) for i, sh, src, pfn, ru in leaves]),
+        memmap_init=tuple([PfnInterval(w(a), w(b), Zone(z), nr) for a, b, z, nr in intervals]),
+        resources=tuple([Resource(w(a), w(n), owner) for a, n, owner in resources]),
+        sysmem_vmemmap_pages=sysmem,
+        memory_blocks=tuple([MemoryBlock(nr, pages, ref, _ZONE_OF[z]) for nr, pages, ref, z in blocks]),
+        mhp_altmaps=tuple([(ref, altmap(a)) for ref, *a in altmaps]),
+        nr_memmap_pages=nr_memmap,
+        faults_injected=faults,
+    )
+
+
+def state_from_bytes(b: bytes) -> KernelState:
+    """The concrete state whose state_bytes() is `b`."""
+    return state_from_key(marshal.loads(b))
+
+
 def symmetric_state_bytes(s: KernelState) -> bytes:
     """state_bytes() of `s` with its devices renumbered canonically: devices are interchangeable.
 
@@ -245,13 +283,26 @@ def symmetric_state_bytes(s: KernelState) -> bytes:
     return marshal.dumps((ranges, sections, leaves, key[3], resources, *key[5:]), 2)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_KEEP: Any = object()  # an argument of a generated evolver that was not given
+_EVOLVERS: dict[type, Callable[..., Any]] = {}
+
+
+def _evolver(cls: type) -> Callable[..., Any]:
+    """A replace() for one frozen class, generated once: keyword arguments straight into the
+    constructor, with none of dataclasses.replace()'s per-call walk over the fields."""
+    names = [f.name for f in fields(cls)]
+    params = ", ".join(f"{n}=_KEEP" for n in names)
+    args = ", ".join(f"obj.{n} if {n} is _KEEP else {n}" for n in names)
+    scope: dict[str, Any] = {"cls": cls, "_KEEP": _KEEP}
+    exec(f"def evolve(obj, *, {params}):\n    return cls({args})\n", scope)
+    fn: Callable[..., Any] = scope["evolve"]
+    _EVOLVERS[cls] = fn
+    return fn
 
 
 def evolve(obj: Any, **changes: Any) -> Any:
     """dataclasses.replace() for the model's frozen state, without its per-call introspection."""
-    cls = type(obj)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
-    return cls(*[changes[n] if n in changes else getattr(obj, n) for n in names])
+    fn = _EVOLVERS.get(type(obj))
+    if fn is None:
+        fn = _evolver(type(obj))
+    return fn(obj, **changes)

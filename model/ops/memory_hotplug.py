@@ -96,7 +96,7 @@ def _add_pages(
         if k.sem.branch(bad_base | too_big):
             return s, -EINVAL  # pr_warn_once("memory add fail, invalid altmap\n")
         if not k.variant.mutated(mutants.ALLOC_NOT_RESET):
-            s = s.with_altmap(altmap, replace(a, alloc=k.sem.word(0)))
+            s = s.with_altmap(altmap, evolve(a, alloc=k.sem.word(0)))
     start_sec = pfn_to_section_nr(k, phys_start_pfn)
     end_sec = pfn_to_section_nr(k, phys_start_pfn + nr_pages - 1)
     err = 0
@@ -123,8 +123,8 @@ def move_pfn_range_to_zone(
     """mm/memory_hotplug.c:move_pfn_range_to_zone() as of v5.9 (01091d25)."""
     first = pfn_to_section_nr(k, start_pfn)
     last = pfn_to_section_nr(k, start_pfn + nr_pages - 1)
-    sections = tuple(replace(ms, zone=zone) if first <= ms.section_nr <= last else ms for ms in s.sections)
-    s = replace(s, sections=sections)
+    sections = tuple(evolve(ms, zone=zone) if first <= ms.section_nr <= last else ms for ms in s.sections)
+    s = evolve(s, sections=sections)
     return page_alloc.memmap_init_zone(k, s, nr_pages, 0, zone, start_pfn, altmap)
 
 

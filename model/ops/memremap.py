@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model.errno import EINVAL
 from mhpcheck.model.events import AltmapReleased
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, page_alloc
-from mhpcheck.model.state import DeviceRange, KernelState, VmemAltmap, Zone
+from mhpcheck.model.state import DeviceRange, KernelState, VmemAltmap, Zone, evolve
 from mhpcheck.model.variants import patches
 from mhpcheck.semantics import Word
 
@@ -37,11 +35,12 @@ def pfn_to_page(k: Kernel, pfn: Word) -> Word:
 def find_dev_pagemap(k: Kernel, s: KernelState, phys: Word) -> DeviceRange | None:
     """kernel/memremap.c:find_dev_pagemap() as of v4.5 (4b94ffdc4163)."""
     # "radix_tree_lookup(&pgmap_radix, phys >> PA_SECTION_SHIFT)": keyed by section
-    key = phys >> k.arch.PA_SECTION_SHIFT
+    page_shift, section_shift, branch = k.arch.PAGE_SHIFT, k.arch.PA_SECTION_SHIFT, k.sem.branch
+    key = phys >> section_shift
     for r in s.device_ranges:
-        lo = (r.start_pfn << k.arch.PAGE_SHIFT) >> k.arch.PA_SECTION_SHIFT
-        hi = ((r.start_pfn + r.nr_pages) << k.arch.PAGE_SHIFT) >> k.arch.PA_SECTION_SHIFT
-        if k.sem.branch((lo <= key) & (key < hi)):
+        lo = (r.start_pfn << page_shift) >> section_shift
+        hi = ((r.start_pfn + r.nr_pages) << page_shift) >> section_shift
+        if branch((lo <= key) & (key < hi)):
             return r
     return None
 
@@ -139,8 +138,8 @@ def memunmap_pages(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, in
 
 def _pgmap_insert(s: KernelState, pgmap: DeviceRange) -> KernelState:
     ranges = tuple(sorted((*s.device_ranges, pgmap), key=lambda r: r.dev))
-    return replace(s, device_ranges=ranges)
+    return evolve(s, device_ranges=ranges)
 
 
 def _pgmap_delete(s: KernelState, dev: int) -> KernelState:
-    return replace(s, device_ranges=tuple(r for r in s.device_ranges if r.dev != dev))
+    return evolve(s, device_ranges=tuple(r for r in s.device_ranges if r.dev != dev))

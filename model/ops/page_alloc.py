@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model.events import MemmapInitialised
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap
-from mhpcheck.model.state import DeviceRange, KernelState, PfnInterval, Zone
+from mhpcheck.model.state import DeviceRange, KernelState, PfnInterval, Zone, evolve
 from mhpcheck.model.variants import mutants, patches
 from mhpcheck.semantics import Word
 
@@ -20,7 +18,7 @@ def _initialise(
         return s
     k.trace(MemmapInitialised(start_pfn, end_pfn, int(zone)))
     iv = PfnInterval(start_pfn, end_pfn, zone, section_nr)
-    return replace(s, memmap_init=(*s.memmap_init, iv))
+    return evolve(s, memmap_init=(*s.memmap_init, iv))
 
 
 def memmap_init_zone(

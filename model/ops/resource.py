@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model.errno import EBUSY, EINVAL
 from mhpcheck.model.events import ResourceReleased
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import KernelState, Resource
+from mhpcheck.model.state import KernelState, Resource, evolve
 from mhpcheck.semantics import Word
 
 
@@ -20,7 +18,7 @@ def request_mem_region(
         if k.sem.branch((start_pfn < res.start_pfn + res.nr_pages) & (res.start_pfn < end_pfn)):
             return s, -EBUSY  # "conflict": the region is already claimed
     res = Resource(start_pfn, nr_pages, owner)
-    return replace(s, resources=(*s.resources, res)), 0
+    return evolve(s, resources=(*s.resources, res)), 0
 
 
 def release_mem_region_adjustable(
@@ -33,5 +31,5 @@ def release_mem_region_adjustable(
         if k.sem.branch((res.start_pfn == start_pfn) & (res.nr_pages == nr_pages)):
             k.trace(ResourceReleased(start_pfn, nr_pages, by_mm, res.owner))
             rest = tuple(x for x in s.resources if x is not res)
-            return replace(s, resources=rest), 0
+            return evolve(s, resources=rest), 0
     return s, -EINVAL

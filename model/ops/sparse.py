@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model.errno import EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import SectionRemoved
 from mhpcheck.model.kernel import Kernel
@@ -22,11 +20,11 @@ def _memmap_range(k: Kernel, section_nr: int, nr_pages: int) -> tuple[int, int]:
 
 def _mark_present(s: KernelState, ms: MemSection) -> KernelState:
     sections = tuple(sorted((*s.sections, ms), key=lambda x: x.section_nr))
-    return replace(s, sections=sections)
+    return evolve(s, sections=sections)
 
 
 def _mark_absent(s: KernelState, section_nr: int) -> KernelState:
-    return replace(s, sections=tuple(x for x in s.sections if x.section_nr != section_nr))
+    return evolve(s, sections=tuple(x for x in s.sections if x.section_nr != section_nr))
 
 
 def sparse_mem_map_populate(
@@ -166,7 +164,7 @@ def _memmap_pages(k: Kernel, nr_pages: int) -> int:
 def _drop_memmap_init(k: Kernel, s: KernelState, section_nr: int, nr_pages: int) -> KernelState:
     """The section's struct pages go with its memmap: forget which of them were initialised."""
     kept = tuple(iv for iv in s.memmap_init if iv.section_nr != section_nr)
-    return replace(s, memmap_init=kept)
+    return evolve(s, memmap_init=kept)
 
 
 def _owner(k: Kernel, s: KernelState, pfn: Word) -> int:
