@@ -65,6 +65,8 @@ def _spin(sizes: tuple[measure.Size, ...], explicit: dict[str, Any], repeat: int
         }
         if ours is not None:
             row["states_checked_equal"] = True
+            # pan counts stored + matched states: every edge mhpcheck explores, plus the initial state
+            row["transitions_match"] = runs[0].transitions == ours["transitions"] + 1
             row["ours_over_spin_states_per_s"] = ours["states_per_s"] / row["states_per_s"]
             row["ours_over_spin_time_excl_build"] = ours["seconds"] / run_s
             row["ours_over_spin_time_incl_build"] = ours["seconds"] / (run_s + build_s)
@@ -171,6 +173,7 @@ def _render(res: dict[str, Any], console: Console) -> None:
             for c in (
                 "size",
                 "states",
+                "same edges",
                 "run s",
                 "build s",
                 "states/s",
@@ -184,6 +187,7 @@ def _render(res: dict[str, Any], console: Console) -> None:
                 t.add_row(
                     r["label"],
                     f"{r['states']:,}",
+                    {True: "yes", False: "no", None: "?"}[r.get("transitions_match")],
                     f"{r['run_s']:.2f}",
                     f"{r['build_s']:.2f}",
                     f"{r['states_per_s']:,.0f}",
