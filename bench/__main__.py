@@ -139,7 +139,8 @@ def _goals(res: dict[str, Any]) -> list[dict[str, Any]]:
         goals.append(
             {
                 "goal": "matrix --jobs 2 ≥ 1.7× faster than --jobs 1",
-                "measured": f"{mx['speedup_jobs2']:.2f}×",
+                "measured": f"{mx['speedup_jobs2']:.2f}× (this machine ran two CPU-bound processes "
+                f"{mx['parallel_capacity']:.2f}× faster than one after the other)",
                 "met": mx["speedup_jobs2"] >= 1.7,
             }
         )
@@ -254,6 +255,7 @@ def _render(res: dict[str, Any], console: Console) -> None:
         for k, v in mx["runs_s"].items():
             t.add_row(k, f"{mx['median_s'][k]:.2f}", " ".join(f"{x:.2f}" for x in v))
         t.add_row("jobs1 ÷ jobs2", f"{mx['speedup_jobs2']:.2f}", "")
+        t.add_row("2 CPU-bound processes: serial ÷ parallel", f"{mx['parallel_capacity']:.2f}", "")
         console.print(t)
     t = Table(title="PERFORMANCE.md goals, as measured in this run")
     for c in ("goal", "measured", "met"):
