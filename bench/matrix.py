@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -25,6 +26,33 @@ def timed(args: list[str], env: dict[str, str]) -> float:
     if r.returncode != 0:
         raise SystemExit(f"mhpcheck {' '.join(args)} exited {r.returncode}: {r.stderr.decode()[-400:]}")
     return time.perf_counter() - t0
+
+
+def _burn(n: int) -> float:
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i
+    return time.perf_counter() - t0
+
+
+def parallel_capacity(n: int = 10_000_000) -> float:
+    """How much faster two CPU-bound processes finish than the same work done twice in a row.
+
+    The bound on any --jobs 2 speedup on this machine right now: about 2 on two free cores,
+    about 1 when other work holds one of them.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        pool.map(_burn, [1000, 1000])  # start both workers before timing
+        t0 = time.perf_counter()
+        pool.map(_burn, [n], chunksize=1)
+        pool.map(_burn, [n], chunksize=1)
+        serial = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pool.map(_burn, [n, n], chunksize=1)
+        parallel = time.perf_counter() - t0
+    return serial / parallel
 
 
 def measure(repeat: int, select: list[str] | None = None, cache: bool = True) -> dict[str, Any]:
@@ -48,7 +76,9 @@ def measure(repeat: int, select: list[str] | None = None, cache: bool = True) ->
             runs["jobs1"].append(timed([*plain, "--jobs", "1"], env))
             runs["jobs2"].append(timed([*plain, "--jobs", "2"], env))
     med = {k: statistics.median(v) for k, v in runs.items()}
+    capacity = parallel_capacity()
     out: dict[str, Any] = {
+        "parallel_capacity": capacity,
         "cpus": os.cpu_count(),
         "repeat": repeat,
         "select": select,
@@ -81,6 +111,7 @@ def main() -> None:
         print(f"{k:8s} {med[k]:9.2f}  {' '.join(f'{x:.2f}' for x in v)}")
     print(f"warm / cold       {out['warm_over_cold']:.3f}")
     print(f"jobs 2 / jobs 1   {out['jobs2_over_jobs1']:.3f}")
+    print(f"two CPU-bound processes vs one after the other: {out['parallel_capacity']:.2f}x")
     write_json(Path("mhpcheck-out/bench-matrix.json"), out)
 
 
