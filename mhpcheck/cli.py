@@ -906,17 +906,16 @@ def conform(
 
     from mhpcheck import predict as model
     from mhpcheck.conform import runner, setup
+    from mhpcheck.scenarios import KERNELS, SCENARIOS
 
     for k in kernel_names:
-        _one_of("kernel", k, list(runner.KERNELS))
+        _one_of("kernel", k, list(KERNELS))
     for s in scenario_names:
-        _one_of("scenario", s, list(runner.SCENARIOS))
+        _one_of("scenario", s, list(SCENARIOS))
     if output is not None:
         _check_writable(Path(output), "--output")
-    kernels = [k for k in runner.KERNELS if k in kernel_names] if kernel_names else list(runner.KERNELS)
-    scenarios = (
-        [s for s in runner.SCENARIOS if s in scenario_names] if scenario_names else list(runner.SCENARIOS)
-    )
+    kernels = [k for k in KERNELS if k in kernel_names] if kernel_names else list(KERNELS)
+    scenarios = [s for s in SCENARIOS if s in scenario_names] if scenario_names else list(SCENARIOS)
     t0 = time.perf_counter()
     result = runner.conform(
         kernels,

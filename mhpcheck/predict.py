@@ -8,7 +8,6 @@ way /proc/meminfo, /proc/zoneinfo, /proc/vmstat and ndctl read the kernel's.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from mhpcheck.model import build
 from mhpcheck.model.counters import mem_total_pages, memmap_ram_pages, zone_page_counts
@@ -26,18 +25,8 @@ from mhpcheck.model.transitions import (
     Transition,
 )
 from mhpcheck.model.variants import patches
+from mhpcheck.scenarios import KERNELS, SCENARIOS, Figure
 
-KERNELS = ("6.1", "6.12")
-SCENARIOS: tuple[str, ...] = (
-    "dimm-mom1",
-    "dimm-mom0",
-    "fsdax-map-dev",
-    "fsdax-map-mem",
-    "devdax-map-dev",
-    "devdax-map-mem",
-    "kmem-mom0",
-    "kmem-mom1",
-)
 _ERAS = {"6.1": "v6.1", "6.12": "v6.12"}
 
 ARCH = "x86_64"  # the QEMU machines: 4 KiB pages, 128 MiB sections and memory blocks, PSE
@@ -47,18 +36,6 @@ DIMM_BASE = 4 * GIB  # where QEMU places the first pc-dimm (and the NVDIMM) on t
 NAMESPACE_SIZE = GIB
 PFN_ALIGN = 2 * MIB  # ndctl's default --align for fsdax and devdax on x86_64 (PMD)
 MEMMAP_TOLERANCE_KIB = 1024  # measured RAM cost varies by up to ~0.6 MiB between runs
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One predicted figure of one step: a delta from the step before unless the name says."""
-
-    scenario: str
-    step: str
-    name: str
-    value: int
-    unit: str
-    tolerance: int = 0
 
 
 class _Run:

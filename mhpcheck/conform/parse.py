@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mhpcheck.scenarios import Figure
+
 PAGE_KIB = 4  # x86_64 base pages: /proc/zoneinfo counts pages, /proc/meminfo KiB
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One observed or predicted number after a step of a scenario (the model's Figure, field for field)."""
-
-    scenario: str
-    step: str
-    name: str
-    value: int
-    unit: str
-    tolerance: int = 0
 
 
 @dataclass

@@ -11,18 +11,8 @@ from typing import Any
 from mhpcheck.conform import initramfs, parse, qemu, setup
 from mhpcheck.conform.compare import FigureLike, Row, Verdict, compare
 from mhpcheck.exitcodes import ExitCode
+from mhpcheck.scenarios import SCENARIOS
 
-KERNELS = ("6.1", "6.12")
-SCENARIOS = (
-    "dimm-mom1",
-    "dimm-mom0",
-    "fsdax-map-dev",
-    "fsdax-map-mem",
-    "devdax-map-dev",
-    "devdax-map-mem",
-    "kmem-mom0",
-    "kmem-mom1",
-)
 # Blocks arrive offline on every kernel, so that each step is one transition (6.12's config onlines
 # them at once). The NVDIMM boot's memmap_on_memory=1 does not reach dax kmem: 6.1 ignores it there,
 # 6.12 takes the per-device knob the kmem scenarios set.

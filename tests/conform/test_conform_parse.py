@@ -8,7 +8,8 @@ import pytest
 
 from mhpcheck import predict
 from mhpcheck.conform import parse
-from mhpcheck.conform.runner import KERNELS, SCENARIOS
+from mhpcheck.conform.runner import GROUPS
+from mhpcheck.scenarios import KERNELS, SCENARIOS
 
 SAMPLES = Path(__file__).parent / "samples"
 # the figure names the model's predictions use, plus the block counts only the kernel side reports
@@ -138,9 +139,9 @@ def test_a_knob_a_scenario_sets_is_a_fact_not_a_step():
     assert list(s.steps) == ["before", "online", "back-to-devdax"]
 
 
-def test_the_harness_runs_the_kernels_and_scenarios_the_model_predicts():
-    assert tuple(predict.KERNELS) == KERNELS
-    assert tuple(predict.SCENARIOS) == SCENARIOS
+def test_every_scenario_the_model_predicts_is_booted_exactly_once():
+    booted = [name for g in GROUPS for name in g.scenarios]
+    assert sorted(booted) == sorted(SCENARIOS)
 
 
 def test_every_predicted_figure_has_a_kernel_figure_of_the_same_name_and_unit():
