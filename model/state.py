@@ -75,6 +75,9 @@ class MemSection:
     section_nr: int
     zone: Zone | None  # None until move_pfn_range_to_zone() (v4.13+) places it
     owner: int  # the device whose range held it when it was added, or RAM_OWNER
+    # ms->usage->subsection_map (v5.3, ba72b4c8cf60): bit i = 2 MiB sub-section i is present;
+    # 0 in eras before sub-sections, where a section is all or nothing
+    subsection_map: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +194,10 @@ def state_key(s: KernelState) -> tuple[Any, ...]:
             )
             for r in s.device_ranges
         ),
-        tuple((m.section_nr, -1 if m.zone is None else int(m.zone), m.owner) for m in s.sections),
+        tuple(
+            (m.section_nr, -1 if m.zone is None else int(m.zone), m.owner, m.subsection_map)
+            for m in s.sections
+        ),
         tuple((x.index, x.leaf_shift, x.source, x.pfn.v, x.reused) for x in s.vmemmap),
         tuple((iv.start_pfn.v, iv.end_pfn.v, int(iv.zone), iv.section_nr) for iv in s.memmap_init),
         tuple((x.start_pfn.v, x.nr_pages.v, x.owner) for x in s.resources),
@@ -231,7 +237,7 @@ def state_from_key(key: tuple[Any, ...]) -> KernelState:
                 for dev, start, nr, a, shift in ranges
             ]
         ),
-        sections=tuple([MemSection(nr, _ZONE_OF[z], owner) for nr, z, owner in sections]),
+        sections=tuple([MemSection(nr, _ZONE_OF[z], owner, sub) for nr, z, owner, sub in sections]),
         vmemmap=tuple([VmemmapLeaf(i, sh, src, w(pfn), ru) for i, sh, src, pfn, ru in leaves]),
         memmap_init=tuple([PfnInterval(w(a), w(b), Zone(z), nr) for a, b, z, nr in intervals]),
         resources=tuple([Resource(w(a), w(n), owner) for a, n, owner in resources]),
@@ -277,7 +283,7 @@ def symmetric_state_bytes(s: KernelState) -> bytes:
         return state_bytes(s)
     key = state_key(s)
     ranges = tuple(sorted(((ren[d], *rest) for d, *rest in key[0]), key=lambda t: t[0]))
-    sections = tuple((nr, z, ren.get(o, o)) for nr, z, o in key[1])
+    sections = tuple((nr, z, ren.get(o, o), sub) for nr, z, o, sub in key[1])
     leaves = tuple((i, sh, ren.get(src, src), pfn, ru) for i, sh, src, pfn, ru in key[2])
     resources = tuple((a, n, ren.get(o, o)) for a, n, o in key[4])
     return marshal.dumps((ranges, sections, leaves, key[3], resources, *key[5:]), 2)

@@ -65,15 +65,35 @@ def present_sections_have_memmap(k: Kernel, s: KernelState) -> Iterator[Claim]:
     for ms in s.sections:
         lo = (ms.section_nr << k.arch.PFN_SECTION_SHIFT) * k.arch.STRUCT_PAGE_SIZE
         hi = lo + k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE
+        # From v5.3 only the present sub-sections of a section have a memmap.
+        per = k.arch.PAGES_PER_SUBSECTION * k.arch.STRUCT_PAGE_SIZE
+        spans = [(lo, hi)]
+        if ms.subsection_map:
+            spans = [(lo + i * per, lo + j * per) for i, j in _runs(ms.subsection_map)]
+        need = sum(b - a for a, b in spans)
         covered = 0
         for leaf in s.vmemmap:
             a = leaf.index << leaf.leaf_shift
             b = a + (1 << leaf.leaf_shift)
-            covered += max(0, min(b, hi) - max(a, lo))
+            covered += sum(max(0, min(b, y) - max(a, x)) for x, y in spans)
         yield check(
-            k.sem.true() if covered == hi - lo else k.sem.false(),
+            k.sem.true() if covered == need else k.sem.false(),
             lambda: (
-                f"section {ms.section_nr:#x} is present but {hi - lo - covered:#x} bytes of its "
+                f"section {ms.section_nr:#x} is present but {need - covered:#x} bytes of its "
                 "memmap are unmapped"
             ),
         )
+
+
+def _runs(bits: int) -> list[tuple[int, int]]:
+    """The runs of set bits of a subsection map, as [first, end) bit indices."""
+    out = []
+    i = 0
+    while bits >> i:
+        if not bits >> i & 1:
+            i += ((bits >> i) & -(bits >> i)).bit_length() - 1  # to the next set bit
+            continue
+        j = i + (~(bits >> i) & ((bits >> i) + 1)).bit_length() - 1  # past this run
+        out.append((i, j))
+        i = j
+    return out

@@ -72,6 +72,10 @@ class ArchConfig:
         self.PFN_SECTION_SHIFT = self.SECTION_SIZE_BITS - self.PAGE_SHIFT
         self.PA_SECTION_SHIFT = self.SECTION_SIZE_BITS
         self.PAGES_PER_SECTION = 1 << self.PFN_SECTION_SHIFT
+        # include/linux/mmzone.h (ba72b4c8cf60, v5.3): "#define SUBSECTION_SHIFT 21"
+        self.SUBSECTION_SHIFT = 21
+        self.PAGES_PER_SUBSECTION = 1 << (self.SUBSECTION_SHIFT - self.PAGE_SHIFT)
+        self.SUBSECTIONS_PER_SECTION = 1 << (self.SECTION_SIZE_BITS - self.SUBSECTION_SHIFT)
         self.HOTPLUG_BASE_PFN: int = values["HOTPLUG_BASE_PFN"]
         self.arch_add_memory = functions["arch_add_memory"]
         self.arch_remove_memory = functions["arch_remove_memory"]

@@ -63,6 +63,14 @@ def vmemmap_populate(
         altmap = None
         if k.variant.has(patches.X86_ALTMAP):
             altmap = memremap.to_vmem_altmap(k, s, k.sem.word(k.arch.VMEMMAP_START + start))
+    if (
+        k.variant.has(patches.SUBSECTION_HOTPLUG)
+        and end - start < k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE
+    ):
+        # "if (end - start < PAGES_PER_SECTION * sizeof(struct page))
+        #  err = vmemmap_populate_basepages(start, end, node, NULL);" (ba72b4c8cf60): a
+        # sub-section range gets base pages from RAM, whatever its altmap
+        return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, None)
     if HAS_PSE:
         return vmemmap_populate_hugepages(k, s, start, end, node, altmap)
     if altmap is not None:

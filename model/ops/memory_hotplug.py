@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mhpcheck.model.errno import E2BIG, EBUSY, EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import AltmapReleased, BadPageAccess, PagesOnlined, SectionRemoved
 from mhpcheck.model.kernel import Kernel
@@ -97,16 +95,24 @@ def _add_pages(
             return s, -EINVAL  # pr_warn_once("memory add fail, invalid altmap\n")
         if not k.variant.mutated(mutants.ALLOC_NOT_RESET):
             s = s.with_altmap(altmap, evolve(a, alloc=k.sem.word(0)))
+    if explicit and k.variant.has(patches.SUBSECTION_HOTPLUG):
+        err = check_pfn_span(k, phys_start_pfn, nr_pages)
+        if err:
+            return s, err
+        # "for (; pfn < end_pfn; pfn += cur_nr_pages) { /* Select all remaining pages up to the
+        # next section boundary */ cur_nr_pages = min(end_pfn - pfn, SECTION_ALIGN_UP(pfn + 1) - pfn);"
+        for pfn, cur_nr_pages in _section_chunks(k, phys_start_pfn, nr_pages):
+            s, err = sparse.sparse_add_section(k, s, nid, pfn, cur_nr_pages, altmap)
+            if k.variant.mutated(mutants.ENOMEM_SWALLOWED) and err == -ENOMEM:
+                err = 0
+            if err:
+                break
+        return s, err
     start_sec = pfn_to_section_nr(k, phys_start_pfn)
     end_sec = pfn_to_section_nr(k, phys_start_pfn + nr_pages - 1)
     err = 0
     for i in range(start_sec, end_sec + 1):
-        if explicit:
-            s, err = sparse.sparse_add_section(
-                k, s, nid, section_nr_to_pfn(k, i), k.arch.PAGES_PER_SECTION, altmap
-            )
-        else:
-            s, err = _add_section(k, s, nid, zone, section_nr_to_pfn(k, i))
+        s, err = _add_section(k, s, nid, zone, section_nr_to_pfn(k, i))
         if not k.variant.has(patches.SUBSECTION_HOTPLUG) and err == -EEXIST:
             # "EEXIST is finally dealt with by ioresource collision check."
             err = 0
@@ -115,6 +121,29 @@ def _add_pages(
         if err:
             break
     return s, err
+
+
+def check_pfn_span(k: Kernel, pfn: Word, nr_pages: Word) -> int:
+    """mm/memory_hotplug.c:check_pfn_span() as of v5.3 (ba72b4c8cf60)."""
+    # "Disallow all operations smaller than a sub-section and only allow operations smaller
+    # than a section for SPARSEMEM_VMEMMAP."
+    min_align = k.arch.PAGES_PER_SUBSECTION
+    if k.sem.branch(((pfn | nr_pages) & (min_align - 1)) != 0):
+        return -EINVAL
+    return 0
+
+
+def _section_chunks(k: Kernel, pfn: Word, nr_pages: Word) -> list[tuple[Word, int]]:
+    """[pfn, pfn + nr_pages) cut at section boundaries: __add_pages()'s cur_nr_pages loop."""
+    first, end = k.sem.concrete(pfn), k.sem.concrete(pfn) + k.sem.concrete(nr_pages)
+    pps = k.arch.PAGES_PER_SECTION
+    out: list[tuple[Word, int]] = []
+    cur = first
+    while cur < end:
+        cur_nr = min(end - cur, (cur // pps + 1) * pps - cur)  # SECTION_ALIGN_UP(pfn + 1) - pfn
+        out.append((k.sem.word(cur), cur_nr))
+        cur += cur_nr
+    return out
 
 
 def move_pfn_range_to_zone(
@@ -165,14 +194,22 @@ def _remove_pages(
                 map_offset = memremap.vmem_altmap_offset(k, r.altmap)
     else:
         s, ret = resource.release_mem_region_adjustable(k, s, phys_start_pfn, nr_pages, True)
+    if explicit:
+        if check_pfn_span(k, phys_start_pfn, nr_pages):
+            return (
+                s,
+                0,
+            )  # "if (check_pfn_span(pfn, nr_pages)) { WARN(1, "Misaligned %s start: ..."); return; }"
+        for pfn, cur_nr_pages in _section_chunks(k, phys_start_pfn, nr_pages):
+            # __remove_section() is void from v5.3: an absent section is WARNed and skipped
+            s, _ = sparse.sparse_remove_section(k, s, pfn, cur_nr_pages, map_offset, altmap)
+            if not k.variant.mutated(mutants.MAP_OFFSET_EVERY_SECTION):
+                map_offset = k.sem.word(0)
+        return s, 0
     nr_sections = k.sem.concrete(nr_pages) // k.arch.PAGES_PER_SECTION
     first = pfn_to_section_nr(k, phys_start_pfn)
     for i in range(nr_sections):
-        if explicit:
-            # __remove_section() is void from v5.3: an absent section is WARNed and skipped
-            s, _ = sparse.sparse_remove_section(k, s, first + i, k.arch.PAGES_PER_SECTION, map_offset, altmap)
-        else:
-            s, ret = _remove_section(k, s, zone, first + i, map_offset)
+        s, ret = _remove_section(k, s, zone, first + i, map_offset)
         if not k.variant.mutated(mutants.MAP_OFFSET_EVERY_SECTION):
             map_offset = k.sem.word(0)
         if ret:
@@ -427,13 +464,13 @@ def remove_pfn_range_from_zone(k: Kernel, s: KernelState, start_pfn: Word, nr_pa
     """mm/memory_hotplug.c:remove_pfn_range_from_zone() as of v5.15 (a08a2ae34613)."""
     first = pfn_to_section_nr(k, start_pfn)
     last = pfn_to_section_nr(k, start_pfn + nr_pages - 1)
-    sections = tuple(replace(ms, zone=None) if first <= ms.section_nr <= last else ms for ms in s.sections)
+    sections = tuple(evolve(ms, zone=None) if first <= ms.section_nr <= last else ms for ms in s.sections)
     # page_init_poison(): the struct pages are no longer initialised
     end_pfn = start_pfn + nr_pages
     kept = tuple(
         iv for iv in s.memmap_init if not k.sem.branch((start_pfn <= iv.start_pfn) & (iv.end_pfn <= end_pfn))
     )
-    return replace(s, sections=sections, memmap_init=kept)
+    return evolve(s, sections=sections, memmap_init=kept)
 
 
 def mhp_init_memmap_on_memory(k: Kernel, s: KernelState, pfn: Word, nr_pages: int, zone: Zone) -> KernelState:

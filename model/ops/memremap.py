@@ -34,6 +34,14 @@ def pfn_to_page(k: Kernel, pfn: Word) -> Word:
 
 def find_dev_pagemap(k: Kernel, s: KernelState, phys: Word) -> DeviceRange | None:
     """kernel/memremap.c:find_dev_pagemap() as of v4.5 (4b94ffdc4163)."""
+    if k.variant.has(patches.SUBSECTION_HOTPLUG):
+        # v5.3: "xa_load(&pgmap_array, PHYS_PFN(phys))", keyed by pfn: two devices may share a
+        # section, each owning its sub-sections
+        pfn = phys >> k.arch.PAGE_SHIFT
+        for r in s.device_ranges:
+            if k.sem.branch((r.start_pfn <= pfn) & (pfn < r.start_pfn + r.nr_pages)):
+                return r
+        return None
     # "radix_tree_lookup(&pgmap_radix, phys >> PA_SECTION_SHIFT)": keyed by section
     page_shift, section_shift, branch = k.arch.PAGE_SHIFT, k.arch.PA_SECTION_SHIFT, k.sem.branch
     key = phys >> section_shift
@@ -86,6 +94,10 @@ def devm_memremap_pages(
 def memremap_pages(k: Kernel, s: KernelState, pgmap: DeviceRange) -> tuple[KernelState, int]:
     """mm/memremap.c:memremap_pages() as of v5.9 (01091d25)."""
     k.call("memremap_pages", dev=pgmap.dev)
+    # Abstraction: a pgmap has one range (nr_range == 1). From v5.10 (b7b3c01b1915) a pgmap may
+    # have several, and pagemap_range() refuses an altmap on any but the first: "if
+    # (WARN_ONCE(pgmap_altmap(pgmap) && range_id > 0, "altmap not supported for multiple
+    # ranges\n")) return -EINVAL;" -- so range 0 is the one this models.
     altmap = pgmap.dev if pgmap.altmap is not None else None  # pgmap_altmap(pgmap)
     error = 0
     s, error = k.arch.arch_add_memory(k, s, NUMA_NO_NODE, pgmap.start_pfn, pgmap.nr_pages, True, altmap)

@@ -62,11 +62,18 @@ def sparse_remove_one_section(
     return k.arch.vmemmap_free(k, s, start, end, None)  # free_section_usemap -> __kfree_section_memmap
 
 
+def _pfn_memmap_range(k: Kernel, pfn: Word, nr_pages: int) -> tuple[int, int]:
+    """The vmemmap byte offsets of the struct pages of [pfn, pfn + nr_pages)."""
+    first = k.sem.concrete(pfn)
+    size = k.arch.STRUCT_PAGE_SIZE
+    return first * size, (first + nr_pages) * size
+
+
 def populate_section_memmap(
     k: Kernel, s: KernelState, pfn: Word, nr_pages: int, nid: int, altmap: int | None
 ) -> tuple[KernelState, int]:
     """mm/sparse.c:populate_section_memmap() as of v5.9 (ba72b4c8cf60)."""
-    start, end = _memmap_range(k, memory_hotplug.pfn_to_section_nr(k, pfn), nr_pages)
+    start, end = _pfn_memmap_range(k, pfn, nr_pages)
     # Abstraction: the kernel passes params->pgmap down; the model finds the same pgmap by pfn
     # (memremap_pages() stores it in pgmap_array before arch_add_memory()).
     pgmap = memremap.find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)
@@ -89,29 +96,64 @@ def populate_section_memmap(
 
 
 def depopulate_section_memmap(
-    k: Kernel, s: KernelState, section_nr: int, nr_pages: int, altmap: int | None
+    k: Kernel, s: KernelState, pfn: Word, nr_pages: int, altmap: int | None
 ) -> KernelState:
     """mm/sparse.c:depopulate_section_memmap() as of v5.9 (01091d25)."""
-    start, end = _memmap_range(k, section_nr, nr_pages)
+    start, end = _pfn_memmap_range(k, pfn, nr_pages)
     if k.variant.has(patches.NR_MEMMAP):
         s = evolve(s, nr_memmap_pages=s.nr_memmap_pages - _memmap_pages(k, nr_pages))
     return k.arch.vmemmap_free(k, s, start, end, altmap)
+
+
+def subsection_mask_set(k: Kernel, pfn: Word, nr_pages: int) -> int:
+    """mm/sparse.c:subsection_mask_set() as of v5.3 (ba72b4c8cf60)."""
+    # The kernel sets bits in a bitmap; the model returns them as an int.
+    first = k.sem.concrete(pfn)
+    per = k.arch.PAGES_PER_SUBSECTION
+    in_section = k.arch.PAGES_PER_SECTION - 1  # ~PAGE_SECTION_MASK
+    idx = (first & in_section) // per  # subsection_map_index(pfn)
+    end = ((first + nr_pages - 1) & in_section) // per
+    return ((1 << (end + 1)) - 1) & ~((1 << idx) - 1)
+
+
+def fill_subsection_map(k: Kernel, s: KernelState, pfn: Word, nr_pages: int) -> tuple[int, int]:
+    """mm/sparse.c:fill_subsection_map() as of v5.9 (ba72b4c8cf60)."""
+    # Returns the error and the map the section would have; the caller stores it on success.
+    ms = s.section(memory_hotplug.pfn_to_section_nr(k, pfn))
+    subsection_map = ms.subsection_map if ms is not None else 0
+    mask = subsection_mask_set(k, pfn, nr_pages)
+    if mask == 0:  # "if (bitmap_empty(map, SUBSECTIONS_PER_SECTION)) rc = -EINVAL;"
+        return -EINVAL, subsection_map
+    if mask & subsection_map:  # "else if (bitmap_intersects(map, subsection_map, ...)) rc = -EEXIST;"
+        return -EEXIST, subsection_map
+    return 0, subsection_map | mask
+
+
+def clear_subsection_map(k: Kernel, s: KernelState, pfn: Word, nr_pages: int) -> tuple[int, int]:
+    """mm/sparse.c:clear_subsection_map() as of v5.9 (ba72b4c8cf60)."""
+    # Returns the error and the map the section is left with.
+    ms = s.section(memory_hotplug.pfn_to_section_nr(k, pfn))
+    subsection_map = ms.subsection_map if ms is not None else 0
+    mask = subsection_mask_set(k, pfn, nr_pages)
+    if ms is None or mask & subsection_map != mask:
+        # WARN(..., "section already deactivated (%#lx + %ld)\n", pfn, nr_pages)
+        return -EINVAL, subsection_map
+    return 0, subsection_map & ~mask
 
 
 def section_activate(
     k: Kernel, s: KernelState, nid: int, pfn: Word, nr_pages: int, altmap: int | None
 ) -> tuple[KernelState, int]:
     """mm/sparse.c:section_activate() as of v5.9 (ba72b4c8cf60)."""
-    section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
-    # Abstraction: ranges are section-aligned, so the subsection map is all or nothing and
-    # fill_subsection_map() fails with -EEXIST exactly when the section is present.
-    if s.section(section_nr) is not None:
-        return s, -EEXIST
+    rc, _ = fill_subsection_map(k, s, pfn, nr_pages)
+    if rc:
+        return s, rc
     s, ret = populate_section_memmap(k, s, pfn, nr_pages, nid, altmap)
     if ret:
-        # "section_deactivate(pfn, nr_pages, altmap); return ERR_PTR(-ENOMEM);"
+        # "section_deactivate(pfn, nr_pages, altmap); return ERR_PTR(-ENOMEM);": the bits just
+        # filled are cleared again and the part-populated memmap freed
         if not k.variant.mutated(mutants.ACTIVATE_NO_ROLLBACK):
-            s = depopulate_section_memmap(k, s, section_nr, nr_pages, altmap)
+            s = depopulate_section_memmap(k, s, pfn, nr_pages, altmap)
         if k.variant.mutated(mutants.POPULATE_ERROR_EINVAL):
             return s, -EINVAL
         return s, -ENOMEM
@@ -125,35 +167,57 @@ def sparse_add_section(
     s, ret = section_activate(k, s, nid, start_pfn, nr_pages, altmap)
     if ret:
         return s, ret
+    _, subsection_map = fill_subsection_map(k, s, start_pfn, nr_pages)
     section_nr = memory_hotplug.pfn_to_section_nr(k, start_pfn)
+    ms = s.section(section_nr)
+    if ms is not None:  # a further sub-section of a present section
+        sections = tuple(evolve(x, subsection_map=subsection_map) if x is ms else x for x in s.sections)
+        return evolve(s, sections=sections), 0
     # section_mark_present(ms); the zone is set later by move_pfn_range_to_zone()
     owner = _owner(k, s, start_pfn)
-    return _mark_present(s, MemSection(section_nr, None, owner)), 0
+    return _mark_present(s, MemSection(section_nr, None, owner, subsection_map)), 0
 
 
 def section_deactivate(
-    k: Kernel, s: KernelState, section_nr: int, nr_pages: int, altmap: int | None
+    k: Kernel, s: KernelState, pfn: Word, nr_pages: int, altmap: int | None
 ) -> KernelState:
     """mm/sparse.c:section_deactivate() as of v5.9 (ba72b4c8cf60)."""
-    s = _mark_absent(s, section_nr)
-    s = _drop_memmap_init(k, s, section_nr, nr_pages)
-    return depopulate_section_memmap(k, s, section_nr, nr_pages, altmap)
+    rc, subsection_map = clear_subsection_map(k, s, pfn, nr_pages)
+    if rc:
+        return s
+    section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
+    if subsection_map == 0:  # "empty = bitmap_empty(subsection_map, ...)"
+        s = _mark_absent(s, section_nr)
+        s = _drop_memmap_init(k, s, section_nr, nr_pages)
+    else:
+        sections = tuple(
+            evolve(x, subsection_map=subsection_map) if x.section_nr == section_nr else x for x in s.sections
+        )
+        end_pfn = pfn + nr_pages
+        kept = tuple(
+            iv for iv in s.memmap_init if not k.sem.branch((pfn <= iv.start_pfn) & (iv.end_pfn <= end_pfn))
+        )
+        s = evolve(s, sections=sections, memmap_init=kept)
+    # "depopulate_section_memmap(pfn, nr_pages, altmap)": exactly the sub-section range
+    return depopulate_section_memmap(k, s, pfn, nr_pages, altmap)
 
 
 def sparse_remove_section(
     k: Kernel,
     s: KernelState,
-    section_nr: int,
+    pfn: Word,
     nr_pages: int,
     map_offset: Word,
     altmap: int | None,
 ) -> tuple[KernelState, int]:
     """mm/sparse.c:sparse_remove_section() as of v5.9 (ba72b4c8cf60)."""
-    if s.section(section_nr) is None:
-        # clear_subsection_map(): WARN "section already deactivated"
+    section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
+    rc, _ = clear_subsection_map(k, s, pfn, nr_pages)
+    if rc:
+        # clear_subsection_map(): WARN "section already deactivated"; nothing is freed
         return s, -EINVAL
     k.trace(SectionRemoved(section_nr, map_offset))
-    return section_deactivate(k, s, section_nr, nr_pages, altmap), 0
+    return section_deactivate(k, s, pfn, nr_pages, altmap), 0
 
 
 def _memmap_pages(k: Kernel, nr_pages: int) -> int:

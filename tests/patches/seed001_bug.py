@@ -7,5 +7,5 @@ ORIGINAL = sparse.sparse_remove_section
 
 
 @replaces("mm/sparse.c:sparse_remove_section")
-def sparse_remove_section(k, s, section_nr, nr_pages, map_offset, altmap):
-    return ORIGINAL(k, s, section_nr, nr_pages, k.sem.word(0), altmap)
+def sparse_remove_section(k, s, pfn, nr_pages, map_offset, altmap):
+    return ORIGINAL(k, s, pfn, nr_pages, k.sem.word(0), altmap)

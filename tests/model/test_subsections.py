@@ -1,0 +1,94 @@
+"""Sub-section hotplug (v5.3, ba72b4c8cf60): ranges that are not section aligned, by 2 MiB."""
+
+import pytest
+
+from mhpcheck.model import build
+from mhpcheck.model.errno import EEXIST, EINVAL
+from mhpcheck.model.ops import memory_hotplug, sparse
+from mhpcheck.model.state import KernelState
+from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
+from mhpcheck.properties import property_named
+
+BASE = 0x140000  # a section start (section 0x28)
+PPS = 0x8000  # PAGES_PER_SECTION on x86_64
+SUB = 0x200  # PAGES_PER_SUBSECTION: 2 MiB of 4 KiB pages
+
+
+def run(variant, *transitions):
+    k = build("x86_64", variant)
+    s = KernelState()
+    rets = []
+    for t in transitions:
+        s, ret = t.apply(k, s)
+        rets.append(ret)
+    return k, s, rets
+
+
+@pytest.mark.parametrize("variant", ["v5.3", "v6.12"])
+def test_two_devices_share_a_section_each_with_its_own_subsections(variant):
+    # Device 0: [section + 2 MiB, section end), 63 sub-sections; device 1: the first 2 MiB.
+    k, s, rets = run(
+        variant,
+        AddDeviceMemory(0, BASE + SUB, PPS - SUB, None),
+        AddDeviceMemory(1, BASE, SUB, None),
+    )
+    assert rets == [0, 0]
+    assert k.arch.SUBSECTIONS_PER_SECTION == 64
+    assert [(m.section_nr, m.subsection_map) for m in s.sections] == [(0x28, (1 << 64) - 1)]
+    # "if (end - start < PAGES_PER_SECTION * sizeof(struct page)) vmemmap_populate_basepages(
+    # start, end, node, NULL)": 32 KiB of memmap per sub-section, in 4 KiB pages from RAM
+    assert {x.leaf_shift for x in s.vmemmap} == {12}
+    assert s.sysmem_vmemmap_pages == 64 * 8
+
+
+def test_removing_one_device_clears_only_its_subsections_and_frees_only_its_memmap():
+    k, s, rets = run(
+        "v6.12",
+        AddDeviceMemory(0, BASE + SUB, PPS - SUB, None),
+        AddDeviceMemory(1, BASE, SUB, None),
+        RemoveDeviceMemory(0),
+    )
+    assert rets == [0, 0, 0]
+    assert [(m.section_nr, m.subsection_map) for m in s.sections] == [(0x28, 1)]
+    assert s.sysmem_vmemmap_pages == 8
+    assert s.nr_memmap_pages == 8  # DIV_ROUND_UP(512 * 64, PAGE_SIZE)
+    s, ret = RemoveDeviceMemory(1).apply(k, s)
+    assert ret == 0 and s.sections == () and s.vmemmap == () and s.sysmem_vmemmap_pages == 0
+
+
+def test_a_subsection_range_ignores_its_altmap_on_x86():
+    # The altmap is valid (base == start, offset <= nr_pages) but the chunk is smaller than a
+    # section: x86 takes base pages from RAM and leaves the altmap untouched.
+    _, s, rets = run("v6.12", AddDeviceMemory(0, BASE, 4 * SUB, AltmapChoice(0, 2, 0x200)))
+    assert rets == [0]
+    assert s.device_ranges[0].altmap.alloc.v == 0
+    assert {x.source for x in s.vmemmap} == {-1}
+
+
+def test_fill_subsection_map_refuses_overlap_and_empty_requests():
+    k, s, _ = run("v6.12", AddDeviceMemory(0, BASE + SUB, SUB, None))
+    w = k.sem.word
+    assert sparse.fill_subsection_map(k, s, w(BASE + SUB), SUB) == (-EEXIST, 0b10)
+    assert sparse.fill_subsection_map(k, s, w(BASE), SUB) == (0, 0b11)
+    assert sparse.clear_subsection_map(k, s, w(BASE), SUB) == (-EINVAL, 0b10)
+
+
+def test_check_pfn_span_refuses_ranges_smaller_than_a_subsection():
+    k = build("x86_64", "v6.12")
+    w = k.sem.word
+    assert memory_hotplug.check_pfn_span(k, w(BASE + 1), w(SUB)) == -EINVAL
+    assert memory_hotplug.check_pfn_span(k, w(BASE), w(SUB - 1)) == -EINVAL
+    assert memory_hotplug.check_pfn_span(k, w(BASE + SUB), w(SUB)) == 0
+    _, _, rets = run("v6.12", AddDeviceMemory(0, BASE + 8, SUB, None))
+    assert rets == [-EINVAL]
+
+
+def test_partly_present_section_has_memmap_for_its_present_subsections():
+    k, s, _ = run("v6.12", AddDeviceMemory(0, BASE + SUB, 2 * SUB, None))
+    prop = property_named("present_sections_have_memmap")
+    assert prop.first_failure(k, s) is None
+
+
+def test_sections_before_v5_3_are_all_or_nothing():
+    _, s, rets = run("v4.13", AddDeviceMemory(0, BASE, PPS, None))
+    assert rets == [0] and s.sections[0].subsection_map == 0
