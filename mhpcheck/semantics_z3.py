@@ -85,7 +85,12 @@ class SymWord:
     def e(self) -> z3.BitVecRef:
         """The Z3 expression (a BitVecVal for a constant)."""
         if self._e is None:
-            self._e = z3.BitVecVal(self.c, BITS_PER_LONG)
+            e = _CONSTS.get(self.c)
+            if e is None:
+                if len(_CONSTS) >= _MEMO_MAX:
+                    _CONSTS.clear()
+                e = _CONSTS[self.c] = z3.BitVecVal(self.c, BITS_PER_LONG)
+            self._e = e
         return self._e
 
     @property
@@ -105,7 +110,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c + b.c)
-        return SymWord(self.e + b.e)
+        return _word("+", self, b, lambda x, y: x + y)
 
     __radd__ = __add__
 
@@ -115,7 +120,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c - b.c)
-        return SymWord(self.e - b.e)
+        return _word("-", self, b, lambda x, y: x - y)
 
     def __rsub__(self, o: object) -> SymWord:
         b = _lift(o)
@@ -129,7 +134,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c * b.c)
-        return SymWord(self.e * b.e)
+        return _word("*", self, b, lambda x, y: x * y)
 
     __rmul__ = __mul__
 
@@ -140,7 +145,7 @@ class SymWord:
         _nonzero(b, "division")
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c // b.c)
-        return SymWord(z3.UDiv(self.e, b.e))
+        return _word("/", self, b, z3.UDiv)
 
     def __mod__(self, o: object) -> SymWord:
         b = _lift(o)
@@ -149,7 +154,7 @@ class SymWord:
         _nonzero(b, "modulo")
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c % b.c)
-        return SymWord(z3.URem(self.e, b.e))
+        return _word("%", self, b, z3.URem)
 
     # bvshl and bvlshr give 0 for a shift of 64 or more, as Word does
     def __lshift__(self, o: object) -> SymWord:
@@ -158,7 +163,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c << b.c if b.c < BITS_PER_LONG else 0)
-        return SymWord(self.e << b.e)
+        return _word("<<", self, b, lambda x, y: x << y)
 
     def __rshift__(self, o: object) -> SymWord:
         b = _lift(o)
@@ -166,7 +171,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c >> b.c if b.c < BITS_PER_LONG else 0)
-        return SymWord(z3.LShR(self.e, b.e))
+        return _word(">>", self, b, z3.LShR)
 
     # Word has no reflected //, %, <<, >>: `3 // w` fails there, so only a Word may come first
     def __rfloordiv__(self, o: object) -> SymWord:
@@ -187,7 +192,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c & b.c)
-        return SymWord(self.e & b.e)
+        return _word("&", self, b, lambda x, y: x & y)
 
     __rand__ = __and__
 
@@ -197,7 +202,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c | b.c)
-        return SymWord(self.e | b.e)
+        return _word("|", self, b, lambda x, y: x | y)
 
     __ror__ = __or__
 
@@ -207,14 +212,14 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymWord.const(self.c ^ b.c)
-        return SymWord(self.e ^ b.e)
+        return _word("^", self, b, lambda x, y: x ^ y)
 
     __rxor__ = __xor__
 
     def __invert__(self) -> SymWord:
         if self.c is not None:
             return SymWord.const(~self.c)
-        return SymWord(~self.e)
+        return _word("~", self, self, lambda x, _: ~x)
 
     # comparisons give SymConds; z3py's own <, >, >> are signed, hence ULT, UGT, LShR
     def __eq__(self, o: object) -> SymCond:  # type: ignore[override]
@@ -223,7 +228,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymCond.const(self.c == b.c)
-        return SymCond(self.e == b.e)
+        return _cmp("==", self, b, lambda x, y: x == y)
 
     def __ne__(self, o: object) -> SymCond:  # type: ignore[override]
         b = _lift(o)
@@ -231,7 +236,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymCond.const(self.c != b.c)
-        return SymCond(self.e != b.e)
+        return _cmp("!=", self, b, lambda x, y: x != y)
 
     def __lt__(self, o: object) -> SymCond:
         b = _lift(o)
@@ -239,7 +244,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymCond.const(self.c < b.c)
-        return SymCond(z3.ULT(self.e, b.e))
+        return _cmp("<", self, b, z3.ULT)
 
     def __le__(self, o: object) -> SymCond:
         b = _lift(o)
@@ -247,7 +252,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymCond.const(self.c <= b.c)
-        return SymCond(z3.ULE(self.e, b.e))
+        return _cmp("<=", self, b, z3.ULE)
 
     def __gt__(self, o: object) -> SymCond:
         b = _lift(o)
@@ -255,7 +260,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymCond.const(self.c > b.c)
-        return SymCond(z3.UGT(self.e, b.e))
+        return _cmp(">", self, b, z3.UGT)
 
     def __ge__(self, o: object) -> SymCond:
         b = _lift(o)
@@ -263,7 +268,7 @@ class SymWord:
             return NotImplemented
         if self.c is not None and b.c is not None:
             return SymCond.const(self.c >= b.c)
-        return SymCond(z3.UGE(self.e, b.e))
+        return _cmp(">=", self, b, z3.UGE)
 
     def __hash__(self) -> int:
         # a constant hashes as the equal Word does; frozen dataclasses of SymWords stay hashable
@@ -293,6 +298,54 @@ class SymWord:
             return SymWord.const(self.c & -self.c if self.c else 1)
         x = self.e
         return SymWord(z3.If(x == 0, z3.BitVecVal(1, BITS_PER_LONG), x & -x))
+
+
+# Re-execution runs a path's prefix again for every path that forks off it, building the same
+# expressions each time (AddDeviceMemory on arm64-16k: hundreds of altmap allocations per run,
+# each a dozen operations with a z3.simplify). Z3 hash-conses terms, so an operation is keyed by
+# its operands' AST ids and built once; the entry holds the operands, so their ids stay theirs.
+# Bounded: cleared when full, which costs only rebuilding.
+_MEMO: dict[tuple[str, int, int], tuple[Any, Any, Any]] = {}
+_MEMO_MAX = 1 << 20
+_CONSTS: dict[int, z3.BitVecRef] = {}
+
+
+def _memo(op: str, a: Any, b: Any, make: Callable[[Any, Any], Any], wrap: Callable[[Any], Any]) -> Any:
+    key = (op, term_key(a), term_key(b))
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        ea, eb = a.e, b.e
+        hit = _MEMO[key] = (ea, eb, wrap(make(ea, eb)))
+    return hit[2]
+
+
+def term_key(x: SymWord | SymCond) -> int | tuple[bool | int]:
+    """A value's identity while its expression lives: its constant, else its AST id (hash-consed)."""
+    if x.c is not None:
+        return (x.c,)
+    return x.e.get_id()
+
+
+def _negation(e: z3.BoolRef) -> z3.BoolRef:
+    key = ("¬", e.get_id(), 0)
+    hit = _MEMO.get(key)
+    if hit is None:
+        hit = _MEMO[key] = (e, None, z3.Not(e))
+    return hit[2]  # type: ignore[no-any-return]
+
+
+def _word(op: str, a: SymWord, b: SymWord, make: Callable[[Any, Any], Any]) -> SymWord:
+    return _memo(op, a, b, make, SymWord)  # type: ignore[no-any-return]
+
+
+def _cmp(op: str, a: SymWord, b: SymWord, make: Callable[[Any, Any], Any]) -> SymCond:
+    return _memo(op, a, b, make, SymCond)  # type: ignore[no-any-return]
+
+
+def _bool(op: str, a: SymCond, b: SymCond, make: Callable[[Any, Any], Any]) -> SymCond:
+    return _memo(op, a, b, make, SymCond)  # type: ignore[no-any-return]
 
 
 def _lift(x: object) -> SymWord | None:
@@ -366,7 +419,7 @@ class SymCond:
             return b
         if b.c is True:
             return self
-        return SymCond(z3.And(self.e, b.e))
+        return _bool("and", self, b, lambda x, y: z3.And(x, y))
 
     __rand__ = __and__
 
@@ -380,14 +433,14 @@ class SymCond:
             return b
         if b.c is False:
             return self
-        return SymCond(z3.Or(self.e, b.e))
+        return _bool("or", self, b, lambda x, y: z3.Or(x, y))
 
     __ror__ = __or__
 
     def __invert__(self) -> SymCond:
         if self.c is not None:
             return SymCond.const(not self.c)
-        return SymCond(z3.Not(self.e))
+        return _bool("not", self, self, lambda x, _: z3.Not(x))
 
     def __bool__(self) -> bool:
         if self.c is None:
@@ -671,7 +724,7 @@ class Z3Sem:
     def _take(self, taken: bool, e: z3.BoolRef, pin: int | None) -> None:
         self.decisions.append(taken)
         self.pins.append(pin)
-        self.path.append(e if taken else z3.Not(e))
+        self.path.append(e if taken else _negation(e))
 
     def _value(self, e: z3.BitVecRef) -> int:
         if self.witness is None:
