@@ -46,8 +46,9 @@ FIELDS = ("base_offset", "reserve", "free", "stale_alloc")
 # padding) run for minutes, and an unknown is an honest "inconclusive" for that property.
 SOLVER_TIMEOUT_MS = 2_000
 # Paths of one operation. An add forks once per vmemmap allocation its altmap may run out at:
-# 2-4 on PMD-mapped configs, hundreds on arm64-16k's base pages, where the cell is cut, honestly.
-MAX_PATHS = 32
+# 2-4 on PMD-mapped configs, 16 a section on arm64-64k, 256 on arm64-16k at v5.9 (1 GiB
+# sections of 16 KiB base pages). Paths ending in the same state continue as one node.
+MAX_PATHS = 1024
 
 
 @dataclass(frozen=True, slots=True)

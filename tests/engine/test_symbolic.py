@@ -77,3 +77,27 @@ def test_both_engines_agree_where_they_overlap() -> None:
     assert [c.engine for c in report.cells] == ["explicit", "symbolic"]
     for c in report.cells:
         assert verdicts(c)["invalid_altmap_rejected_with_einval"].verdict == Verdict.VIOLATED
+
+
+def test_arm64_base_page_adds_are_judged_in_full_with_their_failure_paths_joined() -> None:
+    # arm64-64k v5.9: 16 base pages of memmap per section, each a point where the altmap may run
+    # out. Every such path is rolled back to the same state, so they continue as one node.
+    # (without sub-section ranges, which show finding arm64-subsection-shared-vmemmap-page)
+    bounds = Bounds(
+        sections=1, devices=2, max_device_sections=1, ram=False, faults=0, depth=2, subsections=False
+    )
+    props = [
+        property_named("altmap_device_memmap_not_from_system_memory"),
+        property_named("removal_returns_every_leaf_to_its_source"),
+        property_named("altmap_exhausted"),
+    ]
+    cell = check_symbolic("arm64-64k", "v5.9", bounds, props)
+    assert cell.complete and cell.depth == 2
+    assert cell.stats["merged"] > 0 and cell.stats["paths"] > 16
+    assert {p.name: p.verdict for p in cell.properties} == {
+        "altmap_device_memmap_not_from_system_memory": Verdict.HOLDS,
+        "removal_returns_every_leaf_to_its_source": Verdict.HOLDS,
+        "altmap_exhausted": Verdict.HOLDS,  # the witness: an altmap ran out
+    }
+    before = check_symbolic("arm64-64k", "v5.9-pre-arm64-altmap", bounds, props[:1])
+    assert before.properties[0].verdict == Verdict.VIOLATED
