@@ -164,6 +164,7 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
             p.verdict == Verdict.HOLDS
             and v.reverts is None
             and not f.needs_failures  # whether those show depends on the fault budget
+            and not (f.needs_subsections and not cell.bounds.get("subsections"))
             and p.name in f.properties[:1]
             # at its shallow depth the symbolic engine does not vouch for the explicit findings
             and cell.engine == "explicit"

@@ -130,6 +130,12 @@ bound_options = _options(  # The bounds of the environment: sections, devices, f
         help="Altmaps that run out after an add's first section.",
     ),
     click.option(
+        "--subsections/--no-subsections",
+        default=DEFAULT_BOUNDS.subsections,
+        show_default=True,
+        help="From v5.3, device ranges that are not section aligned (2 MiB sub-sections).",
+    ),
+    click.option(
         "--faults",
         type=click.IntRange(0, 8),
         default=None,
@@ -237,6 +243,7 @@ def check(
     devices: int,
     max_device_sections: int,
     partial_failures: bool,
+    subsections: bool,
     faults: int | None,
     max_states: int | None,
     time_budget: float | None,
@@ -266,6 +273,7 @@ def check(
         devices,
         max_device_sections,
         partial_failures,
+        subsections,
         faults,
     )
     req = CheckRequest(
@@ -295,6 +303,7 @@ def _bounds(
     devices: int,
     max_device_sections: int,
     partial_failures: bool,
+    subsections: bool,
     faults: int,
 ) -> Bounds:
     """The names checked against what exists, and the bounds checked against each other."""
@@ -313,6 +322,7 @@ def _bounds(
         devices=devices,
         max_device_sections=max_device_sections,
         partial_failures=partial_failures,
+        subsections=subsections,
         faults=faults,
     )
 
@@ -353,6 +363,7 @@ def simulate(
     devices: int,
     max_device_sections: int,
     partial_failures: bool,
+    subsections: bool,
     faults: int | None,
     jobs: int | None,
     trace_dir: str,
@@ -369,6 +380,7 @@ def simulate(
         devices,
         max_device_sections,
         partial_failures,
+        subsections,
         faults := DEFAULT_BOUNDS.faults if faults is None else faults,
     )
     click.get_current_context().params.update(faults=faults)

@@ -85,11 +85,13 @@ class SymWord:
     def e(self) -> z3.BitVecRef:
         """The Z3 expression (a BitVecVal for a constant)."""
         if self._e is None:
-            e = _CONSTS.get(self.c)
+            c = self.c
+            assert c is not None  # a symbolic word always has its expression
+            e = _CONSTS.get(c)
             if e is None:
                 if len(_CONSTS) >= _MEMO_MAX:
                     _CONSTS.clear()
-                e = _CONSTS[self.c] = z3.BitVecVal(self.c, BITS_PER_LONG)
+                e = _CONSTS[c] = z3.BitVecVal(c, BITS_PER_LONG)
             self._e = e
         return self._e
 
@@ -305,7 +307,7 @@ class SymWord:
 # each a dozen operations with a z3.simplify). Z3 hash-conses terms, so an operation is keyed by
 # its operands' AST ids and built once; the entry holds the operands, so their ids stay theirs.
 # Bounded: cleared when full, which costs only rebuilding.
-_MEMO: dict[tuple[str, int, int], tuple[Any, Any, Any]] = {}
+_MEMO: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
 _MEMO_MAX = 1 << 20
 _CONSTS: dict[int, z3.BitVecRef] = {}
 

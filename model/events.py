@@ -86,10 +86,12 @@ class BadPageAccess(Event):
 
 @dataclass(frozen=True, slots=True)
 class AltmapFallback(Event):
-    """powerpc gave up on the altmap for a vmemmap page on purpose and used system memory."""
+    """An arch gave up on the altmap for a vmemmap page on purpose and used system memory."""
 
     index: int
-    reason: str  # "cross-boundary" or "exhausted"
+    # powerpc: "cross-boundary" or "exhausted"; x86 (v5.3): "sub-section", a range smaller than
+    # a section gets base pages from RAM
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

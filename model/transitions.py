@@ -25,6 +25,9 @@ class Bounds:
     partial_failures: bool = False  # altmaps that run out after the first section of an add
     faults: int = 1  # vmemmap allocations the environment may make fail along a path
     depth: int = 4  # the longest transition sequence explored
+    # from v5.3, device ranges that are not section aligned: a section less its first 2 MiB
+    # sub-section (a namespace whose start moved past an info block) and that sub-section alone
+    subsections: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,18 @@ class AddDeviceMemory(Transition):
                 if with_altmap:
                     for a in altmap_choices(k, start, n * pps, b):
                         yield from with_faults(k, s, b, AddDeviceMemory(dev, start, n * pps, a))
+        if b.subsections and k.variant.has(patches.SUBSECTION_HOTPLUG):
+            start, sub = _window_pfn(k, 0), k.arch.PAGES_PER_SUBSECTION
+            tail = pps - sub
+            # an altmap with room for the tail's memmap, in whole vmemmap pages
+            need = -(-tail * k.arch.STRUCT_PAGE_SIZE >> k.arch.PAGE_SHIFT)
+            free = min(tail, -(-need // k.arch.vmemmap_leaf_pages) * k.arch.vmemmap_leaf_pages)
+            for t in (
+                AddDeviceMemory(dev, start + sub, tail, None),
+                AddDeviceMemory(dev, start + sub, tail, AltmapChoice(0, 0, free)),
+                AddDeviceMemory(dev, start, sub, None),
+            ):
+                yield from with_faults(k, s, b, t)
 
     def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         w = k.sem.word

@@ -22,6 +22,7 @@ class Finding:
     detail: str
     fixed_by: str = ""
     needs_failures: bool = False  # shows only when adds can fail part-way (--faults, --partial-failures)
+    needs_subsections: bool = False  # shows only with ranges that are not section aligned (--subsections)
     engines: tuple[str, ...] = ("explicit", "symbolic")  # which engines can show it
 
 
@@ -152,6 +153,54 @@ FINDINGS = (
         "nd_pfn info block bounds both), so it needs the symbolic engine to see: the explicit "
         "engine's altmaps are drawn from what drivers do.",
         engines=("symbolic",),
+    ),
+    Finding(
+        "arm64-subsection-pmd-memmap",
+        "arm64 (4K pages) maps a sub-section's memmap with a whole-section PMD block and unmaps it with either device",
+        (
+            "altmap_leaves_describe_own_device",
+            "removal_returns_every_leaf_to_its_source",
+            "altmap_fully_freed_on_release",
+            "present_sections_have_memmap",
+            "system_memory_never_over_freed",
+        ),
+        ("v5.9", "v5.15", "v6.1", "v6.12"),
+        ("arm64-4k",),
+        "From v5.3 (ba72b4c8cf60) two device ranges may share a section, each adding only its "
+        "2 MiB sub-sections. x86 populates a range smaller than a section with base pages; arm64's "
+        "vmemmap_populate() maps PMD blocks whatever the range, so the first device's altmap (or "
+        "RAM) backs 2 MiB of memmap: the struct pages of the whole section, the other device's "
+        "included. Removing either device runs vmemmap_free() over its 32 KiB of the range, and "
+        "unmap_hotplug_range() clears and frees the whole PMD block: the remaining device's "
+        "memmap is unmapped, and the block goes back to whichever pool the remover's altmap says.",
+        fixed_by="arm64: mm: Populate vmemmap at the page level if not section aligned (v6.14, "
+        "Zhenhua Huang, lore 20250304072700.3405036-1-quic_zhenhuah@quicinc.com; Fixes: "
+        "ba72b4c8cf60, Cc stable v5.4+)",
+        needs_subsections=True,
+    ),
+    Finding(
+        "arm64-subsection-shared-vmemmap-page",
+        "arm64 (16K, 64K pages) frees a base page of memmap that neighbouring sub-sections still use",
+        (
+            "altmap_leaves_describe_own_device",
+            "removal_returns_every_leaf_to_its_source",
+            "altmap_fully_freed_on_release",
+            "present_sections_have_memmap",
+            "system_memory_never_over_freed",
+        ),
+        ("v5.9", "v5.15", "v6.1", "v6.12"),
+        ("arm64-16k", "arm64-64k"),
+        "With 16 KiB pages a 2 MiB sub-section has 8 KiB of struct pages, with 64 KiB pages 2 KiB: "
+        "a vmemmap base page holds the struct pages of several sub-sections, and two devices "
+        "sharing a section share it. vmemmap_populate_basepages() backs it from the first "
+        "device's altmap (or RAM) and the second finds it mapped. Removing either device, or "
+        "rolling back its failed add, runs vmemmap_free() over its own range, and arm64's "
+        "unmap_hotplug_pte_range() clears and frees every page the range touches, with no check "
+        "that the rest of the page is unused (x86's remove_pte_table() keeps a partly used page "
+        "until it is all PAGE_INUSE-free): the other device's struct pages are unmapped. Derived "
+        "from arch/arm64/mm/mmu.c as of v5.9-v6.12; the 4K fix (arm64-subsection-pmd-memmap) "
+        "does not cover it.",
+        needs_subsections=True,
     ),
 )
 

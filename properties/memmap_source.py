@@ -15,7 +15,7 @@ from mhpcheck.spec import Claim, check, invariant, step_property
 
 @step_property(kills=("v4.13-pre-powerpc-altmap", "v5.9-pre-arm64-altmap"), applies=has_altmaps)
 def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterator[Claim]:
-    """A device added with an altmap gets no vmemmap page from system memory, except where powerpc falls back on purpose: the altmap is exhausted or the page would cross the device (arch/powerpc/mm/init_64.c, seeds 002, 003)."""
+    """A device added with an altmap gets no vmemmap page from system memory, except where the arch falls back on purpose: powerpc when the altmap is exhausted or the page would cross the device (seeds 002, 003), x86 from v5.3 for a range smaller than a section."""
     t = step.transition
     if not isinstance(t, AddDeviceMemory) or t.altmap is None or step.ret != 0:
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mhpcheck.model import pgtable
 from mhpcheck.model.arch import Arch, Constant, const
 from mhpcheck.model.errno import ENOMEM
+from mhpcheck.model.events import AltmapFallback
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf
@@ -70,6 +71,9 @@ def vmemmap_populate(
         # "if (end - start < PAGES_PER_SECTION * sizeof(struct page))
         #  err = vmemmap_populate_basepages(start, end, node, NULL);" (ba72b4c8cf60): a
         # sub-section range gets base pages from RAM, whatever its altmap
+        if altmap is not None:
+            for index in range(start >> k.arch.PAGE_SHIFT, -(-end >> k.arch.PAGE_SHIFT)):
+                k.trace(AltmapFallback(index, "sub-section"))
         return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, None)
     if HAS_PSE:
         return vmemmap_populate_hugepages(k, s, start, end, node, altmap)

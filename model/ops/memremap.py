@@ -75,9 +75,10 @@ def devm_memremap_pages(
 ) -> tuple[KernelState, int]:
     """kernel/memremap.c:devm_memremap_pages() as of v4.5 (4b94ffdc4163)."""
     k.call("devm_memremap_pages", dev=dev, start_pfn=start_pfn, nr_pages=nr_pages)
-    # Abstraction: ranges are section-aligned, and the driver's request_mem_region() already
-    # refused any overlap with RAM or another device, so region_intersects() and the
-    # pgmap_radix collision check (-EBUSY) cannot fail here.
+    # Abstraction: before v5.3 the explorer's ranges are section-aligned (it adds sub-section
+    # ranges only from v5.3, where pgmaps are looked up by pfn), and the driver's
+    # request_mem_region() already refused any overlap with RAM or another device, so
+    # region_intersects() and the pgmap_radix collision check (-EBUSY) cannot fail here.
     pgmap = DeviceRange(dev, start_pfn, nr_pages, altmap, vmemmap_shift)
     s = _pgmap_insert(s, pgmap)  # pgmap_radix_insert per section, before arch_add_memory
     if k.variant.has(patches.EXPLICIT_ALTMAP):

@@ -22,6 +22,8 @@ def test_the_default_matrix_holds_with_only_recorded_findings():
         "powerpc-shared-vmemmap-page",
         "failed-add-leaks-sections",
         "leaked-sections-reused",
+        "arm64-subsection-pmd-memmap",
+        "arm64-subsection-shared-vmemmap-page",
     }
 
 

@@ -92,3 +92,34 @@ def test_partly_present_section_has_memmap_for_its_present_subsections():
 def test_sections_before_v5_3_are_all_or_nothing():
     _, s, rets = run("v4.13", AddDeviceMemory(0, BASE, PPS, None))
     assert rets == [0] and s.sections[0].subsection_map == 0
+
+
+def test_arm64_4k_unmaps_the_shared_pmd_when_either_device_of_a_section_goes():
+    # arm64-4k v5.9: sections of 1 GiB, one 2 MiB PMD block of memmap per 32768 pfns. Device 0
+    # takes the section less its first 2 MiB, device 1 that 2 MiB: both sub-section ranges,
+    # one PMD block between them. Removing device 1 clears the block device 0 still uses.
+    k = build("arm64-4k", "v5.9")
+    pps, sub = k.arch.PAGES_PER_SECTION, k.arch.PAGES_PER_SUBSECTION
+    start = k.arch.HOTPLUG_BASE_PFN
+    s = KernelState()
+    for t in (
+        AddDeviceMemory(0, start + sub, pps - sub, None),
+        AddDeviceMemory(1, start, sub, None),
+        RemoveDeviceMemory(1),
+    ):
+        s, ret = t.apply(k, s)
+        assert ret == 0
+    prop = property_named("present_sections_have_memmap")
+    failure = prop.first_failure(k, s)
+    assert failure is not None and "unmapped" in failure
+
+
+def test_x86_keeps_the_other_devices_memmap_of_a_shared_section():
+    k, s, rets = run(
+        "v5.9",
+        AddDeviceMemory(0, BASE + SUB, PPS - SUB, None),
+        AddDeviceMemory(1, BASE, SUB, None),
+        RemoveDeviceMemory(1),
+    )
+    assert rets == [0, 0, 0]
+    assert property_named("present_sections_have_memmap").first_failure(k, s) is None
