@@ -29,6 +29,16 @@ class Finding:
 _ALL = ("x86_64", "powerpc64-hash", "powerpc64-radix", "arm64-4k", "arm64-16k", "arm64-64k")
 _X86_PPC = ("x86_64", "powerpc64-hash", "powerpc64-radix")
 _PPC = ("powerpc64-hash", "powerpc64-radix")
+# What goes wrong when one of two devices sharing a section (sub-section hotplug) frees memmap
+# the other still uses, and the eras with both sub-sections and arm64 device memory
+_SHARED_SECTION = (
+    "altmap_leaves_describe_own_device",
+    "removal_returns_every_leaf_to_its_source",
+    "altmap_fully_freed_on_release",
+    "present_sections_have_memmap",
+    "system_memory_never_over_freed",
+)
+_ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -157,14 +167,8 @@ FINDINGS = (
     Finding(
         "arm64-subsection-pmd-memmap",
         "arm64 (4K pages) maps a sub-section's memmap with a whole-section PMD block and unmaps it with either device",
-        (
-            "altmap_leaves_describe_own_device",
-            "removal_returns_every_leaf_to_its_source",
-            "altmap_fully_freed_on_release",
-            "present_sections_have_memmap",
-            "system_memory_never_over_freed",
-        ),
-        ("v5.9", "v5.15", "v6.1", "v6.12"),
+        _SHARED_SECTION,
+        _ARM64_SUBSECTION_ERAS,
         ("arm64-4k",),
         "From v5.3 (ba72b4c8cf60) two device ranges may share a section, each adding only its "
         "2 MiB sub-sections. x86 populates a range smaller than a section with base pages; arm64's "
@@ -181,14 +185,8 @@ FINDINGS = (
     Finding(
         "arm64-subsection-shared-vmemmap-page",
         "arm64 (16K, 64K pages) frees a base page of memmap that neighbouring sub-sections still use",
-        (
-            "altmap_leaves_describe_own_device",
-            "removal_returns_every_leaf_to_its_source",
-            "altmap_fully_freed_on_release",
-            "present_sections_have_memmap",
-            "system_memory_never_over_freed",
-        ),
-        ("v5.9", "v5.15", "v6.1", "v6.12"),
+        _SHARED_SECTION,
+        _ARM64_SUBSECTION_ERAS,
         ("arm64-16k", "arm64-64k"),
         "With 16 KiB pages a 2 MiB sub-section has 8 KiB of struct pages, with 64 KiB pages 2 KiB: "
         "a vmemmap base page holds the struct pages of several sub-sections, and two devices "
