@@ -19,6 +19,7 @@ import click
 from mhpcheck import __version__, trace
 from mhpcheck.checker import (
     DEFAULT_BOUNDS,
+    DEFAULT_VARIANTS,
     SIMULATION_DEPTH,
     SIMULATION_WALKS,
     SYMBOLIC_DEPTH,
@@ -34,7 +35,7 @@ from mhpcheck.exitcodes import ExitCode
 from mhpcheck.explorer import InternalError
 from mhpcheck.model.arch import archs
 from mhpcheck.model.transitions import Bounds
-from mhpcheck.model.variants import MUTANTS, VARIANTS, variant_named
+from mhpcheck.model.variants import ALL_ERAS, MUTANTS, VARIANTS, variant_named
 from mhpcheck.properties import PROPERTIES
 from mhpcheck.report import listing, text
 from mhpcheck.results import CellResult, Verdict
@@ -55,11 +56,13 @@ def _one_of(kind: str, value: str, valid: list[str]) -> str:
 
 
 def _variant(value: str) -> str:
+    if value == ALL_ERAS:
+        return value
     try:
         variant_named(value)
     except KeyError:
         base, _, mutant = value.partition("+")
-        _one_of("variant", base, [v.name for v in VARIANTS])
+        _one_of("variant", base, [v.name for v in VARIANTS] + [ALL_ERAS])
         _one_of("mutant", mutant, [m.name for m in MUTANTS])
     return value
 
@@ -103,7 +106,8 @@ matrix_options = _options(  # --arch, --variant, --property: which cells and pro
         "--variant",
         "variant_names",
         multiple=True,
-        help="Kernel variant, e.g. v4.5 or v4.5+<mutant>.",
+        help=f"Kernel variant, e.g. v4.5 or v4.5+<mutant>; '{ALL_ERAS}' for every era "
+        f"[default: {', '.join(DEFAULT_VARIANTS)}].",
     ),
     click.option("--property", "property_names", multiple=True, help="Property (repeatable)."),
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 from mhpcheck.errors import InputError, read_input
 from mhpcheck.model.arch import archs
-from mhpcheck.model.variants import MUTANTS, VARIANTS, variant_named
+from mhpcheck.model.variants import ALL_ERAS, MUTANTS, VARIANTS, variant_named
 from mhpcheck.properties import PROPERTIES
 
 FORMATS = ("text", "json", "junit", "sarif")
@@ -79,6 +79,8 @@ def _variants(v: Any) -> str | None:
     if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
         return "must be a name or a list of names"
     for x in items:
+        if x == ALL_ERAS:
+            continue
         try:
             variant_named(x)
         except KeyError:

@@ -25,7 +25,7 @@ def archs() -> Iterator[str]:
 
 
 def variants() -> Iterator[str]:
-    yield "eras (the default matrix):"
+    yield "eras (--variant eras checks them all; with no --variant, check runs the newest):"
     for v in ERAS:
         yield f"  {v.name}: " + ", ".join(f"{p.key} {p.commit}" for p in v.patches)
     yield "pre-patch variants (each seed's commit left out):"

@@ -9,6 +9,7 @@ from mhpcheck.model.variants.mutants import MUTANTS, Mutant
 from mhpcheck.model.variants.patches import PATCHES, Patch
 
 __all__ = [
+    "ALL_ERAS",
     "ERAS",
     "MUTANTS",
     "PATCHES",
@@ -92,6 +93,9 @@ _V6_12 = (
     p.KMEM_MEMMAP_ON_MEMORY,
     p.NR_MEMMAP,
 )
+
+# The name that stands for every era on the command line and in configuration files.
+ALL_ERAS = "eras"
 
 ERAS = (
     _variant("v4.3", "v4.3", _V4_3),

@@ -7,7 +7,7 @@ from mhpcheck.results import Verdict
 
 
 def test_the_default_matrix_holds_with_only_recorded_findings():
-    report = run_check(CheckRequest(jobs=2))
+    report = run_check(CheckRequest(variants=("eras",), jobs=2))
     assert report.exit_code() == ExitCode.HOLDS
     assert not report.stale
     eras = {(c.arch, c.variant) for c in report.cells}
@@ -41,3 +41,13 @@ def test_a_pre_patch_variant_exits_1():
 def test_a_budget_gives_inconclusive():
     report = run_check(CheckRequest(archs=("x86_64",), variants=("v5.9",), max_states=40))
     assert report.exit_code() == ExitCode.INCONCLUSIVE
+
+
+def test_no_variant_means_the_newest_era_and_eras_means_every_era():
+    from mhpcheck.checker import cells_of, variant_names_of
+    from mhpcheck.model.variants import ERAS
+
+    newest, _ = cells_of(CheckRequest())
+    assert {v for _, v in newest} == {"v6.12"} and len(newest) == 6
+    req = CheckRequest(variants=("eras", "v6.12", "v4.5-pre-altmap-hotplug"))
+    assert variant_names_of(req) == (*(e.name for e in ERAS), "v4.5-pre-altmap-hotplug")
