@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 import shlex
 import sys
@@ -113,7 +114,7 @@ matrix_options = _options(  # --arch, --variant, --property: which cells and pro
 )
 
 
-bound_options = _options(  # The bounds of the environment: sections, devices, failures.
+_bound_option_group = _options(  # The bounds of the environment: sections, devices, failures.
     click.option(
         "--sections",
         type=click.IntRange(1, 16),
@@ -147,6 +148,18 @@ bound_options = _options(  # The bounds of the environment: sections, devices, f
         f"[default: {DEFAULT_BOUNDS.faults}; symbolic 0, its altmaps run out by themselves].",
     ),
 )
+# The options above that are Bounds fields as they stand (--faults' default depends on the engine)
+_SHAPE = ("sections", "devices", "max_device_sections", "partial_failures", "subsections")
+
+
+def bound_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The bound options, handed to the command as one `shape` dict of Bounds fields, and `faults`."""
+
+    @functools.wraps(fn)
+    def command(**params: Any) -> Any:
+        return fn(shape={n: params.pop(n) for n in _SHAPE}, **params)
+
+    return _bound_option_group(command)
 
 
 output_options = _options(  # Where traces and the report go, and in which format.
@@ -243,11 +256,7 @@ def check(
     property_names: tuple[str, ...],
     engine: str,
     depth: int | None,
-    sections: int,
-    devices: int,
-    max_device_sections: int,
-    partial_failures: bool,
-    subsections: bool,
+    shape: dict[str, Any],
     faults: int | None,
     max_states: int | None,
     time_budget: float | None,
@@ -268,18 +277,7 @@ def check(
         faults = 0 if engine == "symbolic" else DEFAULT_BOUNDS.faults
     # the report's effective configuration shows what ran, not "default"
     click.get_current_context().params.update(depth=depth, faults=faults)
-    bounds = _bounds(
-        arch_names,
-        variant_names,
-        property_names,
-        depth,
-        sections,
-        devices,
-        max_device_sections,
-        partial_failures,
-        subsections,
-        faults,
-    )
+    bounds = _bounds(arch_names, variant_names, property_names, depth, faults, shape)
     req = CheckRequest(
         tuple(arch_names),
         tuple(variant_names),
@@ -303,12 +301,8 @@ def _bounds(
     variant_names: tuple[str, ...],
     property_names: tuple[str, ...],
     depth: int,
-    sections: int,
-    devices: int,
-    max_device_sections: int,
-    partial_failures: bool,
-    subsections: bool,
     faults: int,
+    shape: dict[str, Any],
 ) -> Bounds:
     """The names checked against what exists, and the bounds checked against each other."""
     for a in arch_names:
@@ -317,18 +311,12 @@ def _bounds(
         _variant(v)
     for p in property_names:
         _one_of("property", p, [x.name for x in PROPERTIES])
-    if max_device_sections > sections:
-        raise BadInput(f"--max-device-sections {max_device_sections} exceeds --sections {sections}")
-    return replace(
-        DEFAULT_BOUNDS,
-        depth=depth,
-        sections=sections,
-        devices=devices,
-        max_device_sections=max_device_sections,
-        partial_failures=partial_failures,
-        subsections=subsections,
-        faults=faults,
-    )
+    bounds = replace(DEFAULT_BOUNDS, depth=depth, faults=faults, **shape)
+    if bounds.max_device_sections > bounds.sections:
+        raise BadInput(
+            f"--max-device-sections {bounds.max_device_sections} exceeds --sections {bounds.sections}"
+        )
+    return bounds
 
 
 @cli.command(
@@ -363,11 +351,7 @@ def simulate(
     seed: int,
     runs: int,
     depth: int,
-    sections: int,
-    devices: int,
-    max_device_sections: int,
-    partial_failures: bool,
-    subsections: bool,
+    shape: dict[str, Any],
     faults: int | None,
     jobs: int | None,
     trace_dir: str,
@@ -375,18 +359,8 @@ def simulate(
     output: str | None,
     verbose: bool,
 ) -> int:
-    bounds = _bounds(
-        arch_names,
-        variant_names,
-        property_names,
-        depth,
-        sections,
-        devices,
-        max_device_sections,
-        partial_failures,
-        subsections,
-        faults := DEFAULT_BOUNDS.faults if faults is None else faults,
-    )
+    faults = DEFAULT_BOUNDS.faults if faults is None else faults
+    bounds = _bounds(arch_names, variant_names, property_names, depth, faults, shape)
     click.get_current_context().params.update(faults=faults)
     req = CheckRequest(
         tuple(arch_names),

@@ -11,9 +11,8 @@ from mhpcheck.model.variants import mutants, patches
 from mhpcheck.semantics import Word
 
 
-def _memmap_range(k: Kernel, section_nr: int, nr_pages: int) -> tuple[int, int]:
-    """The vmemmap byte offsets of a section's memmap: pfn_to_page(pfn) .. pfn_to_page(pfn+nr)."""
-    pfn = section_nr << k.arch.PFN_SECTION_SHIFT
+def _memmap_range(k: Kernel, pfn: int, nr_pages: int) -> tuple[int, int]:
+    """The vmemmap byte offsets of [pfn, pfn + nr_pages)'s memmap: pfn_to_page(pfn) .. pfn_to_page(pfn+nr)."""
     size = k.arch.STRUCT_PAGE_SIZE
     return pfn * size, (pfn + nr_pages) * size
 
@@ -31,7 +30,7 @@ def sparse_mem_map_populate(
     k: Kernel, s: KernelState, pnum: int, nid: int, altmap: int | None
 ) -> tuple[KernelState, int]:
     """mm/sparse-vmemmap.c:sparse_mem_map_populate() as of v4.5 (4b94ffdc4163)."""
-    start, end = _memmap_range(k, pnum, k.arch.PAGES_PER_SECTION)
+    start, end = _memmap_range(k, pnum << k.arch.PFN_SECTION_SHIFT, k.arch.PAGES_PER_SECTION)
     return k.arch.vmemmap_populate(k, s, start, end, nid, altmap)
 
 
@@ -58,22 +57,15 @@ def sparse_remove_one_section(
     s = _drop_memmap_init(k, s, section_nr, k.arch.PAGES_PER_SECTION)
     # clear_hwpoisoned_pages(memmap + map_offset, PAGES_PER_SECTION - map_offset): only reads
     # the struct pages, so it changes nothing the model tracks; the monitor checks map_offset.
-    start, end = _memmap_range(k, section_nr, k.arch.PAGES_PER_SECTION)
+    start, end = _memmap_range(k, section_nr << k.arch.PFN_SECTION_SHIFT, k.arch.PAGES_PER_SECTION)
     return k.arch.vmemmap_free(k, s, start, end, None)  # free_section_usemap -> __kfree_section_memmap
-
-
-def _pfn_memmap_range(k: Kernel, pfn: Word, nr_pages: int) -> tuple[int, int]:
-    """The vmemmap byte offsets of the struct pages of [pfn, pfn + nr_pages)."""
-    first = k.sem.concrete(pfn)
-    size = k.arch.STRUCT_PAGE_SIZE
-    return first * size, (first + nr_pages) * size
 
 
 def populate_section_memmap(
     k: Kernel, s: KernelState, pfn: Word, nr_pages: int, nid: int, altmap: int | None
 ) -> tuple[KernelState, int]:
     """mm/sparse.c:populate_section_memmap() as of v5.9 (ba72b4c8cf60)."""
-    start, end = _pfn_memmap_range(k, pfn, nr_pages)
+    start, end = _memmap_range(k, k.sem.concrete(pfn), nr_pages)
     # Abstraction: the kernel passes params->pgmap down; the model finds the same pgmap by pfn
     # (memremap_pages() stores it in pgmap_array before arch_add_memory()).
     pgmap = memremap.find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)
@@ -99,7 +91,7 @@ def depopulate_section_memmap(
     k: Kernel, s: KernelState, pfn: Word, nr_pages: int, altmap: int | None
 ) -> KernelState:
     """mm/sparse.c:depopulate_section_memmap() as of v5.9 (01091d25)."""
-    start, end = _pfn_memmap_range(k, pfn, nr_pages)
+    start, end = _memmap_range(k, k.sem.concrete(pfn), nr_pages)
     if k.variant.has(patches.NR_MEMMAP):
         s = evolve(s, nr_memmap_pages=s.nr_memmap_pages - _memmap_pages(k, nr_pages))
     return k.arch.vmemmap_free(k, s, start, end, altmap)

@@ -2,10 +2,10 @@
 
 import pytest
 
+from mhpcheck.explorer import replay
 from mhpcheck.model import build
 from mhpcheck.model.errno import EEXIST, EINVAL
 from mhpcheck.model.ops import memory_hotplug, sparse
-from mhpcheck.model.state import KernelState
 from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
 from mhpcheck.properties import property_named
 
@@ -14,14 +14,9 @@ PPS = 0x8000  # PAGES_PER_SECTION on x86_64
 SUB = 0x200  # PAGES_PER_SUBSECTION: 2 MiB of 4 KiB pages
 
 
-def run(variant, *transitions):
-    k = build("x86_64", variant)
-    s = KernelState()
-    rets = []
-    for t in transitions:
-        s, ret = t.apply(k, s)
-        rets.append(ret)
-    return k, s, rets
+def run(variant, *transitions, arch="x86_64"):
+    steps = replay(arch, variant, transitions)
+    return build(arch, variant), steps[-1].after, [x.ret for x in steps]
 
 
 @pytest.mark.parametrize("variant", ["v5.3", "v6.12"])
@@ -98,17 +93,16 @@ def test_arm64_4k_unmaps_the_shared_pmd_when_either_device_of_a_section_goes():
     # arm64-4k v5.9: sections of 1 GiB, one 2 MiB PMD block of memmap per 32768 pfns. Device 0
     # takes the section less its first 2 MiB, device 1 that 2 MiB: both sub-section ranges,
     # one PMD block between them. Removing device 1 clears the block device 0 still uses.
-    k = build("arm64-4k", "v5.9")
-    pps, sub = k.arch.PAGES_PER_SECTION, k.arch.PAGES_PER_SUBSECTION
-    start = k.arch.HOTPLUG_BASE_PFN
-    s = KernelState()
-    for t in (
+    a = build("arm64-4k", "v5.9").arch
+    pps, sub, start = a.PAGES_PER_SECTION, a.PAGES_PER_SUBSECTION, a.HOTPLUG_BASE_PFN
+    k, s, rets = run(
+        "v5.9",
         AddDeviceMemory(0, start + sub, pps - sub, None),
         AddDeviceMemory(1, start, sub, None),
         RemoveDeviceMemory(1),
-    ):
-        s, ret = t.apply(k, s)
-        assert ret == 0
+        arch="arm64-4k",
+    )
+    assert rets == [0, 0, 0]
     prop = property_named("present_sections_have_memmap")
     failure = prop.first_failure(k, s)
     assert failure is not None and "unmapped" in failure
