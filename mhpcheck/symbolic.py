@@ -31,6 +31,7 @@ from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
 from mhpcheck.semantics import Sem, Word
 from mhpcheck.semantics_z3 import (
     RLIMIT,
+    Solving,
     SymbolicValueError,
     SymCond,
     SymWord,
@@ -42,9 +43,10 @@ from mhpcheck.semantics_z3 import (
 from mhpcheck.spec import MONITOR, REACHABLE, STEP, Property
 
 FIELDS = ("base_offset", "reserve", "free", "stale_alloc")
-# Per query. Most answer in milliseconds; a few (a stale alloc wrapping with the alignment
-# padding) run for minutes, and an unknown is an honest "inconclusive" for that property.
-SOLVER_TIMEOUT_MS = 2_000
+# Per query, a backstop: Z3's rlimit (semantics_z3.RLIMIT, about 2 s of work here) binds first,
+# so an answer does not depend on the machine's speed or load. Most queries answer in
+# milliseconds; an unknown is an honest "inconclusive" for that property.
+SOLVER_TIMEOUT_MS = 60_000
 # Paths of one operation. An add forks once per vmemmap allocation its altmap may run out at:
 # 2-4 on PMD-mapped configs, 16 a section on arm64-64k, 256 on arm64-16k at v5.9 (1 GiB
 # sections of 16 KiB base pages). Paths ending in the same state continue as one node.
@@ -165,16 +167,19 @@ class _Cell:
             "merged": 0,  # paths that joined another path's node: the same state after the same steps
             "reused": 0,  # claims whose every conjunct an earlier step proved on the same path
             "queries": 0,
+            "escalated": 0,  # queries past FIRST_RLIMIT: int-blasting, then the full RLIMIT
             "solver_seconds": 0.0,
         }
+        self.solving = Solving(timeout_ms, RLIMIT, 0, escalate=True)
         self.cut = ""  # why the cell stopped early, if it did
 
     def sat(self, solver: z3.Solver, query: z3.BoolRef) -> z3.CheckSatResult:
-        """`query` on the path's solver, as an assumption."""
-        t0 = time.perf_counter()
-        r = solver.check(query)
-        self.stats["queries"] += 1
-        self.stats["solver_seconds"] += time.perf_counter() - t0
+        """`query` on the path's solver, as an assumption (escalating past the first limit)."""
+        queries, seconds, escalated = self.solving.queries, self.solving.seconds, self.solving.escalated
+        r, _ = self.solving.check(solver, query)
+        self.stats["queries"] += self.solving.queries - queries
+        self.stats["solver_seconds"] += self.solving.seconds - seconds
+        self.stats["escalated"] += self.solving.escalated - escalated
         return r
 
     def solver(self, cond: z3.BoolRef) -> z3.Solver:
@@ -184,10 +189,7 @@ class _Cell:
         fresh SolverFor("QF_BV") per claim 174 ms a query, this 2 ms, as all_paths() found for
         its feasibility checks (Z3's incremental core against bit-blasting).
         """
-        s = z3.Solver()
-        s.set("timeout", self.timeout_ms)
-        s.set("random_seed", 0)
-        s.set("rlimit", RLIMIT)
+        s = self.solving.solver()
         s.add(cond)
         return s
 
@@ -218,6 +220,7 @@ class _Cell:
         )
         self.stats["sequences"] += 1
         self.stats["queries"] += ps.stats.queries
+        self.stats["escalated"] += ps.stats.escalated
         self.stats["solver_seconds"] += ps.stats.seconds
         path = (*node.path, t)
         out: dict[Any, _Node] = {}
