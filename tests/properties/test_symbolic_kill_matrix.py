@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from mhpcheck.checker import judge
 from mhpcheck.model.transitions import Bounds
-from mhpcheck.model.variants import MUTANTS, Mutant
+from mhpcheck.model.variants import MUTANTS, Mutant, variant_named
 from mhpcheck.properties import PROPERTIES
 from mhpcheck.results import Verdict
 from mhpcheck.symbolic import check_symbolic
@@ -56,3 +57,53 @@ def test_each_mutant_is_killed_by_the_symbolic_engine(verdicts, mutant: Mutant, 
     v, cut = verdicts[(mutant.name, arch)]
     killers = [name for name, verdict in v.items() if verdict == Verdict.VIOLATED.value]
     assert killers, f"{mutant.name} survives the symbolic engine on {arch}: {v} {cut}"
+
+
+# Each seed on the archs it concerns: the pre-patch variant is violated by the property that
+# claims it, with values Z3 chose and the concrete engine replayed; the patched era holds.
+SEED_ARCHS = {
+    "v4.3-pre-zone-device": ("x86_64",),
+    "v4.5-pre-altmap-hotplug": ("x86_64",),
+    "v4.13-pre-powerpc-altmap": ("powerpc64-hash", "powerpc64-radix"),
+    "v5.9-pre-arm64-altmap": ("arm64-4k", "arm64-16k", "arm64-64k"),
+    "v5.9-pre-altmap-reserve": ("x86_64", "powerpc64-hash", "arm64-4k"),
+}
+SEED_CASES = [(v, a) for v, archs in SEED_ARCHS.items() for a in archs]
+SEED_BOUNDS = Bounds(depth=2, sections=1, devices=1, max_device_sections=1, faults=0, subsections=False)
+
+
+def _seed(case: tuple[str, str]) -> tuple[str, str, dict[str, str], dict[str, str]]:
+    variant, arch = case
+    claimed = [p for p in PROPERTIES if variant in p.kills]
+    era = variant_named(variant).version
+    out = []
+    for v in (variant, era):
+        cell = check_symbolic(arch, v, SEED_BOUNDS, claimed)  # arm64-16k v5.9: 256 leaves a section
+        judge(cell)
+        out.append({p.name: p.verdict.value for p in cell.properties})
+    return variant, arch, out[0], out[1]
+
+
+@pytest.fixture(scope="module")
+def seed_verdicts() -> dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]]:
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        return {(v, a): (pre, post) for v, a, pre, post in pool.map(_seed, SEED_CASES)}
+
+
+@pytest.mark.parametrize(("variant", "arch"), SEED_CASES, ids=[f"{v}@{a}" for v, a in SEED_CASES])
+def test_each_pre_patch_seed_is_violated_symbolically_and_its_era_holds(  # type: ignore[no-untyped-def]
+    seed_verdicts, variant: str, arch: str
+) -> None:
+    pre, post = seed_verdicts[(variant, arch)]
+    assert pre, f"no property claims {variant}"
+    for name in pre:
+        assert pre[name] == Verdict.VIOLATED.value, f"{name} does not catch {variant} on {arch}: {pre}"
+        assert post[name] in (Verdict.HOLDS.value, Verdict.FINDING.value), f"{name} fails on the era: {post}"
+
+
+def test_the_symbolic_check_exits_1_on_a_seed_and_0_on_its_era(cli_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    args = ["check", "--engine", "symbolic", "--arch", "x86_64", "--no-cache", "--trace-dir", str(tmp_path)]
+    rc, out, _ = cli_run(*args, "--variant", "v4.3-pre-zone-device")
+    assert rc == 1 and "device_memory_in_zone_device   violated at step 1" in out
+    rc, out, _ = cli_run(*args, "--variant", "v4.3")
+    assert rc == 0 and "hold for all values up to depth 2" in out
