@@ -219,12 +219,16 @@ def _render(res: dict[str, Any], console: Console) -> None:
         console.print(t)
     syms = res.get("symbolic", [])
     if syms:
-        t = Table(title="symbolic engine (all 64-bit altmap values) vs explicit, default bounds at depth 2")
+        t = Table(
+            title="symbolic engine (all 64-bit altmap values) vs explicit, at check --engine symbolic's "
+            "bounds (depth 2, no injected fault)"
+        )
         for c in (
             "cell",
             "seqs",
             "paths",
             "queries",
+            "escalated",
             "ms/query",
             "ms/seq",
             "s",
@@ -239,6 +243,7 @@ def _render(res: dict[str, Any], console: Console) -> None:
                 str(c["sequences"]),
                 str(c["paths"]),
                 str(c["queries"]),
+                str(c["escalated"]),
                 f"{c['s_per_query'] * 1000:.1f}",
                 f"{c['s_per_sequence'] * 1000:.1f}",
                 f"{c['seconds']:.2f}",

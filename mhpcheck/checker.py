@@ -27,6 +27,7 @@ DEFAULT_BOUNDS = Bounds()
 SIMULATION_WALKS = 200  # random walks per cell under `mhpcheck simulate`
 SIMULATION_DEPTH = 50  # steps per walk: well past what exhaustive search reaches
 SYMBOLIC_DEPTH = 2  # the symbolic engine's default depth: every path costs Z3 queries
+SYMBOLIC_FAULTS = 0  # the symbolic engine's default: its altmaps run out part-way by themselves
 _COST = {"arm64-16k": 8, "x86_64": 2, "arm64-64k": 2}  # relative time per cell, for scheduling
 
 

@@ -24,6 +24,7 @@ from mhpcheck.checker import (
     SIMULATION_DEPTH,
     SIMULATION_WALKS,
     SYMBOLIC_DEPTH,
+    SYMBOLIC_FAULTS,
     CheckRequest,
     Report,
     default_jobs,
@@ -274,7 +275,7 @@ def check(
     if depth is None:
         depth = SYMBOLIC_DEPTH if engine == "symbolic" else DEFAULT_BOUNDS.depth
     if faults is None:
-        faults = 0 if engine == "symbolic" else DEFAULT_BOUNDS.faults
+        faults = SYMBOLIC_FAULTS if engine == "symbolic" else DEFAULT_BOUNDS.faults
     # the report's effective configuration shows what ran, not "default"
     click.get_current_context().params.update(depth=depth, faults=faults)
     bounds = _bounds(arch_names, variant_names, property_names, depth, faults, shape)
@@ -392,7 +393,8 @@ def _run_and_report(
     click.echo(
         f"mhpcheck {__version__}: {what}, {b.sections} sections, {b.devices} devices of up to "
         f"{b.max_device_sections} sections, {b.faults} allocation fault(s), partial failures "
-        f"{'on' if b.partial_failures else 'off'}",
+        # the symbolic engine's altmaps of every value include those that run out part-way
+        f"{'on' if b.partial_failures or req.engine == 'symbolic' else 'off'}",
         err=True,
     )
 
