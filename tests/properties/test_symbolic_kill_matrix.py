@@ -6,6 +6,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import pytest
+from test_kill_matrix import SEED_ARCHS
 
 from mhpcheck.checker import judge
 from mhpcheck.model.transitions import Bounds
@@ -59,15 +60,9 @@ def test_each_mutant_is_killed_by_the_symbolic_engine(verdicts, mutant: Mutant, 
     assert killers, f"{mutant.name} survives the symbolic engine on {arch}: {v} {cut}"
 
 
-# Each seed on the archs it concerns: the pre-patch variant is violated by the property that
-# claims it, with values Z3 chose and the concrete engine replayed; the patched era holds.
-SEED_ARCHS = {
-    "v4.3-pre-zone-device": ("x86_64",),
-    "v4.5-pre-altmap-hotplug": ("x86_64",),
-    "v4.13-pre-powerpc-altmap": ("powerpc64-hash", "powerpc64-radix"),
-    "v5.9-pre-arm64-altmap": ("arm64-4k", "arm64-16k", "arm64-64k"),
-    "v5.9-pre-altmap-reserve": ("x86_64", "powerpc64-hash", "arm64-4k"),
-}
+# Each seed on the archs it concerns (the explicit kill matrix's table): the pre-patch variant is
+# violated by the property that claims it, with values Z3 chose and the concrete engine
+# replayed; the patched era holds.
 SEED_CASES = [(v, a) for v, archs in SEED_ARCHS.items() for a in archs]
 SEED_BOUNDS = Bounds(depth=2, sections=1, devices=1, max_device_sections=1, faults=0, subsections=False)
 
