@@ -6,7 +6,7 @@ from mhpcheck.model import pgtable
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap, VmemmapLeaf, evolve
-from mhpcheck.model.variants import mutants
+from mhpcheck.model.variants import mutants, patches
 from mhpcheck.semantics import ULONG_MAX_INT, Word
 
 AltmapRef = int  # the dev whose dev_pagemap embeds the altmap: `struct vmem_altmap *`
@@ -27,18 +27,31 @@ def vmem_altmap_nr_free(k: Kernel, altmap: VmemAltmap) -> Word:
     return k.sem.word(0)
 
 
-def vmem_altmap_alloc(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[VmemAltmap, Word]:
-    """mm/sparse-vmemmap.c:vmem_altmap_alloc() as of v4.5 (4b94ffdc4163)."""
+def _altmap_bump(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[VmemAltmap, Word | None]:
+    """The bump allocation of vmem_altmap_alloc() (v4.5), which v4.16 merged into altmap_alloc_block_buf().
+
+    The altmap after the allocation and its first pfn, or None where the request is refused
+    ("mm: merge vmem_altmap_alloc into altmap_alloc_block_buf", Christoph Hellwig's series).
+    """
     pfn = vmem_altmap_next_pfn(k, altmap)
     nr_align = nr_pfns.lowest_set_bit()  # 1UL << find_first_bit(&nr_pfns, BITS_PER_LONG)
     nr_align = pfn.align_up(nr_align) - pfn  # ALIGN(pfn, nr_align) - pfn
     if k.sem.branch(nr_pfns + nr_align > vmem_altmap_nr_free(k, altmap)):
-        return altmap, k.sem.word(ULONG_MAX_INT)
+        return altmap, None
     new_align = altmap.align + nr_align
     if k.variant.mutated(mutants.ALIGN_NOT_COUNTED):
         new_align = altmap.align
     altmap = VmemAltmap(altmap.base_pfn, altmap.reserve, altmap.free, new_align, altmap.alloc + nr_pfns)
     return altmap, pfn + nr_align
+
+
+def vmem_altmap_alloc(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[VmemAltmap, Word]:
+    """mm/sparse-vmemmap.c:vmem_altmap_alloc() as of v4.5 (4b94ffdc4163).
+
+    The first pfn, or ULONG_MAX where the request is refused.
+    """
+    altmap, pfn = _altmap_bump(k, altmap, nr_pfns)
+    return altmap, k.sem.word(ULONG_MAX_INT) if pfn is None else pfn
 
 
 def vmem_altmap_free(k: Kernel, s: KernelState, altmap: AltmapRef, nr_pfns: int) -> KernelState:
@@ -52,14 +65,27 @@ def vmem_altmap_free(k: Kernel, s: KernelState, altmap: AltmapRef, nr_pfns: int)
 def altmap_alloc_block_buf(
     k: Kernel, s: KernelState, size: int, altmap: AltmapRef
 ) -> tuple[KernelState, Word | None]:
-    """mm/sparse-vmemmap.c:altmap_alloc_block_buf() as of v4.5 (4b94ffdc4163)."""
+    """mm/sparse-vmemmap.c:altmap_alloc_block_buf() as of v4.5 (4b94ffdc4163).
+
+    From v4.16 (explicit-altmap series) with vmem_altmap_alloc() merged in.
+    """
     current = s.altmap_of(altmap)
     assert current is not None
     # "if (size & ~PAGE_MASK)" cannot hold: every caller asks for whole pages.
-    a, pfn = vmem_altmap_alloc(k, current, k.sem.word(size >> k.arch.PAGE_SHIFT))
+    nr_pfns = k.sem.word(size >> k.arch.PAGE_SHIFT)
+    if k.variant.has(patches.EXPLICIT_ALTMAP):
+        # v4.16 merged vmem_altmap_alloc() in: NULL when refused, whatever pfn a good one has
+        a, got = _altmap_bump(k, current, nr_pfns)
+        if got is None:
+            return s, None
+        return s.with_altmap(altmap, a), got
+    a, pfn = vmem_altmap_alloc(k, current, nr_pfns)
+    # v4.5: "if (pfn < ULONG_MAX) ... else ptr = NULL": a good allocation whose pfn is ULONG_MAX
+    # (a range wrapping the top of the pfn space) reads as a failure, its alloc already counted
+    s = s.with_altmap(altmap, a)
     if k.sem.branch(pfn == ULONG_MAX_INT):
         return s, None
-    return s.with_altmap(altmap, a), pfn
+    return s, pfn
 
 
 def vmemmap_alloc_block_buf(

@@ -59,7 +59,7 @@ BOUNDS_CHECK_GE = Mutant(
 ALIGN_NOT_COUNTED = Mutant(
     "align-not-counted",
     p.X86_ALTMAP,
-    "mm/sparse-vmemmap.c:vmem_altmap_alloc",
+    "mm/sparse-vmemmap.c:vmem_altmap_alloc",  # its body, _altmap_bump(), lives on at v4.16+
     "alignment padding is skipped but not added to altmap->align, so later blocks overlap",
 )
 NR_FREE_IGNORES_ALIGN = Mutant(
