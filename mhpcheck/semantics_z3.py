@@ -28,17 +28,18 @@ T = TypeVar("T")
 _ACTIVE: ContextVar[Z3Sem | None] = ContextVar("mhpcheck_z3sem", default=None)
 
 # Z3's resource limit per check, the deterministic cut (a timeout depends on the machine). The
-# largest feasibility check on the model took 0.6 M; 20 M is about 5-7 s of Z3 work here, so
-# it binds before the 10 s default timeout, which stays as a backstop.
+# largest feasibility check on the model took 0.6 M; Z3 spends about 10 M a second here on the
+# hardest claims, so 20 M binds long before the timeouts callers set, which are backstops.
 RLIMIT = 20_000_000
 # A query first gets this much of Z3's default bit-blasting core, which answers nearly all of the
-# model's queries within it, in milliseconds. The few it does not are chains of base-page
-# allocations from one altmap (64 on arm64-16k at v6.12), where a claim holds only because no
-# pfn on the way is ULONG_MAX: those go to Z3's int-blasting core (bv.solver=2), then, if that
-# cannot say either, back to bit-blasting with the full RLIMIT. Measured on the 20 slowest claim
-# queries of arm64-16k v6.12 (z3 5.4.1): bit-blasting alone 33.5 s (0.4-4.3 s each), this 14.9 s
-# (0.3-2.0 s); int-blasting for every query is slower overall (x86_64 v6.12 70 s against 45 s,
-# arm64-64k v6.12 318 s against 113 s, 12 of its verdicts left unknown).
+# model's queries within it, in milliseconds. The hardest seen were chains of base-page
+# allocations from one altmap where a claim holds only because no pfn on the way is ULONG_MAX
+# (v4.5's altmap_alloc_block_buf() test, once applied at every era): those go to Z3's
+# int-blasting core (bv.solver=2), then, if that cannot say either, back to bit-blasting with
+# the full RLIMIT. On the 20 slowest claim queries of such a run (arm64-16k v6.12, z3 5.4.1):
+# bit-blasting alone 33.5 s (0.4-4.3 s each), this 14.9 s (0.3-2.0 s); int-blasting for every
+# query is slower overall (x86_64 v6.12 70 s against 45 s, arm64-64k v6.12 318 s against 113 s,
+# 12 of its verdicts left unknown).
 FIRST_RLIMIT = 3_000_000
 
 
