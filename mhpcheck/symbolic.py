@@ -173,14 +173,14 @@ class _Cell:
         self.solving = Solving(timeout_ms, RLIMIT, 0, escalate=True)
         self.cut = ""  # why the cell stopped early, if it did
 
-    def sat(self, solver: z3.Solver, query: z3.BoolRef) -> z3.CheckSatResult:
+    def sat(self, solver: z3.Solver, query: z3.BoolRef) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
         """`query` on the path's solver, as an assumption (escalating past the first limit)."""
         queries, seconds, escalated = self.solving.queries, self.solving.seconds, self.solving.escalated
-        r, _ = self.solving.check(solver, query)
+        r, m = self.solving.check(solver, query)
         self.stats["queries"] += self.solving.queries - queries
         self.stats["solver_seconds"] += self.solving.seconds - seconds
         self.stats["escalated"] += self.solving.escalated - escalated
-        return r
+        return r, m
 
     def solver(self, cond: z3.BoolRef) -> z3.Solver:
         """One solver per path holding its condition; each claim is checked as an assumption.
@@ -290,13 +290,14 @@ class _Cell:
         claim_fails = e if witness else z3.Not(z3.And(*fresh))
         if not solver:
             solver.append(self.solver(cond))
-        r = self.sat(solver[0], claim_fails)
+        r, model = self.sat(solver[0], claim_fails)
         if r == z3.unsat:
             proven.update((x.get_id(), x) for x in fresh)
         elif r == z3.unknown:
             self.unknown.setdefault(name, "unknown on a path")
         elif r == z3.sat:
-            self.found[name] = _confirm(self.arch, self.variant, prop, path, z3.And(cond, claim_fails))
+            query = z3.And(cond, claim_fails)
+            self.found[name] = _confirm(self.arch, self.variant, prop, path, query, model)
 
     def verdict(self, p: Property, complete: bool, budget: str, depth: int) -> PropertyResult:
         def inconclusive(why: str) -> PropertyResult:
@@ -367,10 +368,18 @@ def check_symbolic(
 
 
 def _confirm(
-    arch: str, variant: str | Variant, prop: Property, path: tuple[Transition, ...], query: z3.BoolRef
+    arch: str,
+    variant: str | Variant,
+    prop: Property,
+    path: tuple[Transition, ...],
+    query: z3.BoolRef,
+    model: z3.ModelRef | None,
 ) -> PropertyResult:
     """Concrete values for a satisfiable query, replayed by the concrete engine before reporting."""
-    values = model_values(query, _names(path)) or {}
+    # The model that answered sat starts the minimisation: asking bit-blasting again for a query
+    # it could not answer within FIRST_RLIMIT can run past every limit (the check of every era
+    # once stopped there with an internal error).
+    values = model_values(query, _names(path), witness=model) or {}
     concrete = concretise(path, values)
     _, failed_at, message = judge_path(arch, variant, prop, concrete)
     if failed_at is None:
