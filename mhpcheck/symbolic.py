@@ -174,7 +174,7 @@ class _Cell:
         self.cut = ""  # why the cell stopped early, if it did
 
     def sat(self, solver: z3.Solver, query: z3.BoolRef) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
-        """`query` on the path's solver, as an assumption (escalating past the first limit)."""
+        """`query` on the path's solver as an assumption (escalating), and its model if sat."""
         queries, seconds, escalated = self.solving.queries, self.solving.seconds, self.solving.escalated
         r, m = self.solving.check(solver, query)
         self.stats["queries"] += self.solving.queries - queries
@@ -379,7 +379,7 @@ def _confirm(
     # The model that answered sat starts the minimisation: asking bit-blasting again for a query
     # it could not answer within FIRST_RLIMIT can run past every limit (the check of every era
     # once stopped there with an internal error).
-    values = model_values(query, _names(path), witness=model) or {}
+    values = model_values(query, _names(path), witness=model)
     concrete = concretise(path, values)
     _, failed_at, message = judge_path(arch, variant, prop, concrete)
     if failed_at is None:
