@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from mhpcheck.checker import DEFAULT_BOUNDS, SYMBOLIC_DEPTH, SYMBOLIC_FAULTS, CheckRequest, cells_of
-from mhpcheck.explorer import explore
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.explicit import explore
+from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.properties import PROPERTIES
-from mhpcheck.symbolic import check_symbolic
 
 ARCH, VARIANT = "x86_64", "v4.5"
 
@@ -47,7 +48,7 @@ def _explicit_child(size: Size, symmetry: bool) -> dict[str, Any]:
     """Run in a fresh process: one exploration, its wall time and its growth of peak RSS."""
     base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    r = explore(ARCH, VARIANT, size.bounds(), PROPERTIES, symmetry=symmetry)
+    r = explore(Cell(ARCH, VARIANT, size.bounds(), PROPERTIES), symmetry=symmetry)
     seconds = time.perf_counter() - t0
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if not r.complete or r.depth >= size.bounds().depth:
@@ -104,10 +105,10 @@ def symbolic(arch: str, variant: str) -> dict[str, Any]:
     explicit engine on the same cell and bounds."""
     b = replace(DEFAULT_BOUNDS, depth=SYMBOLIC_DEPTH, faults=SYMBOLIC_FAULTS)
     t0 = time.perf_counter()
-    cell = check_symbolic(arch, variant, b, PROPERTIES)
+    cell = check_symbolic(Cell(arch, variant, b, PROPERTIES, "symbolic"))
     sym_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    exp = explore(arch, variant, b, PROPERTIES)
+    exp = explore(Cell(arch, variant, b, PROPERTIES))
     exp_s = time.perf_counter() - t0
     st = cell.stats
     return {

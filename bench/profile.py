@@ -12,7 +12,8 @@ import cProfile
 import pstats
 
 from bench.measure import ARCH, VARIANT, Size
-from mhpcheck.explorer import explore
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.explicit import explore
 from mhpcheck.properties import PROPERTIES
 
 # (label, file suffix, function): cumulative time of each, as a share of the whole exploration
@@ -34,11 +35,13 @@ def main() -> None:
     size = Size(ns.sections, ns.devices)
     prof = cProfile.Profile()
     prof.enable()
-    r = explore(ARCH, VARIANT, size.bounds(), PROPERTIES)
+    r = explore(Cell(ARCH, VARIANT, size.bounds(), PROPERTIES))
     prof.disable()
     st = pstats.Stats(prof)
     raw = st.stats  # type: ignore[attr-defined]
-    total = next(v[3] for k, v in raw.items() if k[0].endswith("mhpcheck/explorer.py") and k[2] == "explore")
+    total = next(
+        v[3] for k, v in raw.items() if k[0].endswith("mhpcheck/engines/explicit.py") and k[2] == "explore"
+    )
     print(
         f"{ARCH} {VARIANT} {size.label}: {r.states:,} states, {r.transitions:,} transitions, "
         f"{total:.1f} s profiled"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mhpcheck import __version__
+from mhpcheck.engines.cell import CellRequest
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -36,21 +37,20 @@ def source_fingerprint() -> str:
     return h.hexdigest()
 
 
-def cell_key(work: tuple[Any, ...], patch_text: str | None) -> str | None:
-    """The cache key of one cell's work item, or None when its result is not reproducible."""
-    arch, variant, properties, bounds, max_states, time_budget, _patch, symmetry, engine, walks = work
-    if time_budget is not None:
+def cell_key(req: CellRequest, patch_text: str | None) -> str | None:
+    """The cache key of one cell's request, or None when its result is not reproducible."""
+    if req.time_budget is not None:
         return None  # what a time budget cuts depends on the machine's speed, not on the inputs
     settings = {
-        "arch": arch,
-        "variant": variant,
-        "properties": list(properties),
-        "bounds": asdict(bounds),
-        "max_states": max_states,
-        "symmetry": symmetry,
+        "arch": req.arch,
+        "variant": req.variant,
+        "properties": list(req.properties),
+        "bounds": asdict(req.bounds),
+        "max_states": req.max_states,
+        "symmetry": req.symmetry,
         "patch": patch_text,
-        "engine": engine,
-        "walks": list(walks) if engine == "simulation" else None,
+        "engine": req.engine,
+        "walks": list(req.walks) if req.engine == "simulation" else None,
     }
     h = hashlib.sha256()
     h.update(f"mhpcheck {__version__}\0{source_fingerprint()}\0".encode())

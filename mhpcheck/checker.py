@@ -5,23 +5,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mhpcheck import patching
 from mhpcheck.cache import CellCache, cell_key
-from mhpcheck.errors import InputError
-from mhpcheck.exitcodes import ExitCode
-from mhpcheck.explorer import InternalError, explore, judge_path
-from mhpcheck.minimise import minimise
+from mhpcheck.core.errors import InputError, InternalError
+from mhpcheck.core.results import CellResult, Report, Verdict
+from mhpcheck.core.spec import REACHABLE
+from mhpcheck.engines.cell import Cell, CellRequest
+from mhpcheck.engines.explicit import explore
+from mhpcheck.engines.minimise import minimise
+from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.model.variants import ALL_ERAS, ERAS, variant_named
 from mhpcheck.properties import PROPERTIES, property_named
 from mhpcheck.properties.findings import FINDINGS, findings_for
-from mhpcheck.results import CellResult, Verdict
-from mhpcheck.spec import REACHABLE
-from mhpcheck.symbolic import check_symbolic
 
 DEFAULT_BOUNDS = Bounds()
 SIMULATION_WALKS = 200  # random walks per cell under `mhpcheck simulate`
@@ -48,24 +48,6 @@ class CheckRequest:
     executor: str = "process"  # "process": a local process pool; "ray": a Ray cluster (mhpcheck[ray])
     engine: str = "explicit"  # "explicit", "symbolic" (all 64-bit altmap values), "both" or "simulation"
     walks: tuple[int, int] = (SIMULATION_WALKS, 0)  # simulation: how many random walks, from which seed
-
-
-@dataclass
-class Report:
-    """The outcome of a check: every cell, and recorded findings that no longer reproduce."""
-
-    cells: list[CellResult] = field(default_factory=list)
-    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # arch, variant, why
-    stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # finding, prop, arch, variant
-    cached: int = 0  # cells taken from the cache, not explored
-
-    def exit_code(self) -> ExitCode:
-        verdicts = [p.verdict for c in self.cells for p in c.properties]
-        if Verdict.VIOLATED in verdicts or self.stale:
-            return ExitCode.VIOLATED
-        if Verdict.INCONCLUSIVE in verdicts:
-            return ExitCode.INCONCLUSIVE
-        return ExitCode.HOLDS
 
 
 # With no --variant, the newest era: a first answer on today's kernel for every arch in
@@ -97,45 +79,50 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
     return cells, skipped
 
 
-Work = tuple[
-    str, str, tuple[str, ...], Bounds, int | None, float | None, str | None, bool, str, tuple[int, int]
-]
 Judged = tuple[list[CellResult], list[tuple[str, str, str, str]]]
 
 
-def _run_cell(args: Work) -> Judged:
-    """One (arch, variant) cell under the requested engine(s), judged against the findings."""
-    arch, variant, names, bounds, max_states, time_budget, patch, symmetry, engine, walks = args
-    if patch is not None:
-        patching.activate(patch)  # once per worker process
-    props = [property_named(n) for n in names] if names else list(PROPERTIES)
-    cells = []
-    if engine in ("explicit", "both"):
-        cells.append(explore(arch, variant, bounds, props, max_states, time_budget, symmetry=symmetry))
-    if engine in ("symbolic", "both"):
+def run_cell(req: CellRequest) -> Judged:
+    """One cell under the requested engine(s), judged against the findings, each violation's
+    counterexample minimised and replayed once: the steps every report is rendered from."""
+    cell = req.cell()
+    results = []
+    if req.engine in ("explicit", "both"):
+        results.append(explore(cell, req.max_states, req.time_budget, symmetry=req.symmetry))
+    if req.engine in ("symbolic", "both"):
         # beside the explicit engine, the symbolic one covers the values, not the injected faults
-        sym_bounds = (
-            bounds
-            if engine == "symbolic"
-            else replace(bounds, depth=min(bounds.depth, SYMBOLIC_DEPTH), faults=0)
-        )
-        cells.append(check_symbolic(arch, variant, sym_bounds, props, time_budget))
-    if engine == "simulation":
-        from mhpcheck.simulate import simulate  # Hypothesis is imported only when walking
+        sym = cell
+        if req.engine == "both":
+            b = replace(req.bounds, depth=min(req.bounds.depth, SYMBOLIC_DEPTH), faults=0)
+            sym = replace(req, bounds=b).cell("symbolic")
+        results.append(check_symbolic(sym, req.time_budget))
+    if req.engine == "simulation":
+        from mhpcheck.engines.simulate import simulate  # Hypothesis is imported only when walking
 
-        runs, seed = walks
-        cells.append(simulate(arch, variant, bounds, props, runs, seed))
-    if engine == "both":
-        _cross_check(cells[0], cells[1])
+        runs, seed = req.walks
+        results.append(simulate(cell, runs, seed, req.time_budget))
+    if req.engine == "both":
+        _cross_check(results[0], results[1])
     stale = []
-    for cell in cells:
-        stale.extend(judge(cell))
-        for p in cell.properties:
-            if p.verdict == Verdict.VIOLATED and p.path and p.kind != REACHABLE:
-                prop = property_named(p.name)
-                p.path = minimise(arch, variant, prop, p.path, bounds)
-                p.message = judge_path(arch, variant, prop, p.path)[2]  # the values that now break it
-    return cells, stale
+    for result in results:
+        stale.extend(judge(result))
+        counterexamples(cell, result)
+    return results, stale
+
+
+def counterexamples(cell: Cell, result: CellResult) -> None:
+    """Minimise each violation's path (a recorded finding keeps the path its engine found) and
+    replay it once: the steps and the message that traces and reports show."""
+    for p in result.properties:
+        if p.verdict not in (Verdict.VIOLATED, Verdict.FINDING) or not p.path or p.kind == REACHABLE:
+            continue
+        prop = property_named(p.name)
+        if p.verdict == Verdict.VIOLATED:
+            p.path = minimise(cell, prop, p.path)
+        steps, failed_at, message = cell.judge_path(prop, p.path)
+        if failed_at is None:
+            raise InternalError(f"{cell.name}: the counterexample to {p.name} does not replay")
+        p.steps, p.message = tuple(steps), message
 
 
 def _cross_check(explicit: CellResult, symbolic: CellResult) -> None:
@@ -210,61 +197,61 @@ def run_check(
     if req.patch is not None:
         name = patching.activate(req.patch).name  # bad input surfaces here, before any work
         cells = [(a, f"{v}@{name}") for a, v in cells]
-    work: list[Work] = [
-        (
+    requests = [
+        CellRequest(
             a,
             v,
-            req.properties,
             req.bounds,
+            req.properties,
+            req.patch,
+            req.engine,
             req.max_states,
             req.time_budget,
-            req.patch,
             req.symmetry,
-            req.engine,
             req.walks,
         )
         for a, v in cells
     ]
-    order = {(w[0], w[1]): i for i, w in enumerate(work)}
+    order = {(r.arch, r.variant): i for i, r in enumerate(requests)}
     store = CellCache(Path(req.cache_dir)) if req.cache_dir is not None else None
     patch_text = Path(req.patch).read_text() if req.patch is not None else None
-    keys = {(w[0], w[1]): cell_key(w, patch_text) if store is not None else None for w in work}
+    keys = {(r.arch, r.variant): cell_key(r, patch_text) if store is not None else None for r in requests}
     todo = []
-    for w in work:
-        key = keys[(w[0], w[1])]
+    for r in requests:
+        key = keys[(r.arch, r.variant)]
         hit = store.get(key) if store is not None and key is not None else None
         if hit is not None:
             report.cached += 1
             _collect(report, hit, on_cell)
         else:
-            todo.append(w)
+            todo.append(r)
     if req.jobs > 1:
         # base-page configs walk hundreds of vmemmap pages per section: start them first
-        todo.sort(key=lambda w: -_COST.get(w[0], 1))
+        todo.sort(key=lambda r: -_COST.get(r.arch, 1))
     jobs = max(1, min(req.jobs, len(todo) or 1))
 
-    def done(r: Judged) -> None:
-        key = keys[(r[0][0].arch, r[0][0].variant)]
+    def done(judged: Judged) -> None:
+        key = keys[(judged[0][0].arch, judged[0][0].variant)]
         if store is not None and key is not None:
-            store.put(key, r)
-        _collect(report, r, on_cell)
+            store.put(key, judged)
+        _collect(report, judged, on_cell)
 
     if req.executor == "ray":
-        for r in _ray_map(todo, jobs):
-            done(r)
+        for judged in _ray_map(todo, jobs):
+            done(judged)
     elif jobs == 1:
-        for r in map(_run_cell, todo):
-            done(r)
+        for judged in map(run_cell, todo):
+            done(judged)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for r in pool.map(_run_cell, todo):
-                done(r)
+            for judged in pool.map(run_cell, todo):
+                done(judged)
     # the same order for any --jobs: the matrix's, explicit before symbolic
     report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
     return report
 
 
-def _ray_map(todo: list[Work], jobs: int) -> Iterator[Judged]:
+def _ray_map(todo: list[CellRequest], jobs: int) -> Iterator[Judged]:
     """The same cells on Ray: a cluster if RAY_ADDRESS names one, else a local one of `jobs` CPUs."""
     try:
         import ray
@@ -272,8 +259,8 @@ def _ray_map(todo: list[Work], jobs: int) -> Iterator[Judged]:
         raise InputError("--executor ray needs Ray: pip install 'mhpcheck[ray]'") from None
     if not ray.is_initialized():
         ray.init(num_cpus=None if os.environ.get("RAY_ADDRESS") else jobs, include_dashboard=False)
-    remote = ray.remote(_run_cell)
-    pending = [remote.remote(w) for w in todo]
+    remote = ray.remote(run_cell)
+    pending = [remote.remote(r) for r in todo]
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
         yield ray.get(ready[0])

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mhpcheck.errors import InputError, read_input
+from mhpcheck.core.errors import InputError, read_input
 from mhpcheck.model.arch import archs
 from mhpcheck.model.variants import ALL_ERAS, MUTANTS, VARIANTS, variant_named
 from mhpcheck.properties import PROPERTIES
@@ -20,6 +20,48 @@ FORMATS = ("text", "json", "junit", "sarif")
 def _did_you_mean(value: str, valid: list[str]) -> str:
     close = difflib.get_close_matches(value, valid, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def unknown(kind: str, value: str, valid: list[str]) -> str:
+    """The one line that says a name is unknown, with a did-you-mean and what is valid."""
+    return f"unknown {kind} '{value}'{_did_you_mean(value, valid)}; valid: {', '.join(valid)}"
+
+
+def check_name(kind: str, value: str, valid: list[str]) -> str:
+    """`value` if it is one of `valid`; InputError naming it (with a did-you-mean) otherwise."""
+    if value not in valid:
+        raise InputError(unknown(kind, value, valid))
+    return value
+
+
+def arch_names() -> list[str]:
+    return [a.name for a in archs()]
+
+
+def property_names() -> list[str]:
+    return [p.name for p in PROPERTIES]
+
+
+def variant_problem(name: str, eras: bool = True) -> str | None:
+    """Why `name` is no variant ("v4.5", "v4.5+<mutant>", "eras" where allowed), or None."""
+    if name == ALL_ERAS:
+        return None if eras else f"'{ALL_ERAS}' is not one variant here; name one era"
+    try:
+        variant_named(name)
+        return None
+    except KeyError:
+        base, _, mutant = name.partition("+")
+        if base not in _variant_names():
+            return unknown("variant", base, _variant_names() + ([ALL_ERAS] if eras else []))
+        return unknown("mutant", mutant, [m.name for m in MUTANTS])
+
+
+def check_variant(name: str, eras: bool = True) -> str:
+    """`name` if it names a variant; InputError naming what is wrong otherwise."""
+    problem = variant_problem(name, eras)
+    if problem is not None:
+        raise InputError(problem)
+    return name
 
 
 def _int_in(lo: int, hi: int | None) -> Callable[[Any], str | None]:
@@ -64,7 +106,7 @@ def _names(kind: str, valid: Callable[[], list[str]]) -> Callable[[Any], str | N
         names = valid()
         for x in items:
             if x not in names:
-                return f"unknown {kind} '{x}'{_did_you_mean(x, names)}; valid: {', '.join(names)}"
+                return unknown(kind, x, names)
         return None
 
     return check
@@ -79,24 +121,17 @@ def _variants(v: Any) -> str | None:
     if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
         return "must be a name or a list of names"
     for x in items:
-        if x == ALL_ERAS:
-            continue
-        try:
-            variant_named(x)
-        except KeyError:
-            base, _, mutant = x.partition("+")
-            if base not in _variant_names():
-                return f"unknown variant '{base}'{_did_you_mean(base, _variant_names())}"
-            names = [m.name for m in MUTANTS]
-            return f"unknown mutant '{mutant}'{_did_you_mean(mutant, names)}"
+        problem = variant_problem(x)
+        if problem is not None:
+            return problem
     return None
 
 
 # key -> (the check command's parameter it sets, its validator)
 KEYS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
-    "arch": ("arch_names", _names("arch", lambda: [a.name for a in archs()])),
+    "arch": ("arch_names", _names("arch", arch_names)),
     "variant": ("variant_names", _variants),
-    "property": ("property_names", _names("property", lambda: [p.name for p in PROPERTIES])),
+    "property": ("property_names", _names("property", property_names)),
     "depth": ("depth", _int_in(1, 64)),
     "sections": ("sections", _int_in(1, 16)),
     "devices": ("devices", _int_in(1, 8)),
@@ -120,7 +155,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
 
 @dataclass(frozen=True)
 class Config:
-    """The settings read from a file, keyed by the check command's parameter names."""
+    """The settings read from a file, keyed by the commands' parameter names."""
 
     file: str | None = None
     values: dict[str, Any] = field(default_factory=dict)

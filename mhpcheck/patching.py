@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mhpcheck.errors import InputError
+from mhpcheck.core.errors import InputError
 
 _DOC = re.compile(r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\)")
 _collecting: list[tuple[str, Callable[..., Any]]] | None = None

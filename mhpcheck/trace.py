@@ -24,16 +24,16 @@ from typing import Any
 import jsonschema
 
 from mhpcheck import __version__
-from mhpcheck.errors import InputError, read_input
-from mhpcheck.explorer import judge_path
+from mhpcheck.core.errors import InputError, read_input
+from mhpcheck.core.results import CellResult, PropertyResult, Step
+from mhpcheck.core.values import Word
+from mhpcheck.engines.cell import Cell, NotEnabled
 from mhpcheck.model.arch import archs
 from mhpcheck.model.errno import errname
 from mhpcheck.model.state import KernelState
-from mhpcheck.model.transitions import TRANSITIONS, AltmapChoice, Transition
+from mhpcheck.model.transitions import TRANSITIONS, AltmapChoice, Bounds, Transition
 from mhpcheck.model.variants import variant_named
 from mhpcheck.properties import PROPERTIES, property_named
-from mhpcheck.results import Step
-from mhpcheck.semantics import Word
 
 FORMAT_VERSION = 1
 SUFFIX = ".trace.json"
@@ -127,6 +127,13 @@ class Trace:
         return str(self.meta["arch"])
 
     @property
+    def bounds(self) -> Bounds:
+        """The bounds of the run that wrote the trace: the environment its steps were taken in."""
+        recorded = self.meta.get("bounds") or {}
+        known = {f.name for f in fields(Bounds)}
+        return Bounds(**{k: v for k, v in recorded.items() if k in known})
+
+    @property
     def variant(self) -> str:
         return str(self.meta["variant"])
 
@@ -136,23 +143,15 @@ class Trace:
 
 
 def build_trace(
-    arch: str,
-    variant: str,
-    prop_name: str,
-    path: Sequence[Transition],
+    cell: CellResult,
+    p: PropertyResult,
     *,
-    verdict: str,
-    message: str,
-    bounds: dict[str, Any],
-    engine: str = "explicit",
-    finding: str = "",
     command: str = "",
     config: dict[str, Any] | None = None,
     patch: str | None = None,
 ) -> dict[str, Any]:
-    """The trace document of a counterexample (or a witness path), its states from a replay."""
-    prop = property_named(prop_name)
-    steps, _, _ = judge_path(arch, variant, prop, path)
+    """The trace document of a counterexample, rendered from the steps its result carries."""
+    prop = property_named(p.name)
     meta = {
         "format": "ITF",
         "format_description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
@@ -162,19 +161,19 @@ def build_trace(
         "property": prop.name,
         "property_kind": prop.kind,
         "property_doc": prop.doc,
-        "verdict": verdict,
-        "message": message,
-        "finding": finding,
-        "arch": arch,
-        "variant": variant,
-        "engine": engine,
-        "bounds": bounds,
+        "verdict": p.verdict.value,
+        "message": p.message,
+        "finding": p.finding,
+        "arch": cell.arch,
+        "variant": cell.variant,
+        "engine": cell.engine,
+        "bounds": cell.bounds,
         "command": command,
         "config": config or {},
         "patch": patch,
     }
     states = [{"#meta": {"index": 0, "action": "init"}, **encode_state(KernelState())}]
-    for i, st in enumerate(steps, 1):
+    for i, st in enumerate(p.steps, 1):
         states.append(
             {
                 "#meta": {
@@ -297,6 +296,7 @@ class Replay:
 
     trace: Trace
     variant: str
+    cell: Cell
     steps: list[Step]
     failed_at: int | None  # steps after which the property failed today; None: it held
     message: str
@@ -318,7 +318,11 @@ def replay_trace(trace: Trace, variant: str | None = None) -> Replay:
         patching.activate(patch)
     v = variant or trace.variant
     prop = property_named(trace.property)
-    steps, failed_at, message = judge_path(trace.arch, v, prop, trace.path)
+    cell = Cell(trace.arch, v, trace.bounds)
+    try:
+        steps, failed_at, message = cell.judge_path(prop, trace.path)
+    except NotEnabled as e:
+        raise InputError(f"{trace.file}: {e}") from None
     stale = None
     if v == trace.variant:
         for i, (st, rec) in enumerate(zip(steps, trace.states[1:], strict=False), 1):
@@ -331,4 +335,4 @@ def replay_trace(trace: Trace, variant: str | None = None) -> Replay:
                 break
         if stale is None and len(steps) < len(trace.path):
             stale = f"the property fails after {len(steps)} of the trace's {len(trace.path)} steps"
-    return Replay(trace, v, steps, failed_at, message, stale)
+    return Replay(trace, v, cell, steps, failed_at, message, stale)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import CONCRETE, Sem
 from mhpcheck.model.arch import arch_named
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.variants import Variant, variant_named
-from mhpcheck.semantics import CONCRETE, Sem
 
 __all__ = ["Kernel", "build"]
 

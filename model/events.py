@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mhpcheck.semantics import Word
+from mhpcheck.core.values import Word
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from mhpcheck.model.events import AllocationFailed, Call, Event
 
 if TYPE_CHECKING:
+    from mhpcheck.core.values import Sem
     from mhpcheck.model.arch import ArchConfig
     from mhpcheck.model.variants import Variant
-    from mhpcheck.semantics import Sem
 
 
 class Kernel:

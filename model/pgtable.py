@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import bisect
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf, evolve
-from mhpcheck.semantics import Word
 
 
 def set_leaf(k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word) -> KernelState:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
 
-from mhpcheck.semantics import Word
+from mhpcheck.core.values import Word
 
 SYSMEM = -1  # a vmemmap leaf backed by the page allocator, not by any altmap
 RAM_OWNER = -1  # sections and resources of ordinary hot-added RAM (add_memory), not of a device

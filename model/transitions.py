@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.errno import EINVAL
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import acpi_memhotplug, memory, memory_hotplug, memremap, resource
 from mhpcheck.model.state import RAM_OWNER, KernelState, VmemAltmap, Zone
 from mhpcheck.model.variants import patches
-from mhpcheck.semantics import Word
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,11 @@ class Bounds:
     # from v5.3, device ranges that are not section aligned: a section less its first 2 MiB
     # sub-section (a namespace whose start moved past an info block) and that sub-section alone
     subsections: bool = True
+
+    @property
+    def failures(self) -> bool:
+        """Whether an add can fail part-way: an injected fault, or an altmap that runs out."""
+        return self.faults > 0 or self.partial_failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,36 @@ class Transition:
     """One step of the environment; subclasses are frozen dataclasses of their choices."""
 
     __slots__ = ()
+
+    @staticmethod
+    def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[Transition]:
+        """Every instance of this transition the environment offers in `s`, in a fixed order."""
+        raise NotImplementedError
+
+    def shape(self) -> Transition:
+        """This step with the values a driver or the environment may pick freely set aside: an
+        altmap's numbers (the symbolic engine takes any) and which allocation fails."""
+        changes: dict[str, object] = {}
+        if getattr(self, "altmap", None) is not None:
+            changes["altmap"] = ANY_ALTMAP
+        if getattr(self, "fail_alloc", None) is not None:
+            changes["fail_alloc"] = None
+        return replace(self, **changes) if changes else self  # type: ignore[type-var]
+
+    def enabled(self, k: Kernel, s: KernelState, b: Bounds) -> bool:
+        """Whether the environment offers this step in `s` under `b`: its shape is one of
+        choices(), and an injected fault hits an allocation the step makes, within the budget."""
+        shape = self.shape()
+        if not any(c.shape() == shape for c in type(self).choices(k, s, replace(b, faults=0))):
+            return False
+        fail = getattr(self, "fail_alloc", None)
+        if fail is None:
+            return True
+        if s.faults_injected >= b.faults:
+            return False
+        replace(self, fail_alloc=None).apply(k, s)  # type: ignore[type-var]
+        k.take_events()
+        return 0 <= fail < k.allocs
 
     def apply(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
         """Run the step: its kernel entry point, with the allocation failure it injects, if any."""
@@ -123,6 +158,9 @@ def altmap_choices(k: Kernel, start_pfn: int, nr_pages: int, b: Bounds) -> tuple
 
 
 T = TypeVar("T", bound=Transition)
+
+# The altmap of a step's shape: some altmap, whatever its numbers (Transition.shape)
+ANY_ALTMAP = AltmapChoice(-1, -1, -1, -1)
 
 
 def with_faults(k: Kernel, s: KernelState, b: Bounds, t: T) -> Iterator[T]:
@@ -243,8 +281,7 @@ class AddMemory(Transition):
         pps = k.arch.PAGES_PER_SECTION
         # Where the arch has no memmap_on_memory (ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE), the boot
         # parameter and the DIMM's size change nothing: one block, parameter off, covers them.
-        mom_arch = getattr(k.arch, "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE", 0)
-        if not (k.variant.has(patches.MEMMAP_ON_MEMORY) and mom_arch):
+        if not (k.variant.has(patches.MEMMAP_ON_MEMORY) and k.arch.has.memmap_on_memory):
             for first in range(b.sections):
                 yield from with_faults(k, s, b, AddMemory(_window_pfn(k, first), pps))
             return
@@ -295,7 +332,7 @@ class OnlineMemoryBlock(Transition):
     def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[OnlineMemoryBlock]:
         # Abstraction: onlining is explored where memmap_on_memory makes it matter (the arch
         # opts in); elsewhere a block's memmap is the same online or offline.
-        if not getattr(k.arch, "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE", 0):
+        if not k.arch.has.memmap_on_memory:
             return
         for mb in s.memory_blocks:
             if mb.zone is None:

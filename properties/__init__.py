@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.spec import Property
 from mhpcheck.properties.altmap_bounds import (
     altmap_alloc_never_exceeds_free,
     altmap_leaves_below_next_pfn,
@@ -48,7 +49,6 @@ from mhpcheck.properties.zone_device import (
     device_resource_left_to_driver,
     no_struct_page_read_outside_memmap,
 )
-from mhpcheck.spec import Property
 
 PROPERTIES: tuple[Property, ...] = (
     altmap_alloc_never_exceeds_free,

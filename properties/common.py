@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Cond, Word
+from mhpcheck.model.arch import ArchConfig
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import DeviceRange, VmemmapLeaf
 from mhpcheck.model.variants import Variant
-from mhpcheck.semantics import Cond, Word
 
 
 def described(k: Kernel, leaf: VmemmapLeaf) -> tuple[int, int]:
@@ -24,7 +25,7 @@ def overlaps(k: Kernel, lo: int, hi: int, r: DeviceRange) -> Cond:
     return (r.start_pfn < hi) & (k.sem.word(lo) < r.start_pfn + r.nr_pages)
 
 
-def has_altmaps(arch: object, v: Variant) -> bool:
+def has_altmaps(arch: ArchConfig, v: Variant) -> bool:
     """Drivers pass altmaps from v4.5 on (4b94ffdc4163)."""
     return v.version_tuple >= (4, 5)
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import ON_STEP, Claim, check, invariant, reachable, step_property
+from mhpcheck.model.arch import ArchConfig
 from mhpcheck.model.errno import ENOMEM, errname
 from mhpcheck.model.events import AllocationFailed, VmemmapAllocated
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import KernelState
 from mhpcheck.model.transitions import AddDeviceMemory, AddMemory
-from mhpcheck.model.variants import patches
+from mhpcheck.model.variants import Variant
 from mhpcheck.properties.common import has_altmaps
-from mhpcheck.results import Step
-from mhpcheck.spec import Claim, check, invariant, reachable, step_property
 
 
 def _failed_by_fault(step: Step) -> bool:
@@ -89,13 +90,12 @@ def system_memory_never_over_freed(k: Kernel, s: KernelState) -> Iterator[Claim]
     )
 
 
-def _fails_without_fallback(arch: object, v: object) -> bool:
-    """With an altmap an add has no fallback, except on powerpc from v5.6 (system memory)."""
-    ppc_fallback = getattr(arch, "name", "").startswith("powerpc") and v.has(patches.POWERPC_ALTMAP_FALLBACK)  # type: ignore[attr-defined]
-    return has_altmaps(arch, v) and not ppc_fallback  # type: ignore[arg-type]
+def _fails_without_fallback(arch: ArchConfig, v: Variant) -> bool:
+    """With an altmap an add has no fallback, except where the arch falls back to RAM (powerpc, v5.0)."""
+    return has_altmaps(arch, v) and not arch.has.altmap_falls_back_to_ram
 
 
-@reachable(applies=_fails_without_fallback, over_steps=True, needs="faults")
+@reachable(applies=_fails_without_fallback, on=ON_STEP, needs="faults")
 def add_fails_on_an_injected_fault(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add's vmemmap allocation fails (fault injection) and the add returns an error (needs --faults)."""
     ok = _failed_by_fault(step) and step.ret != 0
@@ -103,8 +103,9 @@ def add_fails_on_an_injected_fault(k: Kernel, step: Step) -> Iterator[Claim]:
 
 
 @reachable(
-    applies=lambda a, v: _fails_without_fallback(a, v) and not a.name.startswith("powerpc"),
-    over_steps=True,
+    # where one vmemmap page holds several sections' memmap, the later sections need no allocation
+    applies=lambda a, v: _fails_without_fallback(a, v) and not a.has.vmemmap_page_spans_sections,
+    on=ON_STEP,
     needs="failures",
 )
 def failed_add_leaves_earlier_sections(k: Kernel, step: Step) -> Iterator[Claim]:
@@ -118,7 +119,7 @@ def failed_add_leaves_earlier_sections(k: Kernel, step: Step) -> Iterator[Claim]
     yield check(k.sem.true() if ok else k.sem.false(), "no failed add left a section behind")
 
 
-@reachable(applies=lambda a, v: a.name == "x86_64", over_steps=True, needs="faults")
+@reachable(applies=lambda a, v: a.has.pmd_falls_back_to_base_pages, on=ON_STEP, needs="faults")
 def pmd_failure_falls_back_to_base_pages(k: Kernel, step: Step) -> Iterator[Claim]:
     """x86 vmemmap_populate_hugepages() falls back to base pages when a PMD allocation without altmap fails ("vmemmap: falling back to regular page backing")."""
     failed = any(isinstance(e, AllocationFailed) for e in step.events)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import Claim, check, monitor
 from mhpcheck.model.events import SectionRemoved
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memremap
 from mhpcheck.model.transitions import RemoveDeviceMemory
 from mhpcheck.properties.common import has_altmaps, hexw
-from mhpcheck.results import Step
-from mhpcheck.spec import Claim, check, monitor
 
 
 @monitor(kills=("v4.5-pre-altmap-hotplug", "map-offset-every-section"), applies=has_altmaps)

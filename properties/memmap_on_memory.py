@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import Claim, check, invariant, monitor, reachable
+from mhpcheck.model.arch import ArchConfig
 from mhpcheck.model.events import PagesOnlined
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import KernelState, is_mhp_altmap
-from mhpcheck.model.variants import Variant, patches
+from mhpcheck.model.variants import Variant
 from mhpcheck.properties.common import described, leaf_pages
-from mhpcheck.results import Step
-from mhpcheck.spec import Claim, check, invariant, monitor, reachable
 
 
-def has_memmap_on_memory(arch: object, v: Variant) -> bool:
-    """memmap_on_memory exists from v5.15 (a08a2ae34613) and is modelled where x86 opts in."""
-    return v.has(patches.MEMMAP_ON_MEMORY) and getattr(arch, "name", "") == "x86_64"
+def has_memmap_on_memory(arch: ArchConfig, v: Variant) -> bool:
+    """memmap_on_memory exists from v5.15 (a08a2ae34613) where the arch opts in."""
+    return arch.has.memmap_on_memory
 
 
 def _block_of(k: Kernel, ref: int) -> tuple[int, int]:

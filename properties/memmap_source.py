@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import Claim, check, invariant, step_property
 from mhpcheck.model.events import AltmapFallback, VmemmapAllocated
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import SYSMEM, KernelState
 from mhpcheck.model.transitions import AddDeviceMemory
 from mhpcheck.properties.common import described, has_altmaps, overlaps
-from mhpcheck.results import Step
-from mhpcheck.spec import Claim, check, invariant, step_property
 
 
 @step_property(kills=("v4.13-pre-powerpc-altmap", "v5.9-pre-arm64-altmap"), applies=has_altmaps)

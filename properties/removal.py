@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import Claim, check, invariant, monitor
 from mhpcheck.model.events import AltmapReleased, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import SYSMEM, KernelState
 from mhpcheck.properties.common import hexw
-from mhpcheck.results import Step
-from mhpcheck.spec import Claim, check, invariant, monitor
 
 
 def _where(src: int) -> str:

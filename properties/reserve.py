@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.spec import Claim, check, invariant
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import KernelState
 from mhpcheck.properties.common import has_altmaps, hexw
-from mhpcheck.spec import Claim, check, invariant
 
 
 @invariant(kills=("v5.9-pre-altmap-reserve", "reserve-skip-inverted"), applies=has_altmaps)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import Claim, check, step_property
 from mhpcheck.model.errno import EBUSY, EINVAL, errname
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.transitions import AddDeviceMemory
 from mhpcheck.properties.common import has_altmaps
-from mhpcheck.results import Step
-from mhpcheck.spec import Claim, check, step_property
 
 
 @step_property(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import Claim, check, invariant, monitor
 from mhpcheck.model.events import BadPageAccess, ResourceReleased
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import RAM_OWNER, KernelState, Zone
 from mhpcheck.properties.common import hexw
-from mhpcheck.results import Step
-from mhpcheck.spec import Claim, check, invariant, monitor
 
 
 @invariant(kills=("v4.3-pre-zone-device",))

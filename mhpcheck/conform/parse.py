@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mhpcheck.scenarios import Figure
+from mhpcheck.conform.scenarios import Figure
 
 PAGE_KIB = 4  # x86_64 base pages: /proc/zoneinfo counts pages, /proc/meminfo KiB
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from mhpcheck.conform import initramfs, parse, qemu, setup
 from mhpcheck.conform.compare import FigureLike, Row, Verdict, compare
-from mhpcheck.exitcodes import ExitCode
-from mhpcheck.scenarios import SCENARIOS
+from mhpcheck.conform.scenarios import SCENARIOS
+from mhpcheck.core.exitcodes import ExitCode
 
 # Blocks arrive offline on every kernel, so that each step is one transition (6.12's config onlines
 # them at once). The NVDIMM boot's memmap_on_memory=1 does not reach dax kmem: 6.1 ignores it there,
@@ -210,27 +210,3 @@ def to_json(result: Result, command: str, version: str) -> dict[str, Any]:
             for r in result.rows
         ],
     }
-
-
-def table(rows: Sequence[Row]) -> list[str]:
-    """The rows as an aligned text table."""
-    head = ("kernel", "scenario", "step", "figure", "kernel", "model", "verdict")
-    cells = [head] + [
-        (
-            r.kernel,
-            r.scenario,
-            r.step,
-            r.figure,
-            "" if r.kernel_value is None else str(r.kernel_value),
-            "" if r.model_value is None else str(r.model_value) + (f" ±{r.tolerance}" if r.tolerance else ""),
-            r.verdict.value + (f": {r.note}" if r.note else ""),
-        )
-        for r in rows
-    ]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(head) - 1)]
-    right = {4, 5}
-    out = []
-    for c in cells:
-        parts = [c[i].rjust(widths[i]) if i in right else c[i].ljust(widths[i]) for i in range(len(widths))]
-        out.append("  ".join([*parts, c[-1]]).rstrip())
-    return out

@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 from mhpcheck import __version__
-from mhpcheck.checker import Report
-from mhpcheck.exitcodes import ExitCode
+from mhpcheck.core.exitcodes import ExitCode
+from mhpcheck.core.results import CellResult, PropertyResult, Report
 from mhpcheck.properties import property_named
-from mhpcheck.results import CellResult, PropertyResult
 
 SCHEMA = "mhpcheck-report"
 SCHEMA_VERSION = 1

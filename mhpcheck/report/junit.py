@@ -6,9 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from mhpcheck.checker import Report
+from mhpcheck.core.results import CellResult, PropertyResult, Report, Verdict
 from mhpcheck.properties import property_named
-from mhpcheck.results import CellResult, PropertyResult, Verdict
 
 # XML 1.0 has no way to write these, not even escaped: ElementTree would emit a file no parser reads
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

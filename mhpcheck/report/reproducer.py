@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 
-from mhpcheck.model.transitions import AltmapChoice, Transition
+from mhpcheck.model.transitions import AltmapChoice, Bounds, Transition
 from mhpcheck.properties import property_named
 from mhpcheck.trace import _HEX_ARGS, Trace
 
@@ -19,16 +19,16 @@ def _value(name: str, value: object) -> str:
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
-def transition_source(t: Transition) -> str:
-    """Python source that builds `t`, pfns and sizes in hex."""
-    args = ", ".join(f"{name}={_value(name, v)}" for name, v in t.args().items())
+def transition_source(t: Transition | Bounds) -> str:
+    """Python source that builds `t` (a step, or the bounds), pfns and sizes in hex."""
+    args = ", ".join(f"{f.name}={_value(f.name, getattr(t, f.name))}" for f in fields(t))  # type: ignore[arg-type]
     return f"{type(t).__name__}({args})"
 
 
 def pytest_source(trace: Trace, variant: str | None = None) -> str:
     prop = property_named(trace.property)
     v = variant or trace.variant
-    classes = sorted({type(t).__name__ for t in trace.path} | {"AltmapChoice"})
+    classes = sorted({type(t).__name__ for t in trace.path} | {"AltmapChoice", "Bounds"})
     steps = "".join(f"    {transition_source(t)},\n" for t in trace.path)
     return f'''"""Regression test: {prop.name} on {trace.arch}, from the mhpcheck trace
 {trace.file}.
@@ -40,18 +40,19 @@ variant with MHPCHECK_VARIANT=<name>.
 
 import os
 
-from mhpcheck.explorer import judge_path
+from mhpcheck.engines.cell import Cell
 from mhpcheck.model.transitions import {", ".join(classes)}
 from mhpcheck.properties import property_named
 
 ARCH = {json.dumps(trace.arch)}
 VARIANT = os.environ.get("MHPCHECK_VARIANT", {json.dumps(v)})
+BOUNDS = {transition_source(trace.bounds)}
 STEPS = (
 {steps})
 
 
 def test_{prop.name}() -> None:
     prop = property_named({json.dumps(prop.name)})
-    _, failed_at, message = judge_path(ARCH, VARIANT, prop, STEPS)
+    _, failed_at, message = Cell(ARCH, VARIANT, BOUNDS).judge_path(prop, STEPS)
     assert failed_at is None, f"fails on {{ARCH}} {{VARIANT}} after step {{failed_at}}: {{message}}"
 '''

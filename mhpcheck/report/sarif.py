@@ -8,9 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 from mhpcheck import __version__
-from mhpcheck.checker import Report
+from mhpcheck.core.results import CellResult, PropertyResult, Report, Verdict
 from mhpcheck.properties import property_named
-from mhpcheck.results import CellResult, PropertyResult, Verdict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 STALE_RULE = "stale-finding"

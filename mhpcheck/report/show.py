@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mhpcheck.model import build
+from mhpcheck.core.spec import ON_STEP
 from mhpcheck.model.state import KernelState
 from mhpcheck.properties import property_named
 from mhpcheck.report.memmap import svg_map, text_map
 from mhpcheck.report.text import steps_lines
-from mhpcheck.spec import MONITOR, STEP
 from mhpcheck.trace import Replay
 
 
@@ -18,7 +17,7 @@ def state_at(rp: Replay, step: int | None) -> tuple[int, KernelState]:
     step started from (after a removal the interesting memory is gone)."""
     if step is None:
         step = len(rp.steps)
-        if rp.steps and property_named(rp.trace.property).kind in (STEP, MONITOR):
+        if rp.steps and property_named(rp.trace.property).judged_on == ON_STEP:
             st = rp.steps[-1]
             if len(st.after.device_ranges) + len(st.after.sections) < len(st.before.device_ranges) + len(
                 st.before.sections
@@ -46,7 +45,7 @@ def render(rp: Replay, step: int | None = None) -> Iterator[str]:
         yield f"  ✓ holds along these steps on today's model at {rp.variant}"
         yield f"    (the trace said: {t.meta['message']})"
     n, s = state_at(rp, step)
-    k = build(t.arch, rp.variant)
+    k = rp.cell.k
     yield ""
     yield f"memory map after step {n}:"
     yield from text_map(k, s)
@@ -55,6 +54,6 @@ def render(rp: Replay, step: int | None = None) -> Iterator[str]:
 def svg(rp: Replay, step: int | None = None) -> str:
     t = rp.trace
     n, s = state_at(rp, step)
-    k = build(t.arch, rp.variant)
+    k = rp.cell.k
     verdict = f"✗ {rp.message}" if rp.reproduces else "holds along these steps"
     return svg_map(k, s, f"{t.property} — {t.arch} {rp.variant}, after step {n}", verdict)

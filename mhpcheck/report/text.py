@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
 
-from mhpcheck.checker import Report
-from mhpcheck.explorer import replay
+from mhpcheck.core.results import CellResult, PropertyResult, Report, Step, Verdict
 from mhpcheck.model.errno import errname
 from mhpcheck.model.events import AllocationFailed, Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.state import KernelState
 from mhpcheck.properties import property_named
-from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
 
 MARK = {
     Verdict.HOLDS: "✓",
@@ -37,18 +35,18 @@ def _fmt(x: object) -> str:
 
 def state_changes(before: KernelState, after: KernelState) -> Iterator[str]:
     """Only what changed between two states, one line per field (TLC -difftrace)."""
+    # compared as rendered: a Word's == is a C comparison (a Cond), not Python equality
     for f in fields(KernelState):
         a, b = getattr(before, f.name), getattr(after, f.name)
-        if a == b:
-            continue
         if isinstance(a, tuple) and isinstance(b, tuple):
-            gone = [x for x in a if x not in b]
-            new = [x for x in b if x not in a]
-            for x in gone:
-                yield f"- {f.name}: {_fmt(x)}"
-            for x in new:
-                yield f"+ {f.name}: {_fmt(x)}"
-        else:
+            fa, fb = [_fmt(x) for x in a], [_fmt(x) for x in b]
+            for x in fa:
+                if x not in fb:
+                    yield f"- {f.name}: {x}"
+            for x in fb:
+                if x not in fa:
+                    yield f"+ {f.name}: {x}"
+        elif _fmt(a) != _fmt(b):
             yield f"  {f.name}: {_fmt(a)} → {_fmt(b)}"
 
 
@@ -93,7 +91,7 @@ def render_violation(cell: CellResult, p: PropertyResult) -> Iterator[str]:
     yield f"  {MARK[p.verdict]} {p.name}   {p.verdict.value} at step {len(p.path)}"
     if p.finding:
         yield f"    known kernel finding: {p.finding} (mhpcheck list findings)"
-    for line in steps_lines(replay(cell.arch, cell.variant, p.path)):
+    for line in steps_lines(p.steps):
         yield f"  {line}"
     yield f"    {prop.doc}"
     yield f"    {p.message}"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mhpcheck.model.variants import Variant
+from mhpcheck.model.variants import Patch, Variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,31 @@ def const(value: int, source: str) -> Constant:
 
 
 @dataclass(frozen=True, slots=True)
+class Capability:
+    """Something an arch config's kernel does, from the commit that brought it, and the source."""
+
+    since: Patch | None  # None: in every era the config has
+    source: str
+
+    def at(self, variant: Variant) -> bool:
+        return self.since is None or variant.has(self.since)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an arch config's kernel does at one variant; False where the arch does not declare it."""
+
+    altmap: bool = False  # vmemmap_populate() takes the memmap from a device's altmap
+    altmap_falls_back_to_ram: bool = False  # an altmap that cannot back a vmemmap page: RAM, not -ENOMEM
+    pmd_falls_back_to_base_pages: bool = False  # a failed PMD allocation without altmap: base pages
+    vmemmap_page_spans_sections: bool = False  # one vmemmap page holds several sections' memmap
+    memmap_on_memory: bool = False  # ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE: hot-added RAM holds its memmap
+
+
+CAPABILITIES = tuple(Capabilities.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
 class Arch:
     """An architecture configuration: constants with their sources, and its kernel functions."""
 
@@ -43,13 +68,20 @@ class Arch:
     zone_device_since: str  # the first release where this config can hot-add device memory
     zone_device_source: str
     functions: tuple[tuple[str, Callable[..., Any]], ...]  # arch_add_memory, vmemmap_populate, ...
+    capabilities: tuple[tuple[str, Capability], ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = {n for n, _ in self.capabilities} - set(CAPABILITIES)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown capabilities {sorted(unknown)}; known: {CAPABILITIES}")
 
     def resolve(self, variant: Variant) -> ArchConfig:
         vt = variant.version_tuple
         values = {name: c.at(vt) for name, c in self.constants}
         # Looked up through their modules, so that a user patch installed there takes effect.
         functions = {n: getattr(sys.modules[f.__module__], f.__name__) for n, f in self.functions}
-        return ArchConfig(self, values, functions)
+        has = Capabilities(**{n: c.at(variant) for n, c in self.capabilities})
+        return ArchConfig(self, values, functions, has)
 
     def supports(self, variant: Variant) -> bool:
         return _vt(self.zone_device_since) <= variant.version_tuple
@@ -58,9 +90,16 @@ class Arch:
 class ArchConfig:
     """An Arch resolved for one variant: constants as attributes (k.arch.PAGE_SHIFT)."""
 
-    def __init__(self, arch: Arch, values: dict[str, int], functions: dict[str, Any]) -> None:
+    # Constants only some arch configs define (an AttributeError elsewhere, never a silent 0)
+    PMD_SHIFT: int
+    pageblock_order: int
+
+    def __init__(
+        self, arch: Arch, values: dict[str, int], functions: dict[str, Any], has: Capabilities
+    ) -> None:
         self.arch = arch
         self.name = arch.name
+        self.has = has
         for key, value in values.items():
             setattr(self, key, value)
         self.STRUCT_PAGE_SIZE: int = values["STRUCT_PAGE_SIZE"]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model import pgtable
-from mhpcheck.model.arch import Arch, Constant, const
+from mhpcheck.model.arch import Arch, Capability, Constant, const
 from mhpcheck.model.errno import ENOMEM
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState
 from mhpcheck.model.variants import mutants, patches
-from mhpcheck.semantics import Word
 
 PMD_SHIFT_4K = 21  # arch/arm64/include/asm/pgtable-hwdef.h with 4K pages
 
@@ -91,9 +92,11 @@ def free_hotplug_page_range(
     return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
 
 
+@helper
 def _arm64(
     name: str, page_shift: int, vmemmap_shift: int, bits_after_5_12: int, desc: str, vmemmap_start: int
 ) -> Arch:
+    """The Arch record of one arm64 page-size configuration."""
     return Arch(
         name=name,
         description=desc,
@@ -119,6 +122,12 @@ def _arm64(
             ("arch_remove_memory", arch_remove_memory),
             ("vmemmap_populate", vmemmap_populate),
             ("vmemmap_free", vmemmap_free),
+        ),
+        capabilities=(
+            (
+                "altmap",
+                Capability(patches.ARM64_ALTMAP, "arch/arm64/mm/mmu.c: vmemmap_populate() (seed 003)"),
+            ),
         ),
     )
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model import pgtable
-from mhpcheck.model.arch import Arch, Constant, const
+from mhpcheck.model.arch import Arch, Capability, Constant, const
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.events import AltmapFallback
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState
 from mhpcheck.model.variants import mutants, patches
-from mhpcheck.semantics import Word
 
 
 def arch_add_memory(
@@ -156,6 +157,7 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
     return s
 
 
+@helper
 def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word, source: int) -> int | None:
     """The altmap test of vmemmap_free() as of v5.9: is the backing pfn inside the altmap?"""
     # "alt_start = altmap->base_pfn; alt_end = altmap->base_pfn + altmap->reserve +
@@ -195,6 +197,21 @@ _FUNCTIONS = (
     ("vmemmap_free", vmemmap_free),
 )
 
+_CAPABILITIES = (
+    (
+        "altmap",
+        Capability(patches.POWERPC_ALTMAP, "arch/powerpc/mm/init_64.c: vmemmap_populate() (seed 002)"),
+    ),
+    (
+        "altmap_falls_back_to_ram",
+        Capability(patches.POWERPC_ALTMAP_FALLBACK, "arch/powerpc/mm/init_64.c: vmemmap_populate()"),
+    ),
+    (
+        "vmemmap_page_spans_sections",
+        Capability(None, "arch/powerpc/mm/init_64.c: a 16 MiB (hash) or 2 MiB (radix) vmemmap page"),
+    ),
+)
+
 POWERPC64_HASH = Arch(
     name="powerpc64-hash",
     description="book3s64 hash MMU, 64 KiB pages: one 16 MiB vmemmap page describes 1024 sections",
@@ -218,6 +235,7 @@ POWERPC64_HASH = Arch(
     zone_device_since="v4.13",
     zone_device_source="arch/powerpc/Kconfig: select ARCH_HAS_ZONE_DEVICE if PPC_BOOK3S_64",
     functions=_FUNCTIONS,
+    capabilities=_CAPABILITIES,
 )
 
 POWERPC64_RADIX = Arch(
@@ -237,4 +255,5 @@ POWERPC64_RADIX = Arch(
     zone_device_since="v4.13",
     zone_device_source="arch/powerpc/Kconfig: select ARCH_HAS_ZONE_DEVICE if PPC_BOOK3S_64",
     functions=_FUNCTIONS,
+    capabilities=_CAPABILITIES,
 )

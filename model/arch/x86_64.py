@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model import pgtable
-from mhpcheck.model.arch import Arch, Constant, const
+from mhpcheck.model.arch import Arch, Capability, const
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.events import AltmapFallback
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf
 from mhpcheck.model.variants import mutants, patches
-from mhpcheck.semantics import Word
 
 PMD_SHIFT = 21  # arch/x86/include/asm/pgtable_64_types.h
 HAS_PSE = True  # boot_cpu_has(X86_FEATURE_PSE): every x86_64 CPU the model considers
@@ -180,10 +180,6 @@ X86_64 = Arch(
         ("HOTPLUG_BASE_PFN", const(0x140000, "model choice: 5 GiB, above boot RAM")),
         ("PMD_SHIFT", const(PMD_SHIFT, "arch/x86/include/asm/pgtable_64_types.h")),
         ("pageblock_order", const(9, "include/linux/pageblock-flags.h: HUGETLB_PAGE_ORDER")),
-        (
-            "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE",
-            Constant((("v4.0", 0), ("v5.15", 1)), "arch/x86/Kconfig (a08a2ae34613)"),
-        ),
     ),
     zone_device_since="v4.3",
     zone_device_source="mm/Kconfig: config ZONE_DEVICE depends on X86_64 (seed 004)",
@@ -192,5 +188,16 @@ X86_64 = Arch(
         ("arch_remove_memory", arch_remove_memory),
         ("vmemmap_populate", vmemmap_populate),
         ("vmemmap_free", vmemmap_free),
+    ),
+    capabilities=(
+        ("altmap", Capability(patches.X86_ALTMAP, "arch/x86/mm/init_64.c: vmemmap_populate_hugepages()")),
+        (
+            "pmd_falls_back_to_base_pages",
+            Capability(None, 'arch/x86/mm/init_64.c: "vmemmap: falling back to regular page backing"'),
+        ),
+        (
+            "memmap_on_memory",
+            Capability(patches.MEMMAP_ON_MEMORY, "arch/x86/Kconfig: ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE"),
+        ),
     ),
 )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug
 from mhpcheck.model.state import KernelState
 from mhpcheck.model.variants import patches
-from mhpcheck.semantics import Word
 
 
 def acpi_memory_enable_device(

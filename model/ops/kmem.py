@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.errno import ENOSPC
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory, memory_hotplug
 from mhpcheck.model.state import KernelState
 from mhpcheck.model.variants import patches
-from mhpcheck.semantics import Word
 
 
 def dax_kmem_range(k: Kernel, start: int, end: int) -> tuple[int, int]:

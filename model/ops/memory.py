@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.errno import EINVAL
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug
 from mhpcheck.model.state import KernelState, MemoryBlock, Zone, evolve
 from mhpcheck.model.variants import mutants
-from mhpcheck.semantics import Word
 
 
 def memory_block_size_bytes(k: Kernel) -> int:
@@ -39,7 +40,9 @@ def remove_memory_block_devices(k: Kernel, s: KernelState, start_pfn: Word, nr_p
     return evolve(s, memory_blocks=kept)
 
 
+@helper
 def _set_zone(s: KernelState, block: MemoryBlock, zone: Zone | None) -> KernelState:
+    """The state with memory block `block` in `zone` (None: offline)."""
     blocks = tuple(
         MemoryBlock(b.start_section_nr, b.nr_vmemmap_pages, b.altmap, zone) if b is block else b
         for b in s.memory_blocks

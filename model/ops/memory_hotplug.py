@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.errno import E2BIG, EBUSY, EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import AltmapReleased, BadPageAccess, PagesOnlined, SectionRemoved
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory, memremap, page_alloc, resource, sparse
 from mhpcheck.model.state import RAM_OWNER, KernelState, VmemAltmap, Zone, evolve, mhp_altmap_ref
 from mhpcheck.model.variants import mutants, patches
-from mhpcheck.semantics import Word
 
 
 def pfn_to_section_nr(k: Kernel, pfn: Word) -> int:
@@ -133,6 +134,7 @@ def check_pfn_span(k: Kernel, pfn: Word, nr_pages: Word) -> int:
     return 0
 
 
+@helper
 def _section_chunks(k: Kernel, pfn: Word, nr_pages: Word) -> list[tuple[Word, int]]:
     """[pfn, pfn + nr_pages) cut at section boundaries: __add_pages()'s cur_nr_pages loop."""
     first, end = k.sem.concrete(pfn), k.sem.concrete(pfn) + k.sem.concrete(nr_pages)
@@ -281,11 +283,13 @@ def mhp_supports_memmap_on_memory(k: Kernel, size: int, memmap_on_memory: bool) 
     """mm/memory_hotplug.c:mhp_supports_memmap_on_memory() as of v5.15 (a08a2ae34613)."""
     # Abstraction: `memmap_on_memory` is the boot parameter memory_hotplug.memmap_on_memory
     # (mhp_memmap_on_memory()), passed in so that one exploration covers both settings.
+    if not k.arch.has.memmap_on_memory:  # IS_ENABLED(CONFIG_MHP_MEMMAP_ON_MEMORY)
+        return False
     nr_vmemmap_pages = size >> k.arch.PAGE_SHIFT
     vmemmap_size = nr_vmemmap_pages * k.arch.STRUCT_PAGE_SIZE
     remaining_size = size - vmemmap_size
-    pmd_size = 1 << getattr(k.arch, "PMD_SHIFT", 0)
-    pageblock_size = 1 << (getattr(k.arch, "pageblock_order", 0) + k.arch.PAGE_SHIFT)
+    pmd_size = 1 << k.arch.PMD_SHIFT
+    pageblock_size = 1 << (k.arch.pageblock_order + k.arch.PAGE_SHIFT)
     # "a) We span a single memory block; b) ... vmemmap pages span complete PMDs;
     #  c) The vmemmap pages (and thereby the pages that will be exposed to the buddy) have to
     #  cover full pageblocks."
@@ -293,14 +297,14 @@ def mhp_supports_memmap_on_memory(k: Kernel, size: int, memmap_on_memory: bool) 
     if k.variant.mutated(mutants.MEMMAP_ON_MEMORY_ANY_SIZE):
         single_block = size % memory.memory_block_size_bytes(k) == 0
     return (
-        bool(getattr(k.arch, "ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE", 0))
-        and memmap_on_memory
+        memmap_on_memory
         and single_block
         and vmemmap_size % pmd_size == 0
         and remaining_size % pageblock_size == 0
     )
 
 
+@helper
 def _mhp_altmap(k: Kernel, start_pfn: Word, size: int) -> VmemAltmap:
     """The struct vmem_altmap memmap_on_memory builds: base at the range, free = its memmap."""
     w = k.sem.word
@@ -308,7 +312,9 @@ def _mhp_altmap(k: Kernel, start_pfn: Word, size: int) -> VmemAltmap:
     return VmemAltmap(start_pfn, w(0), w(free), w(0), w(0))
 
 
+@helper
 def _put_altmap(s: KernelState, ref: int, altmap: VmemAltmap | None) -> KernelState:
+    """The state with memmap_on_memory altmap `ref` set to `altmap`, or removed (None)."""
     rest = tuple(x for x in s.mhp_altmaps if x[0] != ref)
     if altmap is not None:
         rest = tuple(sorted((*rest, (ref, altmap)), key=lambda x: -x[0]))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.errno import EINVAL
 from mhpcheck.model.events import AltmapReleased
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, page_alloc
 from mhpcheck.model.state import DeviceRange, KernelState, VmemAltmap, Zone, evolve
 from mhpcheck.model.variants import patches
-from mhpcheck.semantics import Word
 
 NUMA_NO_NODE = 0  # Abstraction: one node; the model has no NUMA topology.
 
@@ -149,10 +150,14 @@ def memunmap_pages(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, in
     return s, ret
 
 
+@helper
 def _pgmap_insert(s: KernelState, pgmap: DeviceRange) -> KernelState:
+    """The state with `pgmap` inserted among the device ranges, kept sorted by device."""
     ranges = tuple(sorted((*s.device_ranges, pgmap), key=lambda r: r.dev))
     return evolve(s, device_ranges=ranges)
 
 
+@helper
 def _pgmap_delete(s: KernelState, dev: int) -> KernelState:
+    """The state without device `dev`'s range."""
     return evolve(s, device_ranges=tuple(r for r in s.device_ranges if r.dev != dev))

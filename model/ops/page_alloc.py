@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.events import MemmapInitialised
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap
-from mhpcheck.model.state import DeviceRange, KernelState, PfnInterval, Zone, evolve
+from mhpcheck.model.state import DeviceRange, KernelState, PfnInterval, VmemAltmap, Zone, evolve
 from mhpcheck.model.variants import mutants, patches
-from mhpcheck.semantics import Word
 
 
+@helper
 def _initialise(
     k: Kernel, s: KernelState, start_pfn: Word, end_pfn: Word, zone: Zone, section_nr: int
 ) -> KernelState:
@@ -71,7 +73,9 @@ def memmap_init_zone_device(
     return _initialise(k, s, start_pfn, end_pfn, zone, section_nr)
 
 
-def _altmap(s: KernelState, dev: int | None):  # type: ignore[no-untyped-def]
+@helper
+def _altmap(s: KernelState, dev: int | None) -> VmemAltmap | None:
+    """The altmap that `dev` (a device, or a memory block's altmap reference) names, if any."""
     if dev is None:
         return None
     return s.altmap_of(dev)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mhpcheck.model.errno import ENXIO
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 
 SZ_8K = 8 << 10
@@ -69,5 +70,7 @@ def init_altmap_reserve(k: Kernel, base: int) -> int:
 SUBSECTION_SHIFT = 21  # include/linux/mmzone.h (ba72b4c8cf60): 2 MiB sub-sections
 
 
+@helper
 def _align(x: int, a: int) -> int:
+    """ALIGN(x, a) on plain ints, for sizes the driver computes."""
     return -(-x // a) * a

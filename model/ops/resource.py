@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.errno import EBUSY, EINVAL
 from mhpcheck.model.events import ResourceReleased
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import KernelState, Resource, evolve
-from mhpcheck.semantics import Word
 
 
 def request_mem_region(

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import Word
 from mhpcheck.model.errno import EEXIST, EINVAL, ENOMEM
 from mhpcheck.model.events import SectionRemoved
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone, evolve
 from mhpcheck.model.variants import mutants, patches
-from mhpcheck.semantics import Word
 
 
+@helper
 def _memmap_range(k: Kernel, pfn: int, nr_pages: int) -> tuple[int, int]:
     """The vmemmap byte offsets of [pfn, pfn + nr_pages)'s memmap: pfn_to_page(pfn) .. pfn_to_page(pfn+nr)."""
     size = k.arch.STRUCT_PAGE_SIZE
     return pfn * size, (pfn + nr_pages) * size
 
 
+@helper
 def _mark_present(s: KernelState, ms: MemSection) -> KernelState:
+    """The state with section `ms` present, in section order (replacing none: it was absent)."""
     sections = tuple(sorted((*s.sections, ms), key=lambda x: x.section_nr))
     return evolve(s, sections=sections)
 
 
+@helper
 def _mark_absent(s: KernelState, section_nr: int) -> KernelState:
+    """The state without section `section_nr`."""
     return evolve(s, sections=tuple(x for x in s.sections if x.section_nr != section_nr))
 
 
@@ -212,17 +218,20 @@ def sparse_remove_section(
     return section_deactivate(k, s, pfn, nr_pages, altmap), 0
 
 
+@helper
 def _memmap_pages(k: Kernel, nr_pages: int) -> int:
     """DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE)."""
     return -(-(nr_pages * k.arch.STRUCT_PAGE_SIZE) // (1 << k.arch.PAGE_SHIFT))
 
 
+@helper
 def _drop_memmap_init(k: Kernel, s: KernelState, section_nr: int, nr_pages: int) -> KernelState:
     """The section's struct pages go with its memmap: forget which of them were initialised."""
     kept = tuple(iv for iv in s.memmap_init if iv.section_nr != section_nr)
     return evolve(s, memmap_init=kept)
 
 
+@helper
 def _owner(k: Kernel, s: KernelState, pfn: Word) -> int:
     """Which device's dev_pagemap holds `pfn` (find_dev_pagemap()), or RAM_OWNER: for traces."""
     r = memremap.find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)

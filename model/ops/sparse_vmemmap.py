@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from mhpcheck.core.values import ULONG_MAX_INT, Word
 from mhpcheck.model import pgtable
 from mhpcheck.model.errno import ENOMEM
+from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap, VmemmapLeaf, evolve
 from mhpcheck.model.variants import mutants, patches
-from mhpcheck.semantics import ULONG_MAX_INT, Word
 
 AltmapRef = int  # the dev whose dev_pagemap embeds the altmap: `struct vmem_altmap *`
 
@@ -27,6 +28,7 @@ def vmem_altmap_nr_free(k: Kernel, altmap: VmemAltmap) -> Word:
     return k.sem.word(0)
 
 
+@helper
 def _altmap_bump(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[VmemAltmap, Word | None]:
     """The bump allocation of vmem_altmap_alloc() (v4.5), which v4.16 merged into altmap_alloc_block_buf().
 

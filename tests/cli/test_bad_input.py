@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mhpcheck import explorer
+from mhpcheck.engines import explicit as explorer
 
 
 def one_line_error(err: str) -> str:
@@ -32,7 +32,7 @@ def one_line_error(err: str) -> str:
         ),
         (["check", "--engine", "smt"], "'--engine': 'smt' is not one of 'explicit', 'symbolic', 'both'"),
         (["check", "--executor", "dask"], "'--executor'"),
-        (["check", "--depth", "0"], "'--depth': 0 is not in the range 1<=x<=64"),
+        (["check", "--depth", "0"], "'--depth': 0 is not in the range 1<=x<=100000"),
         (["check", "--depth", "-3"], "'--depth'"),
         (["check", "--depth", "100000"], "'--depth'"),
         (["check", "--depth", "two"], "'two' is not a valid integer"),
@@ -118,7 +118,7 @@ def test_interrupt_keeps_the_cells_done_and_writes_whole_files(tmp_path: Path, m
     calls = []
 
     def explore_then_interrupt(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(args[1])
+        calls.append(args[0].variant.name)
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)

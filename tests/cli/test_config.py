@@ -86,14 +86,17 @@ def test_cache_second_run_rechecks_nothing(tmp_path: Path, monkeypatch, cli_run)
 
 
 def test_cache_key_follows_version_and_patch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
     from mhpcheck import cache
+    from mhpcheck.engines.cell import CellRequest
     from mhpcheck.model.transitions import Bounds
 
-    work = ("x86_64", "v4.5", (), Bounds(), None, None, None, False, "explicit", (200, 0))
+    work = CellRequest("x86_64", "v4.5", Bounds())
     k = cache.cell_key(work, None)
     assert k == cache.cell_key(work, None)
     assert k != cache.cell_key(work, "patch text")
-    assert k != cache.cell_key((*work[:3], Bounds(depth=3), *work[4:]), None)
-    assert k != cache.cell_key((*work[:8], "symbolic", work[9]), None)
+    assert k != cache.cell_key(replace(work, bounds=Bounds(depth=3)), None)
+    assert k != cache.cell_key(replace(work, engine="symbolic"), None)
     monkeypatch.setattr(cache, "__version__", "9.9.9")
     assert k != cache.cell_key(work, None)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mhpcheck import predict as model
 from mhpcheck.conform import initramfs, parse, qemu, runner, setup
+from mhpcheck.conform import predict as model
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mhpcheck.conform import parse
 from mhpcheck.conform.compare import Row, Verdict, compare
 from mhpcheck.conform.runner import GROUPS, Result, judge
-from mhpcheck.exitcodes import ExitCode
+from mhpcheck.core.exitcodes import ExitCode
 
 
 def fig(name, value, unit="pages", tolerance=0, step="online-d1", scenario="dimm-mom1"):
@@ -132,7 +132,7 @@ def test_the_model_agrees_with_both_recorded_kernels():
     """The recorded boots against today's model: a model change that breaks conformance fails here."""
     from pathlib import Path
 
-    from mhpcheck import predict
+    from mhpcheck.conform import predict
 
     samples = Path(__file__).parent / "samples"
     rows: list[Row] = []

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mhpcheck import predict
-from mhpcheck.conform import parse
+from mhpcheck.conform import parse, predict
 from mhpcheck.conform.runner import GROUPS
-from mhpcheck.scenarios import KERNELS, SCENARIOS
+from mhpcheck.conform.scenarios import KERNELS, SCENARIOS
 
 SAMPLES = Path(__file__).parent / "samples"
 # the figure names the model's predictions use, plus the block counts only the kernel side reports

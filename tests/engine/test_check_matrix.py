@@ -1,9 +1,9 @@
 """The matrix: the default check holds on every era; each seed's pre-patch variant is caught."""
 
 from mhpcheck.checker import CheckRequest, run_check
-from mhpcheck.exitcodes import ExitCode
+from mhpcheck.core.exitcodes import ExitCode
+from mhpcheck.core.results import Verdict
 from mhpcheck.model.transitions import Bounds
-from mhpcheck.results import Verdict
 
 
 def test_the_default_matrix_holds_with_only_recorded_findings():

@@ -5,20 +5,22 @@ import os
 import subprocess
 import sys
 
-from mhpcheck.explorer import explore
+from mhpcheck.core.results import Verdict
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.explicit import explore
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.properties import PROPERTIES, property_named
-from mhpcheck.results import Verdict
 
 ORDER = """
 import hashlib, sys
-from mhpcheck.explorer import explore
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.explicit import explore
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.properties import PROPERTIES
 h = hashlib.blake2b()
 def on_state(key, s, parent, t):
     h.update(key); h.update(str(t).encode())
-r = explore(sys.argv[1], sys.argv[2], Bounds(depth=3), PROPERTIES, on_state=on_state)
+r = explore(Cell(sys.argv[1], sys.argv[2], Bounds(depth=3), PROPERTIES), on_state=on_state)
 print(h.hexdigest(), r.states, [(p.name, p.verdict.value, [str(t) for t in p.path]) for p in r.properties])
 """
 
@@ -37,7 +39,7 @@ def test_bfs_order_and_counterexamples_are_identical_under_two_hash_seeds():
 
 
 def test_counterexamples_are_shortest():
-    r = explore("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=4), PROPERTIES)
+    r = explore(Cell("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=4), PROPERTIES))
     by = {p.name: p for p in r.properties}
     assert len(by["invalid_altmap_rejected_with_einval"].path) == 1  # one bad add is enough
     assert len(by["map_offset_first_section_only"].path) == 2  # add, then remove
@@ -45,7 +47,8 @@ def test_counterexamples_are_shortest():
 
 def test_a_state_budget_makes_the_run_inconclusive_and_names_the_budget():
     r = explore(
-        "x86_64", "v4.5", Bounds(depth=4), [property_named("altmap_alloc_never_exceeds_free")], max_states=50
+        Cell("x86_64", "v4.5", Bounds(depth=4), [property_named("altmap_alloc_never_exceeds_free")]),
+        max_states=50,
     )
     assert not r.complete
     assert r.budget == "--max-states 50"
@@ -53,7 +56,7 @@ def test_a_state_budget_makes_the_run_inconclusive_and_names_the_budget():
 
 
 def test_a_depth_bound_reached_is_not_a_budget():
-    r = explore("x86_64", "v4.3", Bounds(depth=2), PROPERTIES)
+    r = explore(Cell("x86_64", "v4.3", Bounds(depth=2), PROPERTIES))
     assert r.complete
     assert all(p.verdict == Verdict.HOLDS for p in r.properties)
 
@@ -71,7 +74,6 @@ def test_equal_states_built_differently_have_equal_keys():
     t = AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 0, 0x200))
     a, _ = t.apply(build("x86_64", "v5.9"), KernelState())
     b, _ = t.apply(build("x86_64", "v5.9-pre-altmap-reserve"), KernelState())
-    assert a == b
     assert state_bytes(a) == state_bytes(b)
 
 
@@ -81,8 +83,8 @@ def test_symmetry_reduction_keeps_every_verdict_with_fewer_states():
         ("powerpc64-hash", "v4.13", Bounds(depth=4, faults=0)),
         ("x86_64", "v5.9", Bounds(depth=3, faults=1)),
     ):
-        full = explore(arch, variant, b, PROPERTIES)
-        reduced = explore(arch, variant, b, PROPERTIES, symmetry=True)
+        full = explore(Cell(arch, variant, b, PROPERTIES))
+        reduced = explore(Cell(arch, variant, b, PROPERTIES), symmetry=True)
         assert reduced.states < full.states
         assert [(p.name, p.verdict) for p in reduced.properties] == [
             (p.name, p.verdict) for p in full.properties

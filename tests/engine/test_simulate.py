@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from mhpcheck.checker import CheckRequest, run_check
-from mhpcheck.explorer import judge_path
+from mhpcheck.core.results import CellResult, Verdict
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.simulate import simulate
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.properties import property_named
-from mhpcheck.results import CellResult, Verdict
-from mhpcheck.simulate import simulate
 
 
 def _walk(variant: str, prop: str, runs: int, depth: int) -> CellResult:
@@ -31,14 +31,16 @@ def _walk(variant: str, prop: str, runs: int, depth: int) -> CellResult:
 
 def test_walks_find_seed_001_and_minimise_it_to_the_shortest_path() -> None:
     prop = property_named("map_offset_first_section_only")
-    direct = simulate("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=20), [prop], runs=20)
+    direct = simulate(Cell("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=20), [prop]), runs=20)
     (found,) = direct.properties
     assert found.verdict == Verdict.VIOLATED
     assert direct.stats["steps"] > 20  # the walks went on past the first failing one
     (p,) = _walk("v4.5-pre-altmap-hotplug", prop.name, 20, 20).properties
     assert p.verdict == Verdict.VIOLATED
     assert len(p.path) == 2 <= len(found.path)  # add, then remove: what BFS finds, nothing shorter
-    _, failed_at, message = judge_path("x86_64", "v4.5-pre-altmap-hotplug", prop, p.path)
+    _, failed_at, message = Cell("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=20)).judge_path(
+        prop, p.path
+    )
     assert failed_at == 2 and message == p.message
 
 

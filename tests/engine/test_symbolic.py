@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from mhpcheck.checker import CheckRequest, run_check
-from mhpcheck.explorer import explore, judge_path
+from mhpcheck.core.results import Verdict
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.explicit import explore
+from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.transitions import AddDeviceMemory, Bounds
 from mhpcheck.properties import property_named
-from mhpcheck.results import Verdict
-from mhpcheck.symbolic import check_symbolic
 
 MASK = (1 << 64) - 1
 
@@ -18,16 +19,18 @@ def verdicts(cell):  # type: ignore[no-untyped-def]
 
 def test_seed_001_pre_patch_is_violated_with_values_that_replay() -> None:
     prop = property_named("invalid_altmap_rejected_with_einval")
-    before = check_symbolic("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=1), [prop])
+    before = check_symbolic(Cell("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=1), [prop], "symbolic"))
     p = verdicts(before)[prop.name]
     assert p.verdict == Verdict.VIOLATED and len(p.path) == 1
     (t,) = p.path
     assert isinstance(t, AddDeviceMemory) and t.altmap is not None
     a = t.altmap
     assert a.base_offset != 0 or a.reserve + a.free > t.nr_pages  # Z3 chose an invalid altmap
-    _, failed_at, message = judge_path("x86_64", "v4.5-pre-altmap-hotplug", prop, p.path)
+    _, failed_at, message = Cell("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=1)).judge_path(
+        prop, p.path
+    )
     assert failed_at == 1 and message == p.message  # the concrete engine agrees
-    after = check_symbolic("x86_64", "v4.5", Bounds(depth=1), [prop])
+    after = check_symbolic(Cell("x86_64", "v4.5", Bounds(depth=1), [prop], "symbolic"))
     q = verdicts(after)[prop.name]
     assert q.verdict == Verdict.HOLDS and q.message == "holds for all values up to depth 1"
     assert after.stats["sequences"] > 0 and after.stats["queries"] > 0
@@ -37,9 +40,9 @@ def test_only_the_symbolic_engine_sees_reserve_plus_free_wrap() -> None:
     """__add_pages() checks vmem_altmap_offset() = reserve + free > nr_pages in unsigned long: a
     reserve + free that wraps past 2^64 passes, and the memmap lands outside the altmap's area."""
     prop = property_named("altmap_leaves_inside_free_area")
-    explicit = explore("x86_64", "v4.5", Bounds(), [prop])
+    explicit = explore(Cell("x86_64", "v4.5", Bounds(), [prop]))
     assert verdicts(explicit)[prop.name].verdict == Verdict.HOLDS  # small values: nothing to see
-    symbolic = check_symbolic("x86_64", "v4.5", Bounds(depth=1), [prop])
+    symbolic = check_symbolic(Cell("x86_64", "v4.5", Bounds(depth=1), [prop], "symbolic"))
     p = verdicts(symbolic)[prop.name]
     assert p.verdict == Verdict.VIOLATED
     (t,) = p.path
@@ -91,7 +94,7 @@ def test_arm64_base_page_adds_are_judged_in_full_with_their_failure_paths_joined
         property_named("removal_returns_every_leaf_to_its_source"),
         property_named("altmap_exhausted"),
     ]
-    cell = check_symbolic("arm64-64k", "v5.9", bounds, props)
+    cell = check_symbolic(Cell("arm64-64k", "v5.9", bounds, props, "symbolic"))
     assert cell.complete and cell.depth == 2
     assert cell.stats["merged"] > 0 and cell.stats["paths"] > 16
     assert {p.name: p.verdict for p in cell.properties} == {
@@ -99,5 +102,5 @@ def test_arm64_base_page_adds_are_judged_in_full_with_their_failure_paths_joined
         "removal_returns_every_leaf_to_its_source": Verdict.HOLDS,
         "altmap_exhausted": Verdict.HOLDS,  # the witness: an altmap ran out
     }
-    before = check_symbolic("arm64-64k", "v5.9-pre-arm64-altmap", bounds, props[:1])
+    before = check_symbolic(Cell("arm64-64k", "v5.9-pre-arm64-altmap", bounds, props[:1], "symbolic"))
     assert before.properties[0].verdict == Verdict.VIOLATED

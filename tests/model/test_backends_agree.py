@@ -12,13 +12,13 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mhpcheck.core.values import CONCRETE, MASK, Cond, Sem, Word
+from mhpcheck.engines.symbolic.z3sem import PathSet, SymCond, SymWord, Z3Sem, all_paths, model_values
 from mhpcheck.model import build
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import KernelState, VmemAltmap
 from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice
-from mhpcheck.semantics import CONCRETE, MASK, Cond, Sem, Word
-from mhpcheck.semantics_z3 import PathSet, SymCond, SymWord, Z3Sem, all_paths, model_values
 
 ALTMAP = ("base_pfn", "reserve", "free", "align", "alloc")
 NAMES = (*ALTMAP, "nr_pfns")

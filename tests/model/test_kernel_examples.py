@@ -2,13 +2,13 @@
 
 import pytest
 
+from mhpcheck.core.values import MASK, Word
 from mhpcheck.model import build
 from mhpcheck.model.errno import EINVAL
 from mhpcheck.model.events import SectionRemoved, VmemmapFreed
 from mhpcheck.model.ops import memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, Zone
 from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
-from mhpcheck.semantics import MASK, Word
 
 GIB_X86 = 0x40000  # 1 GiB in 4 KiB pfns: 8 sections of 0x8000
 

@@ -6,7 +6,7 @@ figures are the MemFree+pcp change, which the second run reproduces within 0.2 M
 
 import pytest
 
-from mhpcheck.predict import KERNELS, SCENARIOS, Figure, predict
+from mhpcheck.conform.predict import KERNELS, SCENARIOS, Figure, predict
 
 # (kernel, scenario, step, figure) -> measured value
 MEASURED = {}

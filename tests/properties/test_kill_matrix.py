@@ -3,12 +3,13 @@
 import pytest
 
 from mhpcheck.checker import judge
-from mhpcheck.explorer import explore
+from mhpcheck.core.results import Verdict
+from mhpcheck.core.spec import REACHABLE
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.explicit import explore
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.model.variants import MUTANTS, PRE_PATCH, variant_named
 from mhpcheck.properties import PROPERTIES
-from mhpcheck.results import Verdict
-from mhpcheck.spec import REACHABLE
 
 # The archs each seed concerns, for its pre-patch variant.
 SEED_ARCHS = {
@@ -34,7 +35,7 @@ def _cell(arch, variant, partial_failures=False, faults=0, max_device_sections=2
         max_device_sections=max_device_sections,
         subsections=False,
     )
-    r = explore(arch, variant, b, PROPERTIES)
+    r = explore(Cell(arch, variant, b, PROPERTIES))
     judge(r)
     return {p.name: p for p in r.properties}, r
 

@@ -9,11 +9,12 @@ import pytest
 from test_kill_matrix import SEED_ARCHS
 
 from mhpcheck.checker import judge
+from mhpcheck.core.results import Verdict
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.model.variants import MUTANTS, Mutant, variant_named
 from mhpcheck.properties import PROPERTIES
-from mhpcheck.results import Verdict
-from mhpcheck.symbolic import check_symbolic
 
 # One device and depth 2 (add, then remove) catch most mutants. A vmemmap page shared by two
 # devices needs two one-section devices, and, to go missing, one of them removed after both adds.
@@ -43,7 +44,7 @@ def _kill(case: tuple[Mutant, str]) -> tuple[str, str, dict[str, str], str]:
     )
     over = ONE_SECTION if arch.startswith("arm64") else OVERRIDES.get(m.name, {})
     bounds = replace(bounds, **over)  # type: ignore[arg-type]
-    cell = check_symbolic(arch, f"{m.era}+{m.name}", bounds, claimed, max_paths=MAX_PATHS)
+    cell = check_symbolic(Cell(arch, f"{m.era}+{m.name}", bounds, claimed, "symbolic"), max_paths=MAX_PATHS)
     return m.name, arch, {p.name: p.verdict.value for p in cell.properties}, cell.budget
 
 
@@ -73,7 +74,9 @@ def _seed(case: tuple[str, str]) -> tuple[str, str, dict[str, str], dict[str, st
     era = variant_named(variant).version
     out = []
     for v in (variant, era):
-        cell = check_symbolic(arch, v, SEED_BOUNDS, claimed)  # arm64-16k v5.9: 256 leaves a section
+        cell = check_symbolic(
+            Cell(arch, v, SEED_BOUNDS, claimed, "symbolic")
+        )  # arm64-16k v5.9: 256 leaves a section
         judge(cell)
         out.append({p.name: p.verdict.value for p in cell.properties})
     return variant, arch, out[0], out[1]

@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 
 from mhpcheck import __version__
-from mhpcheck.checker import CheckRequest, Report, run_check
+from mhpcheck.checker import CheckRequest, run_check
+from mhpcheck.core.results import PropertyResult, Report, Verdict
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.properties import property_named
 from mhpcheck.report import json_report, junit, sarif
-from mhpcheck.results import PropertyResult, Verdict
 
 ARCH = "x86_64"
 PRE_PATCH = "v4.5-pre-altmap-hotplug"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from mhpcheck import patching
-from mhpcheck.bisect import bisect
-from mhpcheck.diff import CHANGE, FIX, REGRESSION, diff
-from mhpcheck.errors import InputError
+from mhpcheck.core.errors import InputError
 from mhpcheck.model.transitions import Bounds
+from mhpcheck.review.bisect import bisect
+from mhpcheck.review.diff import CHANGE, FIX, REGRESSION, diff
 
 PATCHES = Path(__file__).resolve().parents[1] / "patches"
 B = Bounds(depth=2, faults=0)

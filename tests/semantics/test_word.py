@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mhpcheck.semantics import CONCRETE, MASK, Cond, Word
+from mhpcheck.core.values import CONCRETE, MASK, Cond, Word
 
 u64 = st.integers(min_value=0, max_value=MASK)
 shift = st.integers(min_value=0, max_value=70)

@@ -11,9 +11,8 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mhpcheck.model.state import VmemAltmap
-from mhpcheck.semantics import CONCRETE, MASK, Cond, ModelDefinitionError, Word
-from mhpcheck.semantics_z3 import (
+from mhpcheck.core.values import CONCRETE, MASK, Cond, ModelDefinitionError, Word
+from mhpcheck.engines.symbolic.z3sem import (
     Path,
     PathSet,
     SymbolicValueError,
@@ -24,6 +23,7 @@ from mhpcheck.semantics_z3 import (
     all_paths,
     model_values,
 )
+from mhpcheck.model.state import VmemAltmap
 
 POW2 = [1 << k for k in range(64)]
 EDGES = sorted(

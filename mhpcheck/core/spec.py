@@ -12,12 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from mhpcheck.semantics import Cond, ModelDefinitionError
+from mhpcheck.core.values import Cond, ModelDefinitionError
 
 INVARIANT = "invariant"
 STEP = "step"
 MONITOR = "monitor"
 REACHABLE = "reachable"
+
+# What a property is judged on: each state reached, or each step taken (before, transition, after)
+ON_STATE = "state"
+ON_STEP = "step"
 
 
 class Claim(NamedTuple):
@@ -53,7 +57,7 @@ class Property:
     doc: str
     kills: tuple[str, ...] = ()  # mutant names and pre-patch variant names
     applies: Callable[[Any, Any], bool] | None = field(default=None, compare=False)
-    over_steps: bool = False  # for witnesses: a step (not a state) must be reached
+    judged_on: str = ON_STATE  # ON_STATE or ON_STEP
     needs: str = ""  # "faults": only meaningful when the bounds inject allocation failures
 
     def claims(self, k: Any, *args: Any) -> Iterator[Claim]:
@@ -71,7 +75,12 @@ class Property:
         return None
 
     def applies_to(self, arch: Any, variant: Any) -> bool:
+        """Whether the property concerns this arch config (resolved at `variant`) and kernel."""
         return self.applies is None or self.applies(arch, variant)
+
+    @property
+    def witness(self) -> bool:
+        return self.kind == REACHABLE
 
     @property
     def module(self) -> str:
@@ -82,7 +91,7 @@ def _make(
     kind: str,
     kills: Iterable[str],
     applies: Callable[[Any, Any], bool] | None,
-    over_steps: bool = False,
+    judged_on: str,
     needs: str = "",
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     def deco(fn: Callable[..., Iterable[Claim]]) -> Property:
@@ -91,7 +100,7 @@ def _make(
             raise ModelDefinitionError(
                 f"property {fn.__name__} needs a one-line docstring stating the kernel rule"
             )
-        return Property(fn.__name__, kind, fn, doc, tuple(kills), applies, over_steps, needs)
+        return Property(fn.__name__, kind, fn, doc, tuple(kills), applies, judged_on, needs)
 
     return deco
 
@@ -100,25 +109,28 @@ def invariant(
     kills: Iterable[str] = (), applies: Callable[[Any, Any], bool] | None = None
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     """A claim over every reachable state: fn(k, s)."""
-    return _make(INVARIANT, kills, applies)
+    return _make(INVARIANT, kills, applies, ON_STATE)
 
 
 def step_property(
     kills: Iterable[str] = (), applies: Callable[[Any, Any], bool] | None = None
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     """A claim over every step (before, transition, return value, after): fn(k, step)."""
-    return _make(STEP, kills, applies)
+    return _make(STEP, kills, applies, ON_STEP)
 
 
 def monitor(
     kills: Iterable[str] = (), applies: Callable[[Any, Any], bool] | None = None
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     """A claim over the kernel calls and tracepoints of every step: fn(k, step)."""
-    return _make(MONITOR, kills, applies)
+    return _make(MONITOR, kills, applies, ON_STEP)
 
 
 def reachable(
-    applies: Callable[[Any, Any], bool] | None = None, over_steps: bool = False, needs: str = ""
+    applies: Callable[[Any, Any], bool] | None = None, on: str = ON_STATE, needs: str = ""
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
-    """A witness: some explored state (or step) must satisfy it, or the bounds prove nothing."""
-    return _make(REACHABLE, (), applies, over_steps, needs)
+    """A witness: some explored state (on=ON_STATE: fn(k, s)) or step (ON_STEP: fn(k, step)) must
+    satisfy it, or the bounds prove nothing."""
+    if on not in (ON_STATE, ON_STEP):
+        raise ModelDefinitionError(f"reachable(on={on!r}): a witness is judged on ON_STATE or ON_STEP")
+    return _make(REACHABLE, (), applies, on, needs)

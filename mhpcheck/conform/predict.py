@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from mhpcheck.conform.scenarios import KERNELS, SCENARIOS, Figure
 from mhpcheck.model import build
 from mhpcheck.model.counters import mem_total_pages, memmap_ram_pages, zone_page_counts
 from mhpcheck.model.kernel import Kernel
@@ -25,7 +26,6 @@ from mhpcheck.model.transitions import (
     Transition,
 )
 from mhpcheck.model.variants import patches
-from mhpcheck.scenarios import KERNELS, SCENARIOS, Figure
 
 _ERAS = {"6.1": "v6.1", "6.12": "v6.12"}
 

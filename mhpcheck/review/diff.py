@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from mhpcheck.explorer import InternalError
-from mhpcheck.model import build
-from mhpcheck.model.arch import arch_named
+from mhpcheck import patching
+from mhpcheck.core.errors import InternalError
+from mhpcheck.core.results import Step
+from mhpcheck.engines.cell import Cell
 from mhpcheck.model.state import KernelState, state_bytes
 from mhpcheck.model.transitions import TRANSITIONS, Bounds, Transition
-from mhpcheck.properties import PROPERTIES, property_named
+from mhpcheck.properties import property_named
 from mhpcheck.properties.findings import findings_for
-from mhpcheck.results import Step
-from mhpcheck.spec import INVARIANT, MONITOR, STEP, Property
 
 FIX = "fix"
 REGRESSION = "regression"
@@ -48,32 +47,20 @@ class DiffResult:
     pairs: int = 0
     seconds: float = 0.0
     skipped: str = ""
+    budget: str = ""  # the budget that cut the exploration short, if any
 
     @property
     def identical(self) -> bool:
         return not self.differences and not self.skipped
 
 
-def _known(k: Any, names: frozenset[str]) -> frozenset[str]:
+def _known(cell: Cell, names: frozenset[str]) -> frozenset[str]:
     """Those of `names` that are recorded findings of the kernel's era and arch, unless its variant
     claims them (a seed's pre-patch variant claims what the seed fixes)."""
+    v = cell.variant
     return frozenset(
-        n
-        for n in names
-        if findings_for(n, k.variant.version, k.arch.name) and k.variant.name not in property_named(n).kills
+        n for n in names if findings_for(n, v.version, cell.arch) and v.name not in property_named(n).kills
     )
-
-
-def _violated(k: Any, props: list[Property], step: Step) -> frozenset[str]:
-    """The properties `step` violates."""
-    out = set()
-    for p in props:
-        if p.kind == INVARIANT:
-            if p.first_failure(k, step.after) is not None:
-                out.add(p.name)
-        elif p.kind in (STEP, MONITOR) and p.first_failure(k, step) is not None:
-            out.add(p.name)
-    return frozenset(out)
 
 
 def _outcome(step: Step) -> tuple[int, bytes]:
@@ -85,46 +72,51 @@ def _describe(sa: Step, sb: Step) -> str:
         return f"returns {sa.ret} on A, {sb.ret} on B"
     for name in KernelState.__dataclass_fields__:
         va, vb = getattr(sa.after, name), getattr(sb.after, name)
-        if va != vb:
+        if state_bytes(KernelState(**{name: va})) != state_bytes(KernelState(**{name: vb})):
             return f"{name} differs after the step"
     return "the states differ"
 
 
-def diff(arch: str, a: str, b: str, bounds: Bounds) -> DiffResult:
+def diff(
+    arch: str, a: str, b: str, bounds: Bounds, time_budget: float | None = None, max_states: int | None = None
+) -> DiffResult:
     """Explore A and B in lock step over the transitions A offers and report their differences."""
     t0 = time.perf_counter()
     result = DiffResult(arch, a, b)
-    ka, kb = build(arch, a), build(arch, b)
-    spec = arch_named(arch)
-    if not spec.supports(ka.variant) or not spec.supports(kb.variant):
+    ca, cb = Cell(arch, a, bounds), Cell(arch, b, bounds)
+    ka, kb = ca.k, cb.k
+    if not ca.supported or not cb.supported:
         result.skipped = f"no device memory on {arch} at {a} or {b}"
         return result
-    pa = [p for p in PROPERTIES if p.applies_to(spec, ka.variant) and p.kind != "reachable"]
-    pb = [p for p in PROPERTIES if p.applies_to(spec, kb.variant) and p.kind != "reachable"]
     init = KernelState()
     start = (state_bytes(init), state_bytes(init))
     seen = {start}
     queue: deque[tuple[KernelState, KernelState, tuple[Transition, ...]]] = deque([(init, init, ())])
     while queue:
+        if time_budget is not None and time.perf_counter() - t0 > time_budget:
+            result.budget = f"--time-budget {time_budget:g}s"
+            break
+        if max_states is not None and len(seen) >= max_states:
+            result.budget = f"--max-states {max_states}"
+            break
         sa, sb, path = queue.popleft()
         if len(path) >= bounds.depth:
             continue
         for cls in TRANSITIONS:
             # once the two have diverged, only what both environments offer is compared
-            offered_b = set(cls.choices(kb, sb, bounds)) if sa is not sb else None  # type: ignore[attr-defined]
-            for t in cls.choices(ka, sa, bounds):  # type: ignore[attr-defined]
+            offered_b = set(cls.choices(kb, sb, bounds)) if sa is not sb else None
+            for t in cls.choices(ka, sa, bounds):
                 if offered_b is not None and t not in offered_b:
                     continue
                 try:
-                    a2, ra = t.apply(ka, sa)
-                    stepa = Step(sa, t, ra, ka.take_events(), a2)
-                    b2, rb = t.apply(kb, sb)
-                    stepb = Step(sb, t, rb, kb.take_events(), b2)
+                    stepa = ca.step(sa, t)
+                    stepb = cb.step(sb, t)
                 except Exception as e:
                     raise InternalError(f"{arch}: {t} raised {e!r}") from e
+                a2, b2 = stepa.after, stepb.after
                 result.pairs += 1
                 here = (*path, t)
-                va, vb = _violated(ka, pa, stepa), _violated(kb, pb, stepb)
+                va, vb = ca.violations(stepa), cb.violations(stepb)
                 # Once one kernel refuses what the other did, their histories differ and what
                 # each violates is no longer comparable: that step is a behaviour change, and the
                 # pair is not explored on.
@@ -136,7 +128,7 @@ def diff(arch: str, a: str, b: str, bounds: Bounds) -> DiffResult:
                     result.differences[FIX] = Difference(FIX, here, fixed, _describe(stepa, stepb))
                 # B showing a recorded finding of its era in one more sequence is not a
                 # regression of the change; A losing one is a fix.
-                worse = vb - va - _known(kb, vb - va)
+                worse = vb - va - _known(cb, vb - va)
                 if worse and REGRESSION not in result.differences:
                     result.differences[REGRESSION] = Difference(
                         REGRESSION, here, tuple(sorted(worse)), _describe(stepa, stepb)
@@ -154,3 +146,30 @@ def diff(arch: str, a: str, b: str, bounds: Bounds) -> DiffResult:
                     queue.append((a2, b2, here))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+@dataclass(frozen=True)
+class DiffRequest:
+    """One arch's diff, as it crosses the process pool: the patch file B's variant names, if any."""
+
+    arch: str
+    a: str
+    b: str
+    bounds: Bounds
+    patch: str | None = None
+    time_budget: float | None = None
+    max_states: int | None = None
+
+
+def run_diff(req: DiffRequest) -> DiffResult:
+    if req.patch is not None:
+        patching.activate(req.patch)
+    return diff(req.arch, req.a, req.b, req.bounds, req.time_budget, req.max_states)
+
+
+def diff_all(requests: list[DiffRequest], jobs: int) -> list[DiffResult]:
+    """Every request's diff, in the order given, `jobs` at a time."""
+    if jobs <= 1 or len(requests) <= 1:
+        return [run_diff(r) for r in requests]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(requests))) as pool:
+        return list(pool.map(run_diff, requests))

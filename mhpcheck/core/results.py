@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mhpcheck.core.exitcodes import ExitCode
+
 
 class Verdict(StrEnum):
     """What a run says of one property on one (arch, variant) cell."""
@@ -39,6 +41,8 @@ class PropertyResult:
     path: tuple[Any, ...] = ()  # the transitions from the initial state
     finding: str = ""  # the id of the recorded finding it matched
     trace_file: str = ""
+    # The path replayed once, when the counterexample was minimised: what traces and reports show
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass
@@ -57,3 +61,21 @@ class CellResult:
     complete: bool = True
     budget: str = ""  # the budget that cut the run short, if any
     stats: dict[str, Any] = field(default_factory=dict)  # engine-specific counts (solver queries, ...)
+
+
+@dataclass
+class Report:
+    """The outcome of a check: every cell, and recorded findings that no longer reproduce."""
+
+    cells: list[CellResult] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # arch, variant, why
+    stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # finding, prop, arch, variant
+    cached: int = 0  # cells taken from the cache, not explored
+
+    def exit_code(self) -> ExitCode:
+        verdicts = [p.verdict for c in self.cells for p in c.properties]
+        if Verdict.VIOLATED in verdicts or self.stale:
+            return ExitCode.VIOLATED
+        if Verdict.INCONCLUSIVE in verdicts:
+            return ExitCode.INCONCLUSIVE
+        return ExitCode.HOLDS

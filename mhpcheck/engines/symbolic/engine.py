@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, cast
 
 import z3
 
-from mhpcheck.explorer import InternalError, judge_path
-from mhpcheck.model import build
-from mhpcheck.model.arch import arch_named
-from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import KernelState, VmemAltmap
-from mhpcheck.model.transitions import TRANSITIONS, AddDeviceMemory, AltmapChoice, Bounds, Transition
-from mhpcheck.model.variants import Variant
-from mhpcheck.results import CellResult, PropertyResult, Step, Verdict
-from mhpcheck.semantics import Sem, Word
-from mhpcheck.semantics_z3 import (
+from mhpcheck.core.errors import InternalError
+from mhpcheck.core.results import CellResult, Step
+from mhpcheck.core.spec import Property
+from mhpcheck.core.values import Sem, Word
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.symbolic.z3sem import (
     RLIMIT,
     Solving,
     SymbolicValueError,
@@ -40,7 +36,9 @@ from mhpcheck.semantics_z3 import (
     model_values,
     term_key,
 )
-from mhpcheck.spec import MONITOR, REACHABLE, STEP, Property
+from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.state import KernelState, VmemAltmap
+from mhpcheck.model.transitions import TRANSITIONS, AddDeviceMemory, AltmapChoice, Bounds, Transition
 
 FIELDS = ("base_offset", "reserve", "free", "stale_alloc")
 # Per query, a backstop: Z3's rlimit (semantics_z3.RLIMIT, about 2 s of work here) binds first,
@@ -150,15 +148,14 @@ def _expr(c: Any) -> z3.BoolRef:
     return z3.BoolVal(bool(c.v))
 
 
-class _Cell:
-    """One (arch, variant) under the symbolic engine: what is found so far, and the solver's work."""
+class _Search:
+    """One cell under the symbolic engine: what is found so far, and the solver's work."""
 
-    def __init__(
-        self, arch: str, variant: str | Variant, props: list[Property], timeout_ms: int, max_paths: int
-    ) -> None:
-        self.arch, self.variant, self.props, self.timeout_ms = arch, variant, props, timeout_ms
+    def __init__(self, cell: Cell, timeout_ms: int, max_paths: int) -> None:
+        self.cell, self.props, self.timeout_ms = cell, cell.properties, timeout_ms
         self.max_paths = max_paths
-        self.found: dict[str, PropertyResult] = {}
+        # property -> the concrete path that hits it, replayed, and its message
+        self.found: dict[str, tuple[tuple[Transition, ...], str]] = {}
         self.unsupported: dict[str, str] = {}  # property -> why Z3 cannot judge it
         self.unknown: dict[str, str] = {}  # property -> why Z3 gave no answer on some path
         self.stats: dict[str, Any] = {
@@ -197,7 +194,7 @@ class _Cell:
         """The transition and every property's claim on its outcome, as one function of the values."""
 
         def run(sem: Z3Sem) -> tuple[KernelState, dict[str, Any]]:
-            k = build(self.arch, self.variant, cast(Sem, sem))
+            k = self.cell.kernel(cast(Sem, sem))
             s2, ret = t.apply(k, node.state)
             step = Step(node.state, t, ret, k.take_events(), s2)
             claims: dict[str, Any] = {}
@@ -205,8 +202,7 @@ class _Cell:
                 if p.name in self.found:
                     continue
                 try:
-                    on_step = p.kind in (STEP, MONITOR) or p.over_steps
-                    claims[p.name] = p(k, step) if on_step else p(k, s2)
+                    claims[p.name] = self.cell.claim(p, k, step)
                 except SymbolicValueError as e:
                     claims[p.name] = e
             return s2, claims
@@ -229,9 +225,7 @@ class _Cell:
             if pa.error is not None:
                 values = model_values(pa.cond, _names(path)) or {}
                 steps = " → ".join(map(str, concretise(path, values)))
-                raise InternalError(
-                    f"{self.arch} {self.variant}: the model raised {pa.error!r} along {steps}"
-                )
+                raise InternalError(f"{self.cell.name}: the model raised {pa.error!r} along {steps}")
             s2, claims = pa.value
             solver: list[z3.Solver] = []  # made when a claim first needs Z3
             proven = dict(node.proven)
@@ -277,7 +271,7 @@ class _Cell:
             return
         prop = next(p for p in self.props if p.name == name)
         e = z3.simplify(_expr(claim))
-        witness = prop.kind == REACHABLE
+        witness = prop.witness
         if (witness and z3.is_false(e)) or (not witness and z3.is_true(e)):
             return
         fresh: list[z3.BoolRef] = []
@@ -297,43 +291,26 @@ class _Cell:
             self.unknown.setdefault(name, "unknown on a path")
         elif r == z3.sat:
             query = z3.And(cond, claim_fails)
-            self.found[name] = _confirm(self.arch, self.variant, prop, path, query, model)
+            self.found[name] = _confirm(self.cell, prop, path, query, model)
 
-    def verdict(self, p: Property, complete: bool, budget: str, depth: int) -> PropertyResult:
-        def inconclusive(why: str) -> PropertyResult:
-            return PropertyResult(p.name, p.kind, Verdict.INCONCLUSIVE, why)
-
-        if p.name in self.found:
-            return self.found[p.name]
-        if p.name in self.unsupported:
-            return inconclusive(f"not checkable symbolically: {self.unsupported[p.name]}")
-        if p.name in self.unknown:
-            return inconclusive(f"Z3: {self.unknown[p.name]}")
-        if not complete:
-            return inconclusive(f"cut by {budget}")
-        if p.kind == REACHABLE:
-            return PropertyResult(p.name, p.kind, Verdict.VIOLATED, f"witness not reached: {p.doc}")
-        return PropertyResult(p.name, p.kind, Verdict.HOLDS, f"holds for all values up to depth {depth}")
+    def unsure(self) -> dict[str, str]:
+        """The properties Z3 could not decide, and why."""
+        out = {n: f"Z3: {why}" for n, why in self.unknown.items()}
+        out.update((n, f"not checkable symbolically: {why}") for n, why in self.unsupported.items())
+        return out
 
 
 def check_symbolic(
-    arch: str,
-    variant: str | Variant,
-    bounds: Bounds,
-    properties: Sequence[Property],
+    cell: Cell,
     time_budget: float | None = None,
     max_sequences: int | None = None,
     timeout_ms: int = SOLVER_TIMEOUT_MS,
     max_paths: int = MAX_PATHS,
 ) -> CellResult:
     """Every property on every path of every operation sequence up to bounds.depth, for all values."""
-    kc = build(arch, variant)
-    a = arch_named(arch)
-    result = CellResult(arch, kc.variant.name, "symbolic", asdict(bounds))
-    props = [
-        p for p in properties if p.applies_to(a, kc.variant) and (p.needs != "faults" or bounds.faults > 0)
-    ]
-    cell = _Cell(arch, variant, props, timeout_ms, max_paths)
+    kc, bounds = cell.k, cell.bounds
+    result = cell.result("symbolic")
+    search = _Search(cell, timeout_ms, max_paths)
     t0 = time.perf_counter()
     frontier = [_Node(KernelState(), z3.BoolVal(True), ())]
     depth = 0
@@ -343,51 +320,49 @@ def check_symbolic(
             for t in structural_choices(kc, node.state, bounds, d):
                 if time_budget is not None and time.perf_counter() - t0 > time_budget:
                     result.complete, result.budget = False, f"--time-budget {time_budget:g}s"
-                elif max_sequences is not None and cell.stats["sequences"] >= max_sequences:
+                elif max_sequences is not None and search.stats["sequences"] >= max_sequences:
                     result.complete, result.budget = False, f"{max_sequences} sequences"
-                elif cell.cut:
-                    result.complete, result.budget = False, cell.cut
+                elif search.cut:
+                    result.complete, result.budget = False, search.cut
                 if not result.complete:
                     break
-                nxt.extend(cell.step(node, t))
+                nxt.extend(search.step(node, t))
             if not result.complete:
                 break
         depth = d if nxt else depth
         frontier = nxt
         if not result.complete or not frontier:
             break
-    if cell.cut and result.complete:
-        result.complete, result.budget = False, cell.cut
+    if search.cut and result.complete:
+        result.complete, result.budget = False, search.cut
     result.depth = depth
-    result.states = cell.stats["paths"]
-    result.transitions = cell.stats["sequences"]
+    result.states = search.stats["paths"]
+    result.transitions = search.stats["sequences"]
     result.seconds = time.perf_counter() - t0
-    result.stats = cell.stats
-    result.properties = [cell.verdict(p, result.complete, result.budget, depth) for p in props]
+    result.stats = search.stats
+    holds = f"holds for all values up to depth {depth}"
+    result.properties = cell.verdicts(search.found, result.complete, result.budget, search.unsure(), holds)
     return result
 
 
 def _confirm(
-    arch: str,
-    variant: str | Variant,
+    cell: Cell,
     prop: Property,
     path: tuple[Transition, ...],
     query: z3.BoolRef,
     model: z3.ModelRef | None,
-) -> PropertyResult:
+) -> tuple[tuple[Transition, ...], str]:
     """Concrete values for a satisfiable query, replayed by the concrete engine before reporting."""
     # The model that answered sat starts the minimisation: asking bit-blasting again for a query
     # it could not answer within FIRST_RLIMIT can run past every limit (the check of every era
     # once stopped there with an internal error).
     values = model_values(query, _names(path), witness=model)
     concrete = concretise(path, values)
-    _, failed_at, message = judge_path(arch, variant, prop, concrete)
+    _, failed_at, message = cell.judge_path(prop, concrete)
     if failed_at is None:
         raise InternalError(
-            f"engines disagree on {prop.name} ({arch} {variant}): Z3 says it "
-            f"{'is reached' if prop.kind == REACHABLE else 'fails'} with {values} along "
+            f"engines disagree on {prop.name} ({cell.name}): Z3 says it "
+            f"{'is reached' if prop.witness else 'fails'} with {values} along "
             f"{' → '.join(map(str, concrete))}, the concrete replay does not"
         )
-    if prop.kind == REACHABLE:
-        return PropertyResult(prop.name, prop.kind, Verdict.HOLDS, "reached", concrete[:failed_at])
-    return PropertyResult(prop.name, prop.kind, Verdict.VIOLATED, message, concrete[:failed_at])
+    return concrete[:failed_at], message

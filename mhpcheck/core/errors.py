@@ -7,6 +7,10 @@ class InputError(Exception):
     """Bad input: a wrong option, config, trace or patch file. Printed as one line; exit 2."""
 
 
+class InternalError(Exception):
+    """A defect in mhpcheck (the model raised, the engines disagree), not a verdict: exit 4."""
+
+
 def read_input(path: str | Path) -> str:
     """The text of a file the user gave (a config, a trace); InputError naming it if unreadable."""
     try:

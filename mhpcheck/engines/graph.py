@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
-from mhpcheck.explorer import explore, replay
+from mhpcheck.core.results import CellResult, Verdict
+from mhpcheck.core.spec import ON_STEP
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.explicit import explore
 from mhpcheck.model.errno import errname
 from mhpcheck.model.state import SYSMEM, KernelState, state_bytes
-from mhpcheck.model.transitions import Bounds, Transition
-from mhpcheck.results import CellResult, Verdict
-from mhpcheck.spec import INVARIANT, Property
+from mhpcheck.model.transitions import Transition
+from mhpcheck.properties import property_named
 
 VIOLATION_COLOUR = "red"
 
 
 def state_label(s: KernelState) -> str:
     """A few words per state: each device range, the present sections, who backs the vmemmap."""
-    if s == KernelState():
+    if state_bytes(s) == state_bytes(KernelState()):
         return "init"
     parts = []
     for r in s.device_ranges:
@@ -50,15 +51,9 @@ class StateGraph:
     highlighted: tuple[str, ...]  # the properties whose counterexample paths are drawn in red
 
 
-def state_graph(
-    arch: str,
-    variant: str,
-    bounds: Bounds,
-    properties: Sequence[Property],
-    max_states: int | None = None,
-) -> StateGraph:
+def state_graph(cell: Cell, max_states: int | None = None, time_budget: float | None = None) -> StateGraph:
     """Explore (without symmetry reduction) recording every edge; mark each violated property's path."""
-    g: nx.MultiDiGraph = nx.MultiDiGraph(name=f"mhpcheck {arch} {variant}")
+    g: nx.MultiDiGraph = nx.MultiDiGraph(name=f"mhpcheck {cell.name}")
     ids: dict[bytes, str] = {}
 
     def on_state(key: bytes, s: KernelState, parent: bytes | None, t: Transition | None) -> None:
@@ -70,16 +65,16 @@ def state_graph(
     def on_edge(a: bytes, t: Transition, b: bytes) -> None:
         edges.append((a, t, b))
 
-    cell = explore(arch, variant, bounds, properties, max_states, on_state=on_state, on_edge=on_edge)
+    result = explore(cell, max_states, time_budget, on_state=on_state, on_edge=on_edge)
     for a, t, b in edges:
         if a in ids and b in ids:
             g.add_edge(ids[a], ids[b], label=str(t))
     highlighted = []
-    for p in cell.properties:
+    for p in result.properties:
         if p.verdict != Verdict.VIOLATED or not p.path:
             continue
         highlighted.append(p.name)
-        steps = replay(arch, variant, p.path)
+        steps = cell.replay(p.path)
         last: dict[str, Any] | None = None
         for st in steps:
             src, dst = ids.get(state_bytes(st.before)), ids.get(state_bytes(st.after))
@@ -93,11 +88,12 @@ def state_graph(
                     last = attrs
             g.nodes[src]["color"] = g.nodes[dst]["color"] = VIOLATION_COLOUR
         # an invariant fails in the state reached, a step property on the step taken
-        target = g.nodes[ids[state_bytes(steps[-1].after)]] if p.kind == INVARIANT else last
+        on_step = property_named(p.name).judged_on == ON_STEP
+        target = last if on_step else g.nodes[ids[state_bytes(steps[-1].after)]]
         if target is not None:
             target["violates"] = " ".join(filter(None, (str(target.get("violates", "")), p.name)))
             target["penwidth"] = 3
-    return StateGraph(g, cell, tuple(highlighted))
+    return StateGraph(g, result, tuple(highlighted))
 
 
 def to_dot(sg: StateGraph) -> str:

@@ -8,13 +8,10 @@ sections, smallest reserve and free, no injected fault) for which the property s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from mhpcheck.explorer import judge_path
-from mhpcheck.model import build
+from mhpcheck.core.spec import Property
+from mhpcheck.engines.cell import Cell, NotEnabled
 from mhpcheck.model.state import KernelState
-from mhpcheck.model.transitions import AltmapChoice, Bounds, Transition
-from mhpcheck.spec import Property
+from mhpcheck.model.transitions import AltmapChoice, Transition
 
 
 def size(t: Transition) -> tuple[int, ...]:
@@ -30,44 +27,50 @@ def size(t: Transition) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _fails(arch: str, variant: str, prop: Property, path: Sequence[Transition]) -> bool:
+def _fails(cell: Cell, prop: Property, path: tuple[Transition, ...]) -> bool:
     try:
-        _, failed_at, _ = judge_path(arch, variant, prop, path)
-    except Exception:  # a shrunk path the model cannot run is not a counterexample
+        _, failed_at, _ = cell.judge_path(prop, path)
+    except NotEnabled:  # a shrunk path the environment cannot take is no counterexample
         return False
     return failed_at is not None
 
 
-def minimise(
-    arch: str, variant: str, prop: Property, path: Sequence[Transition], bounds: Bounds
-) -> tuple[Transition, ...]:
-    """A path no longer and no larger than `path` on which `prop` still fails."""
+def _enabled(cell: Cell, path: tuple[Transition, ...]) -> tuple[Transition, ...]:
+    """`path` less every step the environment no longer offers once earlier ones are gone (the
+    removal of RAM whose add was dropped)."""
+    kept: list[Transition] = []
+    s = KernelState()
+    for t in path:
+        if t.enabled(cell.k, s, cell.bounds):
+            kept.append(t)
+            s = cell.step(s, t).after
+    return tuple(kept)
+
+
+def minimise(cell: Cell, prop: Property, path: tuple[Transition, ...]) -> tuple[Transition, ...]:
+    """A path no longer and no larger than `path` on which `prop` still fails, every step enabled."""
     best = tuple(path)
-    if not _fails(arch, variant, prop, best):
+    if not _fails(cell, prop, best):
         return best
     i = 0
     while i < len(best):  # drop steps (paths from simulation carry ones that do not matter)
-        shorter = best[:i] + best[i + 1 :]
-        if _fails(arch, variant, prop, shorter):
+        shorter = _enabled(cell, best[:i] + best[i + 1 :])
+        if _fails(cell, prop, shorter):
             best = shorter
         else:
             i += 1
-    k = build(arch, variant)
     for i in range(len(best)):
         s = KernelState()
-        for t in best[:i]:
-            s, _ = t.apply(k, s)
-        k.take_events()
+        for st in cell.replay(best[:i]):
+            s = st.after
         current = best[i]
-        cls = type(current)
         candidates = sorted(
-            (c for c in cls.choices(k, s, bounds) if size(c) < size(current)),  # type: ignore[attr-defined]
-            key=size,
+            (c for c in type(current).choices(cell.k, s, cell.bounds) if size(c) < size(current)), key=size
         )
-        k.take_events()
+        cell.k.take_events()
         for c in candidates:
             trial = (*best[:i], c, *best[i + 1 :])
-            if _fails(arch, variant, prop, trial):
+            if _fails(cell, prop, trial):
                 best = trial
                 break
     return best

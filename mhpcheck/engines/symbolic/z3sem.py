@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import z3
 
-from mhpcheck.semantics import BITS_PER_LONG, MASK, Cond, ModelDefinitionError, Word
+from mhpcheck.core.values import BITS_PER_LONG, MASK, Cond, ModelDefinitionError, Word
 
 # The model's functions run unchanged: a SymWord has exactly Word's operators, comparisons give
 # SymConds, and Z3Sem.branch decides a condition the values do not fix by following a decision

@@ -1,0 +1,44 @@
+"""`mhpcheck diff` and `mhpcheck bisect` as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from mhpcheck.review.bisect import BisectResult
+from mhpcheck.review.diff import CHANGE, FIX, REGRESSION, DiffResult
+
+
+def diff_lines(results: Sequence[DiffResult]) -> Iterator[str]:
+    """Per arch: what differs, each difference's shortest sequence; then the archs per kind."""
+    affected: dict[str, list[str]] = {}
+    for r in results:
+        if r.skipped:
+            yield f"{r.arch:16s} skipped: {r.skipped}"
+            continue
+        head = "identical behaviour" if r.identical else ", ".join(r.differences)
+        cut = f", cut by {r.budget}: inconclusive" if r.budget else ""
+        yield f"{r.arch:16s} {r.a} → {r.b}: {head}  ({r.pairs} step pairs, {r.seconds:.1f} s{cut})"
+        for d in r.differences.values():
+            props = f" [{', '.join(d.properties)}]" if d.properties else ""
+            yield f"  {d.kind}{props}: {d.detail}"
+            for i, t in enumerate(d.path, 1):
+                yield f"    {i}  {t}"
+        for kind in r.differences:
+            affected.setdefault(kind, []).append(r.arch)
+    for kind in (FIX, REGRESSION, CHANGE):
+        if kind in affected:
+            yield f"{kind}: {', '.join(affected[kind])}"
+    if not affected:
+        yield "identical behaviour on every arch compared"
+
+
+def bisect_lines(r: BisectResult) -> Iterator[str]:
+    """Each era's verdict, the first flip, and the commit that flipped it."""
+    for era, verdict in r.verdicts:
+        yield f"{era:8s} {verdict.value}"
+    if r.flip is None:
+        yield "no flip: the verdict is the same in every era"
+        return
+    yield f"flips between {r.flip[0]} and {r.flip[1]}"
+    if r.patch is not None:
+        yield f"flipped by {r.patch.key}: {r.patch.commit} {r.patch.title} ({r.patch.version})"

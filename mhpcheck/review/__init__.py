@@ -1,0 +1,1 @@
+"""Design review: what a patch changes (diff), where a verdict flips (bisect)."""
