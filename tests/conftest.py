@@ -32,3 +32,22 @@ def cli_run(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
         return int(e.value.code or 0), out, err
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def every_written_trace_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every trace a test makes mhpcheck write is re-checked, step by step, for enabledness:
+    each action must be one the environment offers in the state it is taken from."""
+    from mhpcheck import trace
+
+    real = trace.write_trace
+
+    def checked(doc, directory):  # type: ignore[no-untyped-def]
+        path = real(doc, directory)
+        t = trace.load_trace(path)
+        from mhpcheck.engines.cell import Cell
+
+        Cell(t.arch, t.variant, t.bounds).replay(t.path)  # raises NotEnabled, naming the step
+        return path
+
+    monkeypatch.setattr(trace, "write_trace", checked)

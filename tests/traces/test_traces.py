@@ -15,9 +15,17 @@ import pydot
 import pytest
 
 from mhpcheck import cli, trace
-from mhpcheck.minimise import minimise
+from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.minimise import minimise
 from mhpcheck.model.arch import archs
-from mhpcheck.model.transitions import AddDeviceMemory, AddMemory, AltmapChoice, Bounds, RemoveDeviceMemory
+from mhpcheck.model.transitions import (
+    AddDeviceMemory,
+    AddMemory,
+    AltmapChoice,
+    Bounds,
+    RemoveDeviceMemory,
+    RemoveMemory,
+)
 from mhpcheck.model.variants import PRE_PATCH
 from mhpcheck.properties import PROPERTIES, property_named
 
@@ -208,7 +216,8 @@ def test_missing_trace_file_is_bad_input(tmp_path: Path, cli_run) -> None:  # ty
 def test_graph_highlights_the_violating_path(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
     dot_file, gml_file = tmp_path / "g.dot", tmp_path / "g.graphml"
     prop = "invalid_altmap_rejected_with_einval"
-    args = ["graph", "--variant", SEED_001, "--property", prop, "--depth", "3"]
+    small = ["--depth", "2", "--sections", "2", "--devices", "1", "--faults", "0"]
+    args = ["graph", "--variant", SEED_001, "--property", prop, *small]
     code, _, err = cli_run(*args, "--output", str(dot_file))
     assert code == 0 and f"violated: {prop}" in err
     (g,) = pydot.graph_from_dot_data(dot_file.read_text())
@@ -219,7 +228,7 @@ def test_graph_highlights_the_violating_path(tmp_path: Path, cli_run) -> None:  
     states = [n for n in g.get_nodes() if n.get_name() not in ("node", "edge")]  # not the defaults
     assert gm.number_of_nodes() == len(states) > 10
     assert [d.get("violates") for *_, d in gm.edges(data=True) if d.get("color") == "red"] == [prop]
-    code, _, err = cli_run("graph", "--variant", "v4.5", "--property", prop)
+    code, _, err = cli_run("graph", "--variant", "v4.5", "--property", prop, *small)
     assert code == 0 and "violated" not in err
 
 
@@ -228,9 +237,47 @@ def test_minimise_drops_steps_and_shrinks_values() -> None:
     b = Bounds(faults=0)
     big = AddDeviceMemory(0, 0x148000, 0x10000, AltmapChoice(0, 2, 0x10000))  # offset past the range
     path = (AddMemory(0x140000, 0x8000), big, RemoveDeviceMemory(0))
-    (small,) = minimise("x86_64", SEED_001, prop, path, b)
+    (small,) = minimise(Cell("x86_64", SEED_001, b), prop, path)
     assert isinstance(small, AddDeviceMemory)
     assert (small.start_pfn, small.nr_pages) == (0x140000, 0x8000)  # lowest section, one section
     assert small.altmap is not None and small.altmap.free < big.altmap.free  # type: ignore[union-attr]
     # on the fixed kernel nothing fails, and nothing is changed
-    assert minimise("x86_64", "v4.5", prop, path, b) == path
+    assert minimise(Cell("x86_64", "v4.5", b), prop, path) == path
+
+
+def test_a_trace_with_a_step_the_environment_does_not_offer_is_bad_input(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    # A trace whose first step removes RAM that was never added: the environment offers no such
+    # step, so the trace shows nothing, whatever its property says along it.
+    src = REPO / "traces" / f"map_offset_first_section_only--x86_64--{SEED_001}.trace.json"
+    doc = json.loads(src.read_text())
+    first = doc["states"][1]
+    first["#meta"]["action"] = "RemoveMemory"
+    first["#meta"]["args"] = {"start_pfn": "0x140000", "nr_pages": "0x8000"}
+    f = tmp_path / "forged.trace.json"
+    f.write_text(json.dumps(doc))
+    code, out, err = cli_run("replay", str(f))
+    assert code == 2 and out == "" and "reproduces" not in err
+    (line,) = err.strip().splitlines()
+    assert "step 1, RemoveMemory(start_pfn=0x140000, nr_pages=0x8000), is not enabled" in line
+
+
+def test_minimised_counterexamples_take_only_enabled_steps() -> None:
+    # the minimiser may drop a step only if every later step stays one the environment offers:
+    # dropping the RAM add here would leave a RemoveMemory of RAM that is not there
+    from mhpcheck.engines.cell import NotEnabled
+
+    prop = property_named("map_offset_first_section_only")
+    b = Bounds(faults=0)
+    ram = AddMemory(0x150000, 0x8000)
+    path = (
+        ram,
+        AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 0, 0x200)),
+        RemoveMemory(0x150000, 0x8000),
+        RemoveDeviceMemory(0),
+    )
+    cell = Cell("x86_64", SEED_001, b)
+    with pytest.raises(NotEnabled):
+        cell.replay(path[1:])
+    small = minimise(cell, prop, path)
+    cell.replay(small)  # every step enabled
+    assert len(small) == 2 and isinstance(small[-1], RemoveDeviceMemory)
