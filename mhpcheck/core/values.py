@@ -5,9 +5,10 @@ them with `ConcreteSem` (Python ints modulo 2^64); the symbolic engine runs the 
 with a back end whose words are Z3 bit-vectors. Model code therefore never builds a `Word`
 directly and never branches on a comparison except through `Sem.branch`.
 
-Note: `bool()` of a concrete `Cond` works, because the explorer compares and hashes concrete
-states; a symbolic back end raises there. A forgotten `branch()` passes concretely and fails
-symbolically, which is why tests scan `model/` for raw `if`/`while`/`and`/`or`/`not` on Conds.
+Note: `bool()` of a `Cond` or a `Word` raises, concretely as symbolically: a raw `if`, `while`,
+`and`, `or` or `not` on one (or `==` between states, `in` over Words, `min()` of Words) is a
+definition error at the line that does it, whichever engine runs it. Engine code compares
+states by their packed encoding, and values by `.v`.
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ class Cond:
         return FALSE if self.v else TRUE
 
     def __bool__(self) -> bool:
-        return self.v
+        raise ModelDefinitionError(
+            "a Cond is a C truth value: branch on it with k.sem.branch(cond) and combine with & | ~, "
+            "never if/while/and/or/not"
+        )
 
     def __repr__(self) -> str:
         return f"Cond({self.v})"
@@ -268,6 +272,12 @@ class Word:
 
     def __hash__(self) -> int:
         return hash(self.v)
+
+    def __bool__(self) -> bool:
+        raise ModelDefinitionError(
+            "a Word is a C unsigned long: compare it (w != 0) and branch with k.sem.branch(), never "
+            "test its truth with if/while/and/or/not"
+        )
 
     def __repr__(self) -> str:
         return f"{self.v:#x}"

@@ -114,3 +114,32 @@ def test_the_scan_catches_a_raw_if_and_a_bool_operator():
     assert len(found) == 2
     assert "a.free > a.alloc" in found[0]
     assert "a.reserve == 0" in found[1]
+
+
+def test_a_raw_branch_on_a_word_or_cond_raises_wherever_it_is_written():
+    # The defect planted in a copy of a real model function: its k.sem.branch() taken out, the
+    # comparison on local names (which the scan above cannot see), and a Word's truth tested.
+    import inspect
+
+    from mhpcheck.core.values import ModelDefinitionError
+    from mhpcheck.model import build
+    from mhpcheck.model.ops import sparse_vmemmap
+    from mhpcheck.model.state import VmemAltmap
+
+    src = inspect.getsource(sparse_vmemmap.vmem_altmap_nr_free)
+    k = build("x86_64", "v4.5")
+    w = k.sem.word
+    altmap = VmemAltmap(w(0x140000), w(2), w(0x200), w(0), w(0x10))
+    for old, new in (
+        ("if k.sem.branch(altmap.free > allocated):", "free = altmap.free\n    if free > allocated:"),
+        ("if k.sem.branch(altmap.free > allocated):", "if allocated:"),
+        ("if k.sem.branch(altmap.free > allocated):", "if not (altmap.free <= allocated):"),
+        ("if k.sem.branch(altmap.free > allocated):", "if (altmap.free > allocated) and True:"),
+    ):
+        planted = src.replace(old, new)
+        assert planted != src
+        scope = dict(vars(sparse_vmemmap))
+        exec(planted, scope)
+        with pytest.raises(ModelDefinitionError, match="branch"):
+            scope["vmem_altmap_nr_free"](k, altmap)
+    assert sparse_vmemmap.vmem_altmap_nr_free(k, altmap).v == 0x1F0  # the real one runs

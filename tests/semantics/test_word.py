@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mhpcheck.core.values import CONCRETE, MASK, Cond, Word
+from mhpcheck.core.values import CONCRETE, MASK, Cond, ModelDefinitionError, Word
 
 u64 = st.integers(min_value=0, max_value=MASK)
 shift = st.integers(min_value=0, max_value=70)
@@ -24,12 +24,12 @@ def test_arithmetic_wraps_modulo_2_64(a, b):
 @given(u64, u64)
 def test_comparisons_are_unsigned(a, b):
     wa, wb = Word(a), Word(b)
-    assert bool(wa < wb) == (a < b)
-    assert bool(wa <= wb) == (a <= b)
-    assert bool(wa > wb) == (a > b)
-    assert bool(wa >= wb) == (a >= b)
-    assert bool(wa == wb) == (a == b)
-    assert bool(wa != wb) == (a != b)
+    assert (wa < wb).v == (a < b)
+    assert (wa <= wb).v == (a <= b)
+    assert (wa > wb).v == (a > b)
+    assert (wa >= wb).v == (a >= b)
+    assert (wa == wb).v == (a == b)
+    assert (wa != wb).v == (a != b)
 
 
 @given(u64, st.integers(min_value=1, max_value=MASK))
@@ -46,8 +46,8 @@ def test_shifts_are_logical(a, n):
 
 def test_high_bit_values_compare_unsigned():
     top = Word(1 << 63)
-    assert bool(top > 1)
-    assert bool(Word(0) - 1 == MASK)
+    assert (top > 1).v
+    assert (Word(0) - 1 == MASK).v
 
 
 @given(st.integers(min_value=1, max_value=MASK))
@@ -67,10 +67,10 @@ def test_align_up_and_down(x, bits):
 
 def test_conds_combine_with_bitwise_operators():
     t, f = Cond(True), Cond(False)
-    assert bool(t & t)
-    assert not bool(t & f)
-    assert bool(t | f)
-    assert bool(~f)
+    assert (t & t).v
+    assert not (t & f).v
+    assert (t | f).v
+    assert (~f).v
     assert CONCRETE.branch(CONCRETE.all([t, t]))
     assert not CONCRETE.branch(CONCRETE.any([f, f]))
 
@@ -78,3 +78,11 @@ def test_conds_combine_with_bitwise_operators():
 def test_mixing_a_word_with_a_float_is_refused():
     with pytest.raises(TypeError):
         Word(1) + 1.5  # type: ignore[operator]
+
+
+def test_the_truth_of_a_word_or_a_cond_is_refused():
+    # a raw `if`, `and`, `or` or `not` would pass concretely and fail symbolically: refused in both
+    with pytest.raises(ModelDefinitionError, match="branch"):
+        bool(Word(3) < Word(4))
+    with pytest.raises(ModelDefinitionError, match="branch"):
+        bool(Word(3))
