@@ -11,7 +11,7 @@ from pathlib import Path
 from mhpcheck import patching
 from mhpcheck.cache import CellCache, cell_key
 from mhpcheck.core.errors import InputError, InternalError
-from mhpcheck.core.results import CellResult, Report, Verdict
+from mhpcheck.core.results import FIXED, REGRESSION, SAME, WORSE, CellResult, Report, Verdict
 from mhpcheck.core.spec import REACHABLE
 from mhpcheck.engines.cell import Cell, CellRequest
 from mhpcheck.engines.explicit import explore
@@ -86,6 +86,8 @@ def run_cell(req: CellRequest) -> Judged:
     """One cell under the requested engine(s), judged against the findings, each violation's
     counterexample minimised and replayed once: the steps every report is rendered from."""
     cell = req.cell()
+    patch = cell.variant.user_patch
+    patching.count_calls(patch, reset=True)
     results = []
     if req.engine in ("explicit", "both"):
         results.append(explore(cell, req.max_states, req.time_budget, symmetry=req.symmetry))
@@ -104,10 +106,22 @@ def run_cell(req: CellRequest) -> Judged:
     if req.engine == "both":
         _cross_check(results[0], results[1])
     stale = []
+    calls = patching.count_calls(patch, reset=True) if patch else {}
     for result in results:
         stale.extend(judge(result))
         counterexamples(cell, result)
+        if calls:
+            result.stats["patch_calls"] = calls
     return results, stale
+
+
+def unreached(results: list[CellResult]) -> list[str]:
+    """The functions a patch replaces that no explored path ran: the patch changes nothing there."""
+    totals: dict[str, int] = {}
+    for r in results:
+        for name, n in r.stats.get("patch_calls", {}).items():
+            totals[name] = totals.get(name, 0) + n
+    return sorted(name for name, n in totals.items() if n == 0)
 
 
 def counterexamples(cell: Cell, result: CellResult) -> None:
@@ -146,8 +160,8 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
     """Mark violations that are recorded kernel findings; return recorded findings that did not show."""
     v = variant_named(cell.variant)
     stale: list[tuple[str, str, str, str]] = []
-    if v.mutant is not None or v.user_patch:
-        return stale  # a mutant's or a patch's violations are its own; findings describe real kernels
+    if v.mutant is not None:
+        return stale  # a mutant's violations are its own; findings describe real kernels
     claimed = {p.name for p in PROPERTIES if v.name in p.kills}
     for p in cell.properties:
         # the symbolic engine's altmaps run out part-way on their own: it always sees failed adds
@@ -164,6 +178,7 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
         elif (
             p.verdict == Verdict.HOLDS
             and v.reverts is None
+            and not v.user_patch  # a patch may well fix a finding: check --patch says so
             and not f.needs_failures  # whether those show depends on the fault budget
             and not (f.needs_subsections and not cell.bounds.get("subsections"))
             and p.name in f.properties[:1]
@@ -171,7 +186,7 @@ def judge(cell: CellResult) -> list[tuple[str, str, str, str]]:
             and cell.engine == "explicit"
         ):
             stale.append((f.id, p.name, cell.arch, cell.variant))
-    if cell.engine == "symbolic" and cell.complete and v.reverts is None:
+    if cell.engine == "symbolic" and cell.complete and v.reverts is None and not v.user_patch:
         # a finding only the symbolic engine can show is stale when none of its claims fails
         shown = {p.finding for p in cell.properties if p.verdict == Verdict.FINDING}
         names = {p.name for p in cell.properties}
@@ -194,16 +209,21 @@ def run_check(
     caller interrupted part-way keeps the cells already done)."""
     report = report if report is not None else Report()
     cells, report.skipped = cells_of(req)
+    base: dict[tuple[str, str], str] = {}  # a patched cell -> the unpatched variant it is judged against
     if req.patch is not None:
         name = patching.activate(req.patch).name  # bad input surfaces here, before any work
-        cells = [(a, f"{v}@{name}") for a, v in cells]
+        patched = [(a, f"{v}@{name}") for a, v in cells]
+        base = {(a, f"{v}@{name}"): v for a, v in cells}
+        # each unpatched cell just before its patched one: what the patch changes is judged
+        # against it (a cached one is free)
+        cells = [c for pair in zip(cells, patched, strict=True) for c in pair]
     requests = [
         CellRequest(
             a,
             v,
             req.bounds,
             req.properties,
-            req.patch,
+            req.patch if (a, v) in base else None,
             req.engine,
             req.max_states,
             req.time_budget,
@@ -215,14 +235,35 @@ def run_check(
     order = {(r.arch, r.variant): i for i, r in enumerate(requests)}
     store = CellCache(Path(req.cache_dir)) if req.cache_dir is not None else None
     patch_text = Path(req.patch).read_text() if req.patch is not None else None
-    keys = {(r.arch, r.variant): cell_key(r, patch_text) if store is not None else None for r in requests}
+    keys = {
+        (r.arch, r.variant): cell_key(r, patch_text if r.patch else None) if store is not None else None
+        for r in requests
+    }
+    unpatched: dict[tuple[str, str], Judged] = {}
+    waiting: dict[tuple[str, str], Judged] = {}  # patched cells whose unpatched one is not in yet
+
+    def collect(judged: Judged) -> None:
+        where = (judged[0][0].arch, judged[0][0].variant)
+        if not base:
+            _collect(report, judged, on_cell)
+        elif where in base:
+            if (where[0], base[where]) in unpatched:
+                _collect(report, against(unpatched[(where[0], base[where])], judged), on_cell)
+            else:
+                waiting[where] = judged
+        else:
+            unpatched[where] = judged
+            for w in [w for w in waiting if (w[0], base[w]) == where]:
+                _collect(report, against(judged, waiting.pop(w)), on_cell)
+
     todo = []
     for r in requests:
         key = keys[(r.arch, r.variant)]
         hit = store.get(key) if store is not None and key is not None else None
         if hit is not None:
-            report.cached += 1
-            _collect(report, hit, on_cell)
+            if not base or (r.arch, r.variant) in base:  # the cells the report shows
+                report.cached += 1
+            collect(hit)
         else:
             todo.append(r)
     if req.jobs > 1:
@@ -234,7 +275,7 @@ def run_check(
         key = keys[(judged[0][0].arch, judged[0][0].variant)]
         if store is not None and key is not None:
             store.put(key, judged)
-        _collect(report, judged, on_cell)
+        collect(judged)
 
     if req.executor == "ray":
         for judged in _ray_map(todo, jobs):
@@ -249,6 +290,34 @@ def run_check(
     # the same order for any --jobs: the matrix's, explicit before symbolic
     report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
     return report
+
+
+def against(unpatched: Judged, patched: Judged) -> Judged:
+    """The patched cell's results, each property's verdict compared with the unpatched kernel's:
+    a regression where the unpatched kernel holds, fixed where it failed, worse where a recorded
+    finding shows where it did not or in fewer steps, the same where both fail alike."""
+    base = {(c.engine, p.name): p for c in unpatched[0] for p in c.properties}
+    for cell in patched[0]:
+        for p in cell.properties:
+            b = base.get((cell.engine, p.name))
+            if b is None:
+                continue
+            p.baseline = b.verdict.value
+            failing = (Verdict.VIOLATED, Verdict.FINDING)
+            if p.verdict == Verdict.VIOLATED:
+                p.change = SAME if b.verdict in failing else REGRESSION
+                p.note = f"{b.verdict.value} unpatched"
+            elif p.verdict == Verdict.FINDING and b.verdict != Verdict.FINDING:
+                p.change, p.note = WORSE, f"shows where the unpatched kernel {b.verdict.value}"
+            elif p.verdict == Verdict.FINDING and len(p.path) < len(b.path):
+                p.change = WORSE
+                p.note = f"shows in {len(p.path)} steps, in {len(b.path)} unpatched"
+            elif p.verdict == Verdict.FINDING:
+                p.change = SAME
+            elif p.verdict == Verdict.HOLDS and b.verdict in failing:
+                p.change = FIXED
+                p.note = f"finding {b.finding} unpatched" if b.finding else f"{b.verdict.value} unpatched"
+    return patched
 
 
 def _ray_map(todo: list[CellRequest], jobs: int) -> Iterator[Judged]:

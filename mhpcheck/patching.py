@@ -15,6 +15,7 @@ function, so one process can explore a variant with and without the patch side b
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import pkgutil
@@ -32,17 +33,40 @@ _DOC = re.compile(r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\)")
 _collecting: list[tuple[str, Callable[..., Any]]] | None = None
 
 
+class PatchError(InputError):
+    """A patch file went wrong while the model ran it: bad input, naming the file and line."""
+
+
 @dataclass
 class UserPatch:
     """A loaded patch file: its name (the file's stem) and the functions it replaces."""
 
     name: str
     path: Path
-    replacements: dict[str, Callable[..., Any]] = field(default_factory=dict)  # "file:function" -> fn
+    replacements: dict[str, Callable[..., Any]] = field(default_factory=dict)  # "module:attr" -> fn
+    names: dict[str, str] = field(default_factory=dict)  # "module:attr" -> the name the patch used
+
+
+@dataclass(frozen=True)
+class ModelFunction:
+    """A function of the model a patch file may replace, and what it follows."""
+
+    name: str  # what @replaces() takes: "mm/file.c:function", or "mhpcheck.model...module.helper"
+    module: str
+    attr: str
+    kernel_file: str  # "" for a helper of the model's own
+    kernel_function: str
+    signature: str
+    doc: str
+
+    @property
+    def helper(self) -> bool:
+        return not self.kernel_file
 
 
 def replaces(kernel_function: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a function of a patch file as the new body of `kernel_function` ("mm/file.c:name")."""
+    """Mark a function of a patch file as the new body of `kernel_function`: "mm/file.c:name" for a
+    kernel function, or a helper's module-qualified name ("mhpcheck.model.ops.sparse._memmap_pages")."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         if _collecting is None:
@@ -53,12 +77,14 @@ def replaces(kernel_function: str) -> Callable[[Callable[..., Any]], Callable[..
     return deco
 
 
-def model_functions() -> dict[str, tuple[Any, str]]:
-    """Every kernel function of the model: "path:name" and bare "name" -> (module, attribute)."""
+def catalogue() -> list[ModelFunction]:
+    """Every function a patch file may replace, module by module in source order: the kernel
+    functions of model/ops and model/arch, and the model's helpers that run within a step (they
+    take the kernel `k`)."""
     import mhpcheck.model.arch as arch_pkg
     import mhpcheck.model.ops as ops_pkg
 
-    out: dict[str, tuple[Any, str]] = {}
+    out = []
     for pkg in (ops_pkg, arch_pkg):
         for info in pkgutil.iter_modules(pkg.__path__):
             mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
@@ -67,10 +93,26 @@ def model_functions() -> dict[str, tuple[Any, str]]:
                 fn = getattr(fn, "__wrapped__", fn)
                 if not inspect.isfunction(fn) or fn.__module__ != mod.__name__:
                     continue
-                m = _DOC.match((fn.__doc__ or "").strip())
-                if m:
-                    out[f"{m.group('path')}:{m.group('name')}"] = (mod, attr)
-                    out.setdefault(m.group("name"), (mod, attr))
+                params = list(inspect.signature(fn).parameters)
+                if not params or params[0] != "k":
+                    continue  # not model code that runs in a kernel's step
+                doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+                m = _DOC.match(doc)
+                path, kname = (m.group("path"), m.group("name")) if m else ("", attr)
+                name = f"{path}:{kname}" if m else f"{mod.__name__}.{attr}"
+                sig = f"{kname if m else attr}({', '.join(params)})"
+                out.append(ModelFunction(name, mod.__name__, attr, path, kname, sig, doc))
+    return out
+
+
+def model_functions() -> dict[str, ModelFunction]:
+    """Every replaceable function by each name a patch may use: "path:name", the bare kernel
+    name (the first module's, where two archs share one), or a helper's qualified name."""
+    out: dict[str, ModelFunction] = {}
+    for f in catalogue():
+        out[f.name] = f
+        if not f.helper:
+            out.setdefault(f.kernel_function, f)
     return out
 
 
@@ -101,10 +143,11 @@ def load_patch(path: str | Path) -> UserPatch:
     known = model_functions()
     for name, fn in collected:
         if name not in known:
-            close = [k for k in known if ":" in k and name.split(":")[-1] in k]
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = [k for k in known if name.split(":")[-1].split(".")[-1] in k]
+            hint = f" (did you mean {close[0]!r}?)" if close else " (mhpcheck list functions)"
             raise InputError(f"{p}: {fn.__name__} replaces unknown kernel function {name!r}{hint}")
-        mod, attr = known[name]
+        target = known[name]
+        mod, attr = sys.modules[target.module], target.attr
         orig = _INSTALLED.get((mod.__name__, attr), getattr(mod, attr))
         want = list(inspect.signature(orig).parameters)
         got = list(inspect.signature(fn).parameters)
@@ -114,6 +157,7 @@ def load_patch(path: str | Path) -> UserPatch:
                 f"not ({', '.join(got)})"
             )
         patch.replacements[f"{mod.__name__}:{attr}"] = fn
+        patch.names[f"{mod.__name__}:{attr}"] = name
     return patch
 
 
@@ -128,18 +172,63 @@ def activate(path: str | Path) -> UserPatch:
         mod = sys.modules[modname]
         orig = _INSTALLED.setdefault((modname, attr), getattr(mod, attr))
         current = getattr(mod, attr)
-        setattr(mod, attr, _dispatcher(current, fn, patch.name, orig))
+        setattr(mod, attr, _dispatcher(current, fn, patch, patch.names[target], orig))
     _LOADED[key] = patch
     return patch
 
 
+# patch name -> replaced function (as the patch named it) -> calls of the replacement
+_CALLS: dict[str, dict[str, int]] = {}
+
+
+def count_calls(patch: str, reset: bool = False) -> dict[str, int]:
+    """How often each replacement of patch `patch` ran in this process (since the last reset): a
+    patch whose replacements never run changes nothing the bounds reach."""
+    calls = _CALLS.get(patch, {})
+    counts = dict(calls)
+    if reset:
+        for name in calls:
+            calls[name] = 0
+    return counts
+
+
+def _where(patch: UserPatch, e: BaseException) -> str:
+    """The patch file's line the exception came through: its last frame in that file."""
+    line = None
+    tb = e.__traceback__
+    real = str(patch.path.resolve())
+    while tb is not None:
+        if str(Path(tb.tb_frame.f_code.co_filename).resolve()) == real:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f"{patch.path}:{line}" if line is not None else str(patch.path)
+
+
 def _dispatcher(
-    current: Callable[..., Any], new: Callable[..., Any], name: str, orig: Callable[..., Any]
+    current: Callable[..., Any],
+    new: Callable[..., Any],
+    patch: UserPatch,
+    name: str,
+    orig: Callable[..., Any],
 ) -> Callable[..., Any]:
+    calls = _CALLS.setdefault(patch.name, {})
+    calls.setdefault(name, 0)
+
     def dispatch(k: Any, *args: Any, **kwargs: Any) -> Any:
-        if k.variant.user_patch == name:
-            return new(k, *args, **kwargs)
-        return current(k, *args, **kwargs)
+        if k.variant.user_patch != patch.name:
+            return current(k, *args, **kwargs)
+        calls[name] += 1
+        try:
+            # a patch's prints go to stderr: stdout may hold a JSON, JUnit or SARIF report
+            with contextlib.redirect_stdout(sys.stderr):
+                return new(k, *args, **kwargs)
+        except PatchError:
+            raise
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as e:
+            what = "exit" if isinstance(e, SystemExit) else type(e).__name__
+            raise PatchError(f"{_where(patch, e)}: {name} raised {what}: {e}") from None
 
     dispatch.__doc__ = orig.__doc__
     dispatch.__name__ = orig.__name__

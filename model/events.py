@@ -104,8 +104,33 @@ class AllocationFailed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallFailed(Event):
+    """A declared failure point failed, as the environment chose (fault injection)."""
+
+    n: int
+    point: str
+
+
+@dataclass(frozen=True, slots=True)
 class PagesOnlined(Event):
     """online_pages() handed [start_pfn, start_pfn + nr_pages) to the page allocator."""
 
     start_pfn: Word
     nr_pages: Word
+
+
+def _plain(x: object) -> object:
+    if isinstance(x, Word):
+        return x.v
+    if isinstance(x, tuple):
+        return tuple(_plain(y) for y in x)
+    return x
+
+
+def events_key(events: tuple[Event, ...]) -> tuple[object, ...]:
+    """The events of a step as plain values: equal keys, the same kernel calls and tracepoints."""
+    out = []
+    for e in events:
+        names: tuple[str, ...] = e.__slots__  # type: ignore[attr-defined]
+        out.append((type(e).__name__, *(_plain(getattr(e, n)) for n in names)))
+    return tuple(out)

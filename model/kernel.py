@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mhpcheck.model.events import AllocationFailed, Call, Event
+from mhpcheck.model.events import AllocationFailed, Call, CallFailed, Event
 
 if TYPE_CHECKING:
     from mhpcheck.core.values import Sem
@@ -15,21 +15,37 @@ if TYPE_CHECKING:
 class Kernel:
     """One kernel build: an architecture config at a variant, run under one value back end."""
 
-    __slots__ = ("allocs", "arch", "events", "fail_alloc", "last_step", "sem", "variant")
+    __slots__ = ("allocs", "arch", "events", "fail_alloc", "last_step", "points", "sem", "variant")
 
     def __init__(self, sem: Sem, arch: ArchConfig, variant: Variant) -> None:
         self.sem = sem
         self.arch = arch
         self.variant = variant
         self.events: list[Event] = []
-        self.allocs = 0  # vmemmap block allocations attempted in this step
+        self.allocs = 0  # calls that may fail attempted in this step: vmemmap allocations, points
+        self.points: list[int] = []  # which of them are declared failure points (may_fail)
         self.fail_alloc: int | None = None  # the one the environment makes fail, if any
-        self.last_step: tuple[object, int] | None = None  # (transition, allocations it made)
+        # (transition, calls that may fail it made, which of them were failure points)
+        self.last_step: tuple[object, int, tuple[int, ...]] | None = None
 
     def begin_step(self, fail_alloc: int | None = None) -> None:
         """Start a transition: count its vmemmap allocations afresh, maybe failing one of them."""
         self.allocs = 0
+        self.points = []
         self.fail_alloc = fail_alloc
+
+    def may_fail(self, point: str) -> bool:
+        """Whether this call, a declared failure point (a kernel call that can fail, such as a
+        device registration), is the one the environment makes fail. Every failure point a
+        step passes is explored with --faults, beside the first, second, middle and last
+        vmemmap allocation."""
+        n = self.allocs
+        self.allocs += 1
+        self.points.append(n)
+        if self.fail_alloc != n:
+            return False
+        self.events.append(CallFailed(n, point))
+        return True
 
     def allocation_fails(self, size: int, altmap: int | None) -> bool:
         """Whether this vmemmap allocation is the one the environment makes fail (fault injection)."""

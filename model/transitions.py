@@ -96,7 +96,7 @@ class Transition:
         s2, ret = self.call(k, s)
         if fail is not None and k.allocs > fail:
             s2 = replace(s2, faults_injected=s2.faults_injected + 1)
-        k.last_step = (self, k.allocs)
+        k.last_step = (self, k.allocs, tuple(k.points))
         return s2, ret
 
     def call(self, k: Kernel, s: KernelState) -> tuple[KernelState, int]:
@@ -173,12 +173,13 @@ def with_faults(k: Kernel, s: KernelState, b: Bounds, t: T) -> Iterator[T]:
     # a chunk's first allocation, a part-populated chunk, and a later section after earlier
     # ones succeeded.
     if k.last_step is not None and k.last_step[0] is t:
-        n = k.last_step[1]
+        n, points = k.last_step[1], k.last_step[2]
     else:
         t.apply(k, s)
         k.take_events()
-        n = k.allocs
-    for i in sorted({0, 1, n // 2, n - 1} & set(range(n))):
+        n, points = k.allocs, tuple(k.points)
+    # ... and every declared failure point the step passes (Kernel.may_fail)
+    for i in sorted(({0, 1, n // 2, n - 1} & set(range(n))) | set(points)):
         yield replace(t, fail_alloc=i)  # type: ignore[type-var]
 
 

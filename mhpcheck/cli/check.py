@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from mhpcheck import __version__, trace
-from mhpcheck.checker import CheckRequest, cells_of, run_check
+from mhpcheck.checker import CheckRequest, cells_of, run_check, unreached
 from mhpcheck.cli.app import check_writable, cli, command_line, config_file, effective, write_output
 from mhpcheck.cli.options import Run, explore_options
 from mhpcheck.config import FORMATS
@@ -18,6 +18,7 @@ from mhpcheck.core.errors import InputError
 from mhpcheck.core.exitcodes import HELP as EXIT_HELP
 from mhpcheck.core.results import CellResult, Report, Verdict
 from mhpcheck.report import text
+from mhpcheck.report.review import unreached_lines
 
 
 def output_options(fn: Any) -> Any:
@@ -177,6 +178,9 @@ def run_and_report(
             f"interrupted after {len(report.cells)} of {total} cells; their results are kept", err=True
         )
         raise KeyboardInterrupt
+    if patch_file is not None:
+        for line in unreached_lines(unreached(report.cells), patch_file):
+            click.echo(line, err=True)
     code = report.exit_code()
     from_cache = (
         f" ({report.cached} from the cache, re-checked nothing)"

@@ -11,7 +11,7 @@ from mhpcheck.cli.options import Run, explore_options
 from mhpcheck.config import arch_names
 from mhpcheck.core.exitcodes import ExitCode
 from mhpcheck.model.variants import ALL_ERAS
-from mhpcheck.report.review import diff_lines
+from mhpcheck.report.review import diff_lines, unreached_lines
 from mhpcheck.review.diff import REGRESSION, DiffRequest, diff_all
 
 
@@ -53,6 +53,13 @@ def diff(run: Run, patch_file: str | None) -> int:
     results = diff_all(requests, run.jobs)
     for line in diff_lines(results):
         click.echo(line)
+    if patch_file is not None:
+        totals: dict[str, int] = {}
+        for r in results:
+            for name, n in r.patch_calls.items():
+                totals[name] = totals.get(name, 0) + n
+        for line in unreached_lines(sorted(n for n, c in totals.items() if c == 0), patch_file):
+            click.echo(line, err=True)
     if any(REGRESSION in r.differences for r in results):
         return int(ExitCode.VIOLATED)
     if any(r.budget for r in results):

@@ -43,6 +43,17 @@ class PropertyResult:
     trace_file: str = ""
     # The path replayed once, when the counterexample was minimised: what traces and reports show
     steps: tuple[Step, ...] = ()
+    # Under a patch, against the same cell unpatched: REGRESSION, FIXED, WORSE or SAME (else "")
+    change: str = ""
+    baseline: str = ""  # the unpatched cell's verdict
+    note: str = ""  # how it compares, in words
+
+
+# How a patched kernel's verdict compares with the unpatched kernel's (check --patch)
+REGRESSION = "regression"  # violated where the unpatched kernel holds
+FIXED = "fixed"  # holds where the unpatched kernel violates it, or shows a finding
+WORSE = "worse"  # a recorded finding that now shows where it did not, or in fewer steps
+SAME = "same"  # violated, or the same finding, as the unpatched kernel
 
 
 @dataclass
@@ -74,7 +85,8 @@ class Report:
 
     def exit_code(self) -> ExitCode:
         verdicts = [p.verdict for c in self.cells for p in c.properties]
-        if Verdict.VIOLATED in verdicts or self.stale:
+        worse = any(p.change == WORSE for c in self.cells for p in c.properties)
+        if Verdict.VIOLATED in verdicts or self.stale or worse:
             return ExitCode.VIOLATED
         if Verdict.INCONCLUSIVE in verdicts:
             return ExitCode.INCONCLUSIVE

@@ -17,7 +17,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 
-from mhpcheck.core.errors import InternalError
+from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import CellResult, Step
 from mhpcheck.engines.cell import Cell
 from mhpcheck.model.state import KernelState, state_bytes, state_from_bytes, symmetric_state_bytes
@@ -87,6 +87,8 @@ def explore(
                     transitions += 1
                     try:
                         s2, ret = t.apply(k, s)
+                    except InputError:  # a patch file that went wrong: bad input, named
+                        raise
                     except Exception as e:  # a model defect, reported as exit 4
                         raise InternalError(f"{cell.name}: {t} raised {e!r}") from e
                     events = take_events()

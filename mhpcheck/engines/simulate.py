@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from mhpcheck.core.errors import InternalError
+from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import CellResult, Step
 from mhpcheck.core.spec import Property
 from mhpcheck.engines.cell import Cell
@@ -85,6 +85,8 @@ class _Walks:
                     raise OutOfTime
                 try:
                     step: Step = walks.cell.step(self.state, t)
+                except InputError:  # a patch file that went wrong: bad input, named
+                    raise
                 except Exception as e:  # a model defect, reported as exit 4
                     raise InternalError(f"{walks.cell.name}: {t} raised {e!r}") from e
                 self.state, self.path, self.enabled = step.after, (*self.path, t), {}
@@ -130,7 +132,7 @@ def simulate(cell: Cell, runs: int, seed_value: int = 0, time_budget: float | No
     )
     try:
         run_state_machine_as_test(seed(seed_value)(walks.machine()), settings=config)
-    except InternalError:
+    except (InternalError, InputError):
         raise
     except OutOfTime:
         result.budget = f"--time-budget {time_budget:g}s"

@@ -28,6 +28,8 @@ def _property(p: PropertyResult) -> dict[str, Any]:
         "verdict": p.verdict.value,
         "message": p.message,
         "finding": p.finding,
+        "change": p.change,
+        "baseline": p.baseline,
         "trace_file": p.trace_file,
         "steps": [str(t) for t in p.path],
     }

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from mhpcheck.core.results import CellResult, PropertyResult, Report, Verdict
+from mhpcheck.core.results import REGRESSION, WORSE, CellResult, PropertyResult, Report, Verdict
 from mhpcheck.properties import property_named
 
 # XML 1.0 has no way to write these, not even escaped: ElementTree would emit a file no parser reads
@@ -35,10 +35,12 @@ def _testcase(suite: ET.Element, cell: CellResult, p: PropertyResult) -> ET.Elem
     case = ET.SubElement(
         suite, "testcase", {"classname": _classname(cell.arch, cell.variant), "name": _clean(p.name)}
     )
-    if p.verdict == Verdict.VIOLATED:
+    if p.verdict == Verdict.VIOLATED or p.change == WORSE:
         doc = property_named(p.name).doc
-        failure = ET.SubElement(case, "failure", {"message": _clean(p.message), "type": p.kind})
-        failure.text = _clean("\n".join([*_steps(p), doc, p.message, *_trace_lines(p)]))
+        kind = p.change if p.change in (REGRESSION, WORSE) else p.kind
+        message = f"{p.change}: {p.note}: {p.message}" if p.change in (REGRESSION, WORSE) else p.message
+        failure = ET.SubElement(case, "failure", {"message": _clean(message), "type": kind})
+        failure.text = _clean("\n".join([*_steps(p), doc, message, *_trace_lines(p)]))
     elif p.verdict == Verdict.INCONCLUSIVE:
         ET.SubElement(case, "skipped", {"message": _clean(p.message or "inconclusive")})
     elif p.verdict == Verdict.NOT_APPLICABLE:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from mhpcheck.model.arch import archs as all_archs
 from mhpcheck.model.variants import ERAS, MUTANTS, PATCHES, PRE_PATCH, VARIANTS
 from mhpcheck.properties import PROPERTIES
 from mhpcheck.properties.findings import FINDINGS
+from mhpcheck.review.functions import Listed
 
 
 def archs() -> Iterator[str]:
@@ -73,3 +74,14 @@ def kill_matrix() -> Iterator[str]:
     for b in bugs:
         killers = [p.name for p in PROPERTIES if b in p.kills]
         yield f"{b:{width}s}  {', '.join(killers) if killers else '(none: a defect)'}"
+
+
+def functions(rows: Sequence[Listed]) -> Iterator[str]:
+    """Each replaceable function: the name @replaces() takes, its signature, the eras that run it."""
+    yield "# name for @replaces(...)   signature   eras whose paths run it (at small bounds)"
+    for row in rows:
+        f = row.function
+        eras = ", ".join(row.eras) if row.eras else "none"
+        kind = "model helper" if f.helper else f.kernel_file
+        yield f"{f.name}"
+        yield f"    {f.signature}   [{kind}]   eras: {eras}"

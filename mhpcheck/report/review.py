@@ -15,7 +15,9 @@ def diff_lines(results: Sequence[DiffResult]) -> Iterator[str]:
         if r.skipped:
             yield f"{r.arch:16s} skipped: {r.skipped}"
             continue
-        head = "identical behaviour" if r.identical else ", ".join(r.differences)
+        head = "identical behaviour" if r.identical else r.verdict
+        if len(r.differences) > 1:
+            head += f" ({', '.join(r.differences)})"
         cut = f", cut by {r.budget}: inconclusive" if r.budget else ""
         yield f"{r.arch:16s} {r.a} → {r.b}: {head}  ({r.pairs} step pairs, {r.seconds:.1f} s{cut})"
         for d in r.differences.values():
@@ -23,13 +25,22 @@ def diff_lines(results: Sequence[DiffResult]) -> Iterator[str]:
             yield f"  {d.kind}{props}: {d.detail}"
             for i, t in enumerate(d.path, 1):
                 yield f"    {i}  {t}"
-        for kind in r.differences:
-            affected.setdefault(kind, []).append(r.arch)
-    for kind in (FIX, REGRESSION, CHANGE):
+        if not r.identical:
+            affected.setdefault(r.verdict, []).append(f"{r.arch} {r.a}")
+    for kind in (REGRESSION, FIX, CHANGE, "inconclusive"):
         if kind in affected:
             yield f"{kind}: {', '.join(affected[kind])}"
     if not affected:
-        yield "identical behaviour on every arch compared"
+        yield "identical behaviour on every cell compared"
+
+
+def unreached_lines(names: Sequence[str], patch: str) -> Iterator[str]:
+    """A warning per replaced function that no explored path ran."""
+    for name in names:
+        yield (
+            f"mhpcheck: warning: {patch} replaces {name}, which no explored path of the selected "
+            "eras and archs runs: the patch changes nothing there"
+        )
 
 
 def bisect_lines(r: BisectResult) -> Iterator[str]:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mhpcheck import __version__
-from mhpcheck.core.results import CellResult, PropertyResult, Report, Verdict
+from mhpcheck.core.results import REGRESSION, WORSE, CellResult, PropertyResult, Report, Verdict
 from mhpcheck.properties import property_named
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -61,11 +61,16 @@ def _code_flow(p: PropertyResult) -> list[dict[str, Any]]:
 def _result(cell: CellResult, p: PropertyResult, index: int) -> dict[str, Any]:
     message = p.message or property_named(p.name).doc
     properties: dict[str, Any] = {"arch": cell.arch, "variant": cell.variant}
-    if p.verdict == Verdict.FINDING:
+    if p.change:
+        properties["change"], properties["baseline"] = p.change, p.baseline
+    if p.verdict == Verdict.FINDING and p.change != WORSE:
         # a recorded kernel bug the model reproduces, as it should: worth seeing, not a failure of the run
         level = "note"
         text = f"known kernel finding {p.finding}: {message} (on {cell.arch} {cell.variant})"
         properties["finding"] = p.finding
+    elif p.change in (REGRESSION, WORSE):
+        level = "error"
+        text = f"{p.change} ({p.note}): {message} (on {cell.arch} {cell.variant})"
     else:
         level = "error"
         text = f"{message} (on {cell.arch} {cell.variant})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
 
-from mhpcheck.core.results import CellResult, PropertyResult, Report, Step, Verdict
+from mhpcheck.core.results import FIXED, SAME, WORSE, CellResult, PropertyResult, Report, Step, Verdict
 from mhpcheck.model.errno import errname
 from mhpcheck.model.events import AllocationFailed, Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.state import KernelState
@@ -88,7 +88,8 @@ def steps_lines(steps: Iterable[Step]) -> Iterator[str]:
 
 def render_violation(cell: CellResult, p: PropertyResult) -> Iterator[str]:
     prop = property_named(p.name)
-    yield f"  {MARK[p.verdict]} {p.name}   {p.verdict.value} at step {len(p.path)}"
+    change = f", {p.change}: {p.note}" if p.change and p.change != SAME else ""
+    yield f"  {MARK[p.verdict]} {p.name}   {p.verdict.value} at step {len(p.path)}{change}"
     if p.finding:
         yield f"    known kernel finding: {p.finding} (mhpcheck list findings)"
     for line in steps_lines(p.steps):
@@ -132,10 +133,13 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
                 f"  {summary}{cut}"
             )
         for p in cell.properties:
-            if p.verdict == Verdict.VIOLATED or (verbose and p.verdict == Verdict.FINDING):
+            shown = verbose or p.change == WORSE
+            if p.verdict == Verdict.VIOLATED or (p.verdict == Verdict.FINDING and shown):
                 yield from render_violation(cell, p)
             elif p.verdict == Verdict.FINDING:
                 yield f"  {MARK[p.verdict]} {p.name}: known finding {p.finding}"
+            elif p.change == FIXED:
+                yield f"  {MARK[p.verdict]} {p.name}: fixed by the patch ({p.note})"
             elif p.verdict == Verdict.INCONCLUSIVE and (verbose or cell.engine != "simulation"):
                 # walks that found nothing say so once, on the cell's line
                 yield f"  {MARK[p.verdict]} {p.name}: inconclusive, {p.message}"

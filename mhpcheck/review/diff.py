@@ -1,8 +1,16 @@
-"""Semantic diff of two variants: explore both over the same transition sequences, compare outcomes.
+"""Semantic diff of two kernels: both explored over the same sequences, their outcomes compared.
 
 Each difference is classified: a fix (A violates a property that B holds on the same
 sequence), a regression (B violates one that A holds) or a behaviour change (both hold, the
-outcomes differ). For each class the first difference found is the shortest, by BFS.
+outcomes differ). Nothing is masked: a recorded finding of the era that B shows on one more
+sequence is a regression of that sequence. For each class the first difference found is the
+shortest, by BFS.
+
+Note: the step where A and B first answer differently is still judged (B accepting an invalid
+altmap that A refused is a regression right there); after it their histories differ, and the
+pair is not followed further. The environment offers what either kernel offers, with the
+allocations either one makes as fault points. Where the two states and a step's outcomes are
+byte for byte the same, the step's verdicts are too, and they are not judged again.
 """
 
 from __future__ import annotations
@@ -13,13 +21,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from mhpcheck import patching
-from mhpcheck.core.errors import InternalError
+from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import Step
 from mhpcheck.engines.cell import Cell
+from mhpcheck.model.events import events_key
 from mhpcheck.model.state import KernelState, state_bytes
-from mhpcheck.model.transitions import TRANSITIONS, Bounds, Transition
-from mhpcheck.properties import property_named
-from mhpcheck.properties.findings import findings_for
+from mhpcheck.model.transitions import Bounds, Transition
 
 FIX = "fix"
 REGRESSION = "regression"
@@ -48,23 +55,24 @@ class DiffResult:
     seconds: float = 0.0
     skipped: str = ""
     budget: str = ""  # the budget that cut the exploration short, if any
+    patch_calls: dict[str, int] = field(default_factory=dict)  # replaced function -> calls on B
 
     @property
     def identical(self) -> bool:
-        return not self.differences and not self.skipped
+        return not self.differences and not self.skipped and not self.budget
 
-
-def _known(cell: Cell, names: frozenset[str]) -> frozenset[str]:
-    """Those of `names` that are recorded findings of the kernel's era and arch, unless its variant
-    claims them (a seed's pre-patch variant claims what the seed fixes)."""
-    v = cell.variant
-    return frozenset(
-        n for n in names if findings_for(n, v.version, cell.arch) and v.name not in property_named(n).kills
-    )
-
-
-def _outcome(step: Step) -> tuple[int, bytes]:
-    return step.ret, state_bytes(step.after)
+    @property
+    def verdict(self) -> str:
+        """One word for the change: a fix only if it adds no violation."""
+        if self.skipped:
+            return "skipped"
+        if REGRESSION in self.differences:
+            return REGRESSION
+        if FIX in self.differences:
+            return FIX
+        if CHANGE in self.differences:
+            return CHANGE
+        return "inconclusive" if self.budget else "identical"
 
 
 def _describe(sa: Step, sb: Step) -> str:
@@ -74,24 +82,42 @@ def _describe(sa: Step, sb: Step) -> str:
         va, vb = getattr(sa.after, name), getattr(sb.after, name)
         if state_bytes(KernelState(**{name: va})) != state_bytes(KernelState(**{name: vb})):
             return f"{name} differs after the step"
+    if events_key(sa.events) != events_key(sb.events):
+        return "the kernel calls differ"
     return "the states differ"
+
+
+def _offered(ca: Cell, sa: KernelState, cb: Cell, sb: KernelState, same: bool) -> list[Transition]:
+    """The steps to compare from (sa, sb): what either environment offers (each kernel's
+    allocations give fault points), and once the states differ, only shapes both offer."""
+    mine = list(ca.choices(sa))
+    theirs = list(cb.choices(sb))
+    out = list(dict.fromkeys(mine + theirs))
+    if same:
+        return out
+    shapes_a = {t.shape() for t in mine}
+    shapes_b = {t.shape() for t in theirs}
+    return [t for t in out if t.shape() in shapes_a and t.shape() in shapes_b]
 
 
 def diff(
     arch: str, a: str, b: str, bounds: Bounds, time_budget: float | None = None, max_states: int | None = None
 ) -> DiffResult:
-    """Explore A and B in lock step over the transitions A offers and report their differences."""
+    """Explore A and B in lock step over the steps both environments offer; their differences."""
     t0 = time.perf_counter()
     result = DiffResult(arch, a, b)
     ca, cb = Cell(arch, a, bounds), Cell(arch, b, bounds)
-    ka, kb = ca.k, cb.k
     if not ca.supported or not cb.supported:
         result.skipped = f"no device memory on {arch} at {a} or {b}"
         return result
+    same_props = [p.name for p in ca.properties] == [p.name for p in cb.properties]
     init = KernelState()
-    start = (state_bytes(init), state_bytes(init))
-    seen = {start}
-    queue: deque[tuple[KernelState, KernelState, tuple[Transition, ...]]] = deque([(init, init, ())])
+    key0 = state_bytes(init)
+    seen = {(key0, key0)}
+    queue: deque[tuple[KernelState, KernelState, bytes, bytes, tuple[Transition, ...]]] = deque(
+        [(init, init, key0, key0, ())]
+    )
+    patching.count_calls(cb.variant.user_patch, reset=True)
     while queue:
         if time_budget is not None and time.perf_counter() - t0 > time_budget:
             result.budget = f"--time-budget {time_budget:g}s"
@@ -99,51 +125,42 @@ def diff(
         if max_states is not None and len(seen) >= max_states:
             result.budget = f"--max-states {max_states}"
             break
-        sa, sb, path = queue.popleft()
+        sa, sb, ka, kb, path = queue.popleft()
         if len(path) >= bounds.depth:
             continue
-        for cls in TRANSITIONS:
-            # once the two have diverged, only what both environments offer is compared
-            offered_b = set(cls.choices(kb, sb, bounds)) if sa is not sb else None
-            for t in cls.choices(ka, sa, bounds):
-                if offered_b is not None and t not in offered_b:
-                    continue
-                try:
-                    stepa = ca.step(sa, t)
-                    stepb = cb.step(sb, t)
-                except Exception as e:
-                    raise InternalError(f"{arch}: {t} raised {e!r}") from e
-                a2, b2 = stepa.after, stepb.after
-                result.pairs += 1
-                here = (*path, t)
+        same = ka == kb
+        for t in _offered(ca, sa, cb, sb, same):
+            try:
+                stepa = ca.step(sa, t)
+                stepb = cb.step(sb, t)
+            except InputError:
+                raise
+            except Exception as e:
+                raise InternalError(f"{arch}: {t} raised {e!r}") from e
+            a2, b2 = state_bytes(stepa.after), state_bytes(stepb.after)
+            result.pairs += 1
+            here = (*path, t)
+            outcome_same = (
+                stepa.ret == stepb.ret and a2 == b2 and events_key(stepa.events) == events_key(stepb.events)
+            )
+            if same and outcome_same and same_props:
+                va = vb = frozenset[str]()  # the same step judged twice would say the same
+            else:
                 va, vb = ca.violations(stepa), cb.violations(stepb)
-                # Once one kernel refuses what the other did, their histories differ and what
-                # each violates is no longer comparable: that step is a behaviour change, and the
-                # pair is not explored on.
-                same_answer = stepa.ret == stepb.ret
-                if not same_answer:
-                    va = vb = frozenset()
-                if va - vb and FIX not in result.differences:
-                    fixed = tuple(sorted(va - vb))
-                    result.differences[FIX] = Difference(FIX, here, fixed, _describe(stepa, stepb))
-                # B showing a recorded finding of its era in one more sequence is not a
-                # regression of the change; A losing one is a fix.
-                worse = vb - va - _known(cb, vb - va)
-                if worse and REGRESSION not in result.differences:
-                    result.differences[REGRESSION] = Difference(
-                        REGRESSION, here, tuple(sorted(worse)), _describe(stepa, stepb)
-                    )
-                if (
-                    _outcome(stepa) != _outcome(stepb)
-                    and not (va - vb)
-                    and not worse
-                    and CHANGE not in result.differences
-                ):
-                    result.differences[CHANGE] = Difference(CHANGE, here, (), _describe(stepa, stepb))
-                key = (state_bytes(a2), state_bytes(b2))
-                if same_answer and key not in seen:
-                    seen.add(key)
-                    queue.append((a2, b2, here))
+            fixed, worse = va - vb, vb - va
+            if fixed and FIX not in result.differences:
+                result.differences[FIX] = Difference(FIX, here, tuple(sorted(fixed)), _describe(stepa, stepb))
+            if worse and REGRESSION not in result.differences:
+                result.differences[REGRESSION] = Difference(
+                    REGRESSION, here, tuple(sorted(worse)), _describe(stepa, stepb)
+                )
+            if not outcome_same and not fixed and not worse and CHANGE not in result.differences:
+                result.differences[CHANGE] = Difference(CHANGE, here, (), _describe(stepa, stepb))
+            # Once one kernel refuses what the other did, their histories differ: not followed on.
+            if stepa.ret == stepb.ret and (a2, b2) not in seen:
+                seen.add((a2, b2))
+                queue.append((stepa.after, stepb.after, a2, b2, here))
+    result.patch_calls = patching.count_calls(cb.variant.user_patch) if cb.variant.user_patch else {}
     result.seconds = time.perf_counter() - t0
     return result
 

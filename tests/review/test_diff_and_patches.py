@@ -29,12 +29,23 @@ SEEDS = [
 ]
 
 
+# What a seed brought in beside its fix, unmasked by the findings recorded for its era: seed 002's
+# altmap backs a neighbouring device's struct pages (finding powerpc-shared-vmemmap-page, fixed
+# by cf387d9644d8), where the pre-patch kernel took system memory.
+SEED_REGRESSIONS = {"v4.13-pre-powerpc-altmap": "altmap_leaves_describe_own_device"}
+
+
 @pytest.mark.parametrize(("arch", "pre", "post", "prop"), SEEDS, ids=[s[1] for s in SEEDS])
-def test_diff_of_each_seed_reports_its_fix_and_no_regression(arch, pre, post, prop):
+def test_diff_of_each_seed_reports_its_fix_and_only_the_regressions_it_brought(arch, pre, post, prop):
     r = diff(arch, pre, post, SEED_BOUNDS)
     assert FIX in r.differences
-    assert REGRESSION not in r.differences
     assert prop in r.differences[FIX].properties or prop == "map_offset_first_section_only"
+    if pre in SEED_REGRESSIONS:
+        assert r.differences[REGRESSION].properties == (SEED_REGRESSIONS[pre],)
+        assert r.verdict == REGRESSION  # a fix only if it adds no violation
+    else:
+        assert REGRESSION not in r.differences
+        assert r.verdict == FIX
 
 
 # The other differences the seeds make, each explained:
@@ -44,7 +55,7 @@ def test_diff_of_each_seed_reports_its_fix_and_no_regression(arch, pre, post, pr
 @pytest.mark.parametrize(("arch", "pre", "post"), [(a, p, q) for a, p, q, _ in SEEDS[1:2] + SEEDS[3:]])
 def test_the_seeds_other_differences_are_behaviour_changes(arch, pre, post):
     r = diff(arch, pre, post, SEED_BOUNDS)
-    assert set(r.differences) == {FIX, CHANGE}
+    assert set(r.differences) - {REGRESSION} == {FIX, CHANGE}
 
 
 def test_a_variant_is_identical_to_itself_and_seed_000_at_v4_5_to_its_pre_patch():

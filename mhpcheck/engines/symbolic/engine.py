@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import z3
 
-from mhpcheck.core.errors import InternalError
+from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import CellResult, Step
 from mhpcheck.core.spec import Property
 from mhpcheck.core.values import Sem, Word
@@ -222,6 +222,8 @@ class _Search:
         out: dict[Any, _Node] = {}
         for pa in ps.paths:
             self.stats["paths"] += 1
+            if isinstance(pa.error, InputError):  # a patch file that went wrong: bad input, named
+                raise pa.error
             if pa.error is not None:
                 values = model_values(pa.cond, _names(path)) or {}
                 steps = " → ".join(map(str, concretise(path, values)))

@@ -1,0 +1,123 @@
+"""Reviewing a patch: check --patch judges the patched kernel against the unpatched one; a patch
+that changes nothing changes no verdict; what a patch does wrong is bad input, named."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from mhpcheck import patching
+from mhpcheck.model.transitions import Bounds
+from mhpcheck.review.diff import CHANGE, diff
+
+PATCHES = Path(__file__).resolve().parents[1] / "patches"
+# every era and arch, at bounds small enough for the default run
+SMALL = ["--depth", "2", "--sections", "2", "--jobs", "2", "--no-cache"]
+
+
+def test_a_patch_that_changes_nothing_changes_no_verdict_on_any_era(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    noop = str(PATCHES / "noop.py")
+    code, out, err = cli_run(
+        "check",
+        "--patch",
+        noop,
+        "--variant",
+        "eras",
+        *SMALL,
+        "--format",
+        "json",
+        "--trace-dir",
+        str(tmp_path),
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert len(doc["cells"]) == 32
+    changes = {p["change"] for c in doc["cells"] for p in c["properties"]}
+    assert changes <= {"", "same"}
+    code, out, _ = cli_run("diff", "--patch", noop, "--variant", "eras", *SMALL[:-1])
+    assert code == 0
+    lines = [line for line in out.splitlines() if "→" in line]
+    assert len(lines) == 32 and all("identical behaviour" in line for line in lines)
+    assert out.splitlines()[-1] == "identical behaviour on every cell compared"
+
+
+def test_a_patch_raising_at_run_time_is_bad_input_naming_file_and_line() -> None:
+    for patch, says in (
+        (
+            "raises_at_run_time.py",
+            "raises_at_run_time.py:8: kernel/memremap.c:vmem_altmap_offset raised ValueError: not yet",
+        ),
+        (
+            "branches_raw.py",
+            "branches_raw.py:9: mm/sparse-vmemmap.c:vmem_altmap_nr_free raised ModelDefinitionError: a Word",
+        ),
+    ):
+        for cmd in (["check", "--no-cache"], ["diff"]):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "mhpcheck",
+                    *cmd,
+                    "--patch",
+                    str(PATCHES / patch),
+                    "--variant",
+                    "v6.12",
+                    "--arch",
+                    "x86_64",
+                    "--depth",
+                    "1",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            assert out.returncode == 2, out.stderr
+            errors = [line for line in out.stderr.splitlines() if line.startswith("mhpcheck: error:")]
+            assert len(errors) == 1 and says in errors[0]
+            assert "Traceback" not in out.stderr
+
+
+def test_a_patch_no_explored_path_runs_is_told_so(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    never = str(PATCHES / "never_called.py")
+    code, _, err = cli_run(
+        "check",
+        "--patch",
+        never,
+        "--arch",
+        "x86_64",
+        "--variant",
+        "v6.12",
+        "--depth",
+        "2",
+        "--no-cache",
+        "--trace-dir",
+        str(tmp_path),
+    )
+    assert code == 0
+    (warning,) = [line for line in err.splitlines() if "warning" in line]
+    assert "replaces mm/sparse-vmemmap.c:vmem_altmap_alloc, which no explored path" in warning
+    code, _, err = cli_run("diff", "--patch", never, "--arch", "x86_64", "--variant", "v6.12", "--depth", "2")
+    assert code == 0 and "which no explored path" in err
+
+
+def test_a_failure_point_a_patch_declares_is_explored_with_faults() -> None:
+    p = patching.activate(PATCHES / "memremap_may_fail.py")
+    b = f"v6.12@{p.name}"
+    assert diff("x86_64", "v6.12", b, Bounds(depth=1, faults=0, subsections=False)).identical
+    r = diff("x86_64", "v6.12", b, Bounds(depth=1, faults=1, subsections=False))
+    assert r.differences[CHANGE].detail == "returns 0 on A, -12 on B"
+    (t,) = r.differences[CHANGE].path
+    assert t.fail_alloc == 0  # the declared point, the step's first call that may fail
+
+
+def test_list_functions_names_every_replaceable_function_and_the_eras_that_run_it(cli_run) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli_run("list", "functions", "--variant", "v4.5", "--variant", "v6.12", "--jobs", "2")
+    assert code == 0
+    rows = dict(zip(out.splitlines()[1::2], out.splitlines()[2::2], strict=True))
+    assert "eras: v4.5, v6.12" in rows["mm/memory_hotplug.c:__add_pages"]
+    assert "eras: v4.5" in rows["mm/sparse-vmemmap.c:vmem_altmap_alloc"]
+    assert "v6.12" not in rows["mm/sparse-vmemmap.c:vmem_altmap_alloc"]
+    assert "[model helper]" in rows["mhpcheck.model.ops.sparse._memmap_pages"]
+    assert len(rows) == len(patching.catalogue())
