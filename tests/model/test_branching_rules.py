@@ -143,3 +143,22 @@ def test_a_raw_branch_on_a_word_or_cond_raises_wherever_it_is_written():
         with pytest.raises(ModelDefinitionError, match="branch"):
             scope["vmem_altmap_nr_free"](k, altmap)
     assert sparse_vmemmap.vmem_altmap_nr_free(k, altmap).v == 0x1F0  # the real one runs
+
+
+def test_properties_compare_states_by_value_not_by_the_truth_of_a_cond():
+    # A failed add whose after-state is equal to its before-state but made of other objects (as
+    # a decoded state is): the comparison must not ask a Cond for its truth.
+    from mhpcheck.core.results import Step
+    from mhpcheck.engines.cell import Cell
+    from mhpcheck.model.errno import ENOMEM
+    from mhpcheck.model.state import KernelState, state_bytes, state_from_bytes
+    from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, Bounds
+    from mhpcheck.properties import property_named
+
+    cell = Cell("x86_64", "v5.9", Bounds())
+    first = cell.step(KernelState(), AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 0, 0x200)))
+    before = first.after
+    after = state_from_bytes(state_bytes(before))
+    assert after.vmemmap[0] is not before.vmemmap[0]
+    step = Step(before, AddDeviceMemory(1, 0x140000, 0x8000, None), -ENOMEM, (), after)
+    assert cell.hit(property_named("failed_add_leaves_nothing_behind"), step) is None
