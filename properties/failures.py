@@ -16,6 +16,8 @@ from mhpcheck.model.transitions import AddDeviceMemory, AddMemory
 from mhpcheck.model.variants import Variant
 from mhpcheck.properties.common import has_altmaps
 
+ADDS = (AddDeviceMemory, AddMemory)  # the steps that add memory, and may fail doing so
+
 
 def _same_leaves(k: Kernel, a: tuple[VmemmapLeaf, ...], b: tuple[VmemmapLeaf, ...]) -> Cond:
     """Whether two states map the same vmemmap pages, from the same backing pfns."""
@@ -31,7 +33,7 @@ def _failed_by_fault(step: Step) -> bool:
     )
 
 
-@step_property(kills=("populate-error-einval",))
+@step_property(kills=("populate-error-einval",), observes=ADDS)
 def failed_allocation_fails_the_add_with_enomem(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add whose vmemmap allocation fails returns -ENOMEM, unless the arch falls back (powerpc to system memory, x86 without altmap to base pages) and the fallback succeeds (sparse_add_one_section / section_activate)."""
     if not _failed_by_fault(step) or step.ret == 0:
@@ -42,7 +44,7 @@ def failed_allocation_fails_the_add_with_enomem(k: Kernel, step: Step) -> Iterat
     )
 
 
-@step_property(kills=("activate-no-rollback",))
+@step_property(kills=("activate-no-rollback",), observes=ADDS)
 def failed_add_leaves_nothing_behind(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add that fails leaves no section, vmemmap page, system memory or altmap use behind: the failing section is rolled back by section_deactivate() (v5.3+), the earlier ones by nobody."""
     t = step.transition
@@ -73,7 +75,7 @@ def failed_add_leaves_nothing_behind(k: Kernel, step: Step) -> Iterator[Claim]:
     )
 
 
-@step_property(kills=("enomem-swallowed",))
+@step_property(kills=("enomem-swallowed",), observes=ADDS)
 def successful_add_has_every_section(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add that returns 0 has made every section of its range present (__add_pages() stops at the first error and returns it)."""
     t = step.transition
@@ -105,7 +107,7 @@ def _fails_without_fallback(arch: ArchConfig, v: Variant) -> bool:
     return has_altmaps(arch, v) and not arch.has.altmap_falls_back_to_ram
 
 
-@reachable(applies=_fails_without_fallback, on=ON_STEP, needs="faults")
+@reachable(applies=_fails_without_fallback, on=ON_STEP, needs="faults", observes=ADDS)
 def add_fails_on_an_injected_fault(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add's vmemmap allocation fails (fault injection) and the add returns an error (needs --faults)."""
     ok = _failed_by_fault(step) and step.ret != 0
@@ -117,6 +119,7 @@ def add_fails_on_an_injected_fault(k: Kernel, step: Step) -> Iterator[Claim]:
     applies=lambda a, v: _fails_without_fallback(a, v) and not a.has.vmemmap_page_spans_sections,
     on=ON_STEP,
     needs="failures",
+    observes=ADDS,
 )
 def failed_add_leaves_earlier_sections(k: Kernel, step: Step) -> Iterator[Claim]:
     """A multi-section add fails after its first section, so the kernel's missing rollback is explored (needs --faults or --partial-failures)."""

@@ -13,7 +13,11 @@ from mhpcheck.model.transitions import AddDeviceMemory
 from mhpcheck.properties.common import described, has_altmaps, overlaps
 
 
-@step_property(kills=("v4.13-pre-powerpc-altmap", "v5.9-pre-arm64-altmap"), applies=has_altmaps)
+@step_property(
+    kills=("v4.13-pre-powerpc-altmap", "v5.9-pre-arm64-altmap"),
+    applies=has_altmaps,
+    observes=(AddDeviceMemory,),
+)
 def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterator[Claim]:
     """A device added with an altmap gets no vmemmap page from system memory, except where the arch falls back on purpose: powerpc when the altmap is exhausted or the page would cross the device (seeds 002, 003), x86 from v5.3 for a range smaller than a section."""
     t = step.transition

@@ -15,6 +15,7 @@ from mhpcheck.properties.common import has_altmaps
 @step_property(
     kills=("v4.5-pre-altmap-hotplug", "altmap-base-check-dropped", "altmap-bounds-ge"),
     applies=has_altmaps,
+    observes=(AddDeviceMemory,),
 )
 def invalid_altmap_rejected_with_einval(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add whose altmap has base_pfn != start or reserve + free > nr_pages fails with -EINVAL and changes nothing; a valid one is not refused with -EINVAL (seed 001)."""

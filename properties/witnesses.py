@@ -44,14 +44,14 @@ def devices_share_a_vmemmap_page(k: Kernel, s: KernelState) -> Iterator[Claim]:
     yield check(k.sem.any(conds), "no vmemmap page is shared by two devices")
 
 
-@reachable(applies=lambda a, v: v.has(patches.ALTMAP_HOTPLUG), on=ON_STEP)
+@reachable(applies=lambda a, v: v.has(patches.ALTMAP_HOTPLUG), on=ON_STEP, observes=(AddDeviceMemory,))
 def add_rejected_by_validation(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add with an invalid altmap is tried and refused with -EINVAL."""
     ok = isinstance(step.transition, AddDeviceMemory) and step.ret == -EINVAL
     yield check(k.sem.true() if ok else k.sem.false(), "no add was refused with -EINVAL")
 
 
-@reachable(applies=_uses_altmap, on=ON_STEP)
+@reachable(applies=_uses_altmap, on=ON_STEP, observes=(AddDeviceMemory,))
 def add_fails_for_lack_of_memmap(k: Kernel, step: Step) -> Iterator[Claim]:
     """An add runs out of vmemmap backing part-way and returns -ENOMEM (or powerpc falls back)."""
     ok = isinstance(step.transition, AddDeviceMemory) and (
@@ -60,7 +60,7 @@ def add_fails_for_lack_of_memmap(k: Kernel, step: Step) -> Iterator[Claim]:
     yield check(k.sem.true() if ok else k.sem.false(), "no add ran out of vmemmap backing")
 
 
-@reachable(on=ON_STEP)
+@reachable(on=ON_STEP, observes=(RemoveDeviceMemory,))
 def multi_section_device_removed(k: Kernel, step: Step) -> Iterator[Claim]:
     """A device range of two or more sections is removed, so map_offset's 'first section only' is exercised."""
     n = sum(isinstance(e, SectionRemoved) for e in step.events)

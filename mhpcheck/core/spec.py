@@ -59,6 +59,9 @@ class Property:
     applies: Callable[[Any, Any], bool] | None = field(default=None, compare=False)
     judged_on: str = ON_STATE  # ON_STATE or ON_STEP
     needs: str = ""  # "faults": only meaningful when the bounds inject allocation failures
+    # Judged on steps: the transition classes whose steps can decide it (a violation, or a
+    # witness reached); () for every step. A claim: on other steps it holds (is not reached).
+    observes: tuple[type, ...] = ()
 
     def claims(self, k: Any, *args: Any) -> Iterator[Claim]:
         return iter(self.fn(k, *args))
@@ -93,6 +96,7 @@ def _make(
     applies: Callable[[Any, Any], bool] | None,
     judged_on: str,
     needs: str = "",
+    observes: tuple[type, ...] = (),
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     def deco(fn: Callable[..., Iterable[Claim]]) -> Property:
         doc = (fn.__doc__ or "").strip()
@@ -100,7 +104,11 @@ def _make(
             raise ModelDefinitionError(
                 f"property {fn.__name__} needs a one-line docstring stating the kernel rule"
             )
-        return Property(fn.__name__, kind, fn, doc, tuple(kills), applies, judged_on, needs)
+        if observes and judged_on != ON_STEP:
+            raise ModelDefinitionError(
+                f"property {fn.__name__}: only a property of steps observes transitions"
+            )
+        return Property(fn.__name__, kind, fn, doc, tuple(kills), applies, judged_on, needs, observes)
 
     return deco
 
@@ -113,10 +121,13 @@ def invariant(
 
 
 def step_property(
-    kills: Iterable[str] = (), applies: Callable[[Any, Any], bool] | None = None
+    kills: Iterable[str] = (),
+    applies: Callable[[Any, Any], bool] | None = None,
+    observes: tuple[type, ...] = (),
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
-    """A claim over every step (before, transition, return value, after): fn(k, step)."""
-    return _make(STEP, kills, applies, ON_STEP)
+    """A claim over every step (before, transition, return value, after): fn(k, step); with
+    `observes`, only steps of those transition classes can violate it."""
+    return _make(STEP, kills, applies, ON_STEP, observes=observes)
 
 
 def monitor(
@@ -127,10 +138,13 @@ def monitor(
 
 
 def reachable(
-    applies: Callable[[Any, Any], bool] | None = None, on: str = ON_STATE, needs: str = ""
+    applies: Callable[[Any, Any], bool] | None = None,
+    on: str = ON_STATE,
+    needs: str = "",
+    observes: tuple[type, ...] = (),
 ) -> Callable[[Callable[..., Iterable[Claim]]], Property]:
     """A witness: some explored state (on=ON_STATE: fn(k, s)) or step (ON_STEP: fn(k, step)) must
     satisfy it, or the bounds prove nothing."""
     if on not in (ON_STATE, ON_STEP):
         raise ModelDefinitionError(f"reachable(on={on!r}): a witness is judged on ON_STATE or ON_STEP")
-    return _make(REACHABLE, (), applies, on, needs)
+    return _make(REACHABLE, (), applies, on, needs, observes)

@@ -19,7 +19,7 @@ from typing import Any
 from mhpcheck import patching
 from mhpcheck.core.results import CellResult, PropertyResult, Step, Verdict
 from mhpcheck.core.spec import ON_STEP, Property
-from mhpcheck.core.values import CONCRETE, Sem
+from mhpcheck.core.values import CONCRETE, ModelDefinitionError, Sem
 from mhpcheck.model.arch import arch_named
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import KernelState
@@ -70,13 +70,15 @@ class Judgement:
     (the shallowest, for breadth-first search); `pending_*` say whether anything is left to judge.
     """
 
-    __slots__ = ("cell", "hits", "pending_states", "pending_steps")
+    __slots__ = ("_by_class", "cell", "hits", "pending_states", "pending_steps")
 
     def __init__(self, cell: Cell) -> None:
         self.cell = cell
         self.pending_states = list(cell.on_states)
         self.pending_steps = list(cell.on_steps)
         self.hits: dict[str, tuple[Where, str]] = {}
+        # per transition class, the pending properties of steps that its steps can decide
+        self._by_class: dict[type, list[Property]] = {}
 
     def state(self, s: KernelState, where: Where) -> None:
         """Judge the properties still pending on a state reached."""
@@ -87,12 +89,19 @@ class Judgement:
                 self.pending_states.remove(p)
 
     def step(self, step: Step, where: Where) -> None:
-        """Judge the properties still pending on a step taken."""
-        for p in tuple(self.pending_steps):
+        """Judge the properties still pending on a step taken (those that observe its transition)."""
+        cls = type(step.transition)
+        todo = self._by_class.get(cls)
+        if todo is None:
+            todo = self._by_class[cls] = [p for p in self.pending_steps if self.cell.observed(p, cls)]
+        for p in tuple(todo):
             msg = self.cell.hit(p, step)
             if msg is not None:
                 self.hits[p.name] = (where, msg)
                 self.pending_steps.remove(p)
+                for pending in self._by_class.values():
+                    if p in pending:
+                        pending.remove(p)
 
 
 class Cell:
@@ -105,6 +114,7 @@ class Cell:
         bounds: Bounds,
         properties: Sequence[Property] = PROPERTIES,
         engine: str = "explicit",
+        check_observes: bool = False,
     ) -> None:
         self.variant = variant_named(variant) if isinstance(variant, str) else variant
         self.spec = arch_named(arch)
@@ -115,6 +125,9 @@ class Cell:
         # section, or the symbolic engine's altmaps of every value (some of which run out)
         self.failures = bounds.failures or engine == "symbolic"
         self.properties = tuple(p for p in properties if self.applies(p))
+        # judge every property on every step, and fail loudly where one that declares the
+        # transitions it observes is decided by another one (tests)
+        self.check_observes = check_observes
         self.on_states = tuple(p for p in self.properties if p.judged_on != ON_STEP)
         self.on_steps = tuple(p for p in self.properties if p.judged_on == ON_STEP)
 
@@ -166,12 +179,21 @@ class Cell:
         """What `p` is judged on when `step` is taken: the step, or the state it reaches."""
         return step if p.judged_on == ON_STEP else step.after
 
+    def observed(self, p: Property, cls: type) -> bool:
+        """Whether a step of transition class `cls` can decide `p`."""
+        return not p.observes or self.check_observes or issubclass(cls, p.observes)
+
     def hit(self, p: Property, arg: Any) -> str | None:
         """Whether `p` is decided by a state or step: the violation's message, or "reached" for a
         witness that holds there; None otherwise."""
         msg = p.first_failure(self.k, arg)
         if p.witness:
-            return "reached" if msg is None else None
+            msg = "reached" if msg is None else None
+        if msg is not None and p.observes and not issubclass(type(arg.transition), p.observes):
+            raise ModelDefinitionError(
+                f"property {p.name} observes {', '.join(c.__name__ for c in p.observes)} only, "
+                f"yet a step of {type(arg.transition).__name__} decided it: {msg}"
+            )
         return msg
 
     def claim(self, p: Property, k: Kernel, step: Step) -> Any:
@@ -183,10 +205,13 @@ class Cell:
 
     def violations(self, step: Step) -> frozenset[str]:
         """The properties (witnesses aside) a step violates: on the step, or in the state it reaches."""
+        cls = type(step.transition)
         return frozenset(
             p.name
             for p in self.properties
-            if not p.witness and self.hit(p, self.argument(p, step)) is not None
+            if not p.witness
+            and (p.judged_on != ON_STEP or self.observed(p, cls))
+            and self.hit(p, self.argument(p, step)) is not None
         )
 
     # -- paths -----------------------------------------------------------------------------

@@ -89,3 +89,28 @@ def test_symmetry_reduction_keeps_every_verdict_with_fewer_states():
         assert [(p.name, p.verdict) for p in reduced.properties] == [
             (p.name, p.verdict) for p in full.properties
         ]
+
+
+def test_what_a_property_declares_it_observes_is_all_that_decides_it():
+    # each property of steps that names the transitions it observes is judged on every step of
+    # these cells too, and a step of another transition deciding it would raise
+    for arch, variant in (("x86_64", "v4.5"), ("powerpc64-hash", "v5.9"), ("arm64-64k", "v6.12")):
+        checked = explore(Cell(arch, variant, Bounds(depth=3), PROPERTIES, check_observes=True))
+        fast = explore(Cell(arch, variant, Bounds(depth=3), PROPERTIES))
+        assert [(p.name, p.verdict, p.path) for p in checked.properties] == [
+            (p.name, p.verdict, p.path) for p in fast.properties
+        ]
+
+
+def test_a_wrong_observes_declaration_is_caught():
+    from dataclasses import replace
+
+    import pytest
+
+    from mhpcheck.core.values import ModelDefinitionError
+    from mhpcheck.model.transitions import RemoveDeviceMemory
+
+    # the defect planted in a copy: a property of adds said to observe removals only
+    wrong = replace(property_named("invalid_altmap_rejected_with_einval"), observes=(RemoveDeviceMemory,))
+    with pytest.raises(ModelDefinitionError, match="observes RemoveDeviceMemory only"):
+        explore(Cell("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=1), [wrong], check_observes=True))
