@@ -552,8 +552,10 @@ def _compare_one(
     loc: Locator, fn: ModelFunction, era: str, r: EraRecord, recorded_text: RecordedText | None
 ) -> Comparison:
     path, defs = r.path, loc.at(r.path, r.name, r.kind)
-    if not defs:
-        path, defs = loc.elsewhere(r.path, r.name, r.kind)
+    if not defs or all(live(d.conditions) is False for d in defs):
+        other, found_there = loc.elsewhere(r.path, r.name, r.kind)
+        if found_there:
+            path, defs = other, found_there
     found = choose(defs, r.conditions or None)
     if found is None:
         return Comparison(fn, era, r, UNRECORDED if not r.fingerprint else MISSING, note=r.unrecorded)
@@ -599,7 +601,14 @@ def recorded_text_from(trees: Callable[[str], Path | None]) -> RecordedText:
 # -- recording an era from a tree ------------------------------------------------------------------
 
 # Kernel functions renamed after the version a docstring names: the model's name -> the kernel's.
-RENAMED = {"is_dev_zone": "zone_is_zone_device"}
+RENAMED = {"is_dev_zone": "zone_is_zone_device", "memmap_init_zone": "memmap_init_range"}
+# Functions whose body the model follows moved into a helper the function now calls. On powerpc,
+# once radix got its own vmemmap code, vmemmap_populate() and vmemmap_free() only dispatch to
+# radix__vmemmap_*() or to __vmemmap_*(), which hold the loop the model follows.
+FOLLOWS = {
+    ("arch/powerpc/mm/init_64.c", "vmemmap_populate"): "__vmemmap_populate",
+    ("arch/powerpc/mm/init_64.c", "vmemmap_free"): "__vmemmap_free",
+}
 # Files renamed wholesale: (old path, new path, the first era with the new one).
 MOVED = (("kernel/memremap.c", "mm/memremap.c", "v5.3"),)
 
@@ -635,10 +644,13 @@ def record(
     before = [e for e in ERA_NAMES if _vt(e) < _vt(era)]
     notes: list[str] = []
     out = dict(data)
+    first_time = not any(era in r.eras for r in data.values())
     for fn in fns:
         rec = data.get(fn.key) or FunctionRecord(fn.key, fn.kernel)
         base = rec.eras.get(era)
         if base is None:
+            if not first_time:
+                continue
             prev = [rec.eras[e] for e in before if e in rec.eras]
             if not prev:
                 continue
@@ -657,8 +669,11 @@ def _record_one(
     path, name, kind = path_at(base.path, era), base.name, base.kind
     if name == fn.name and RENAMED.get(name):
         name = RENAMED[name]
-    defs = loc.at(path, name, kind)
     note = ""
+    inner = FOLLOWS.get((path, name))
+    if inner and loc.at(path, inner, kind):
+        name, note = inner, f"its loop is {inner}() here"
+    defs = loc.at(path, name, kind)
     if not defs and kind == "function":
         defs, kind = loc.at(path, name, "macro"), "macro"
         if not defs and (target := loc.alias(path, name)):
@@ -666,11 +681,12 @@ def _record_one(
             note = f"{fn.name} is `#define {fn.name} {target}` here"
         if not defs:
             kind = "function"
-    if not defs:
-        other, defs = loc.elsewhere(path, name, kind)
-        if defs:
-            note = f"moved from {path} to {other}"
-            path = other
+    if not defs or all(live(d.conditions) is False for d in defs):
+        other, found_there = loc.elsewhere(path, name, kind)
+        if found_there:
+            dead = " (the copy left there is not built)" if defs else ""
+            note = f"moved from {path} to {other}{dead}"
+            path, defs = other, found_there
     live_defs = [d for d in defs if live(d.conditions) is not False]
     found = choose(live_defs or defs, base.conditions if base.fingerprint else None)
     if found is None:
