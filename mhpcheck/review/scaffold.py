@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 
 from mhpcheck.review.provenance import MODEL_DIR, ModelFunction
 
@@ -51,16 +52,35 @@ def imports_for(fn: ModelFunction) -> list[str]:
                 base = "." * imp.level + (imp.module or "")
                 if imp.level:
                     base = _absolute(fn, imp.level, imp.module)
-                spelled = ", ".join(a.name if a.asname is None else f"{a.name} as {a.asname}" for a in names)
-                lines.append(f"from {base} import {spelled}")
+                spelled = [a.name if a.asname is None else f"{a.name} as {a.asname}" for a in names]
+                lines.append(_from_import(base, spelled))
         elif isinstance(imp, ast.Import):
             for a in imp.names:
                 if (a.asname or a.name.split(".")[0]) in used:
                     lines.append(f"import {a.name}" + (f" as {a.asname}" if a.asname else ""))
-    own = sorted(n for n in _module_names(tree) if n in used)
+    own = sorted((n for n in _module_names(tree) if n in used), key=_by_type)
     if own:
-        lines.append(f"from mhpcheck.model.{fn.package}.{fn.module} import {', '.join(own)}")
+        lines.append(_from_import(f"mhpcheck.model.{fn.package}.{fn.module}", own))
     return lines
+
+
+def _from_import(module: str, names: list[str]) -> str:
+    """`from module import a, b`, wrapped one name a line when it is too long for a line."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 100:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+
+
+def _by_type(name: str) -> tuple[int, str]:
+    """isort's order within one import: CONSTANTS, then Classes, then the rest."""
+    bare = name.lstrip("_")
+    return (0 if bare.isupper() else 1 if bare[:1].isupper() else 2, name)
+
+
+def _sorted_imports(lines: list[str]) -> list[str]:
+    """Import lines in isort's order: plain imports first, then from-imports, each by module."""
+    return sorted(lines, key=lambda line: (line.startswith("from "), line.split()[1].lower()))
 
 
 def _absolute(fn: ModelFunction, level: int, module: str | None) -> str:
@@ -87,15 +107,16 @@ def scaffold(fn: ModelFunction, era: str, c_diff: str = "", why: str = "") -> st
     ]
     if fn.abstractions:
         head.append("# Where the model departs from the C on purpose (its # Abstraction: notes):")
-        head += [f"#   - {a}" for a in fn.abstractions]
+        for a in fn.abstractions:
+            head += textwrap.wrap(a, 100, initial_indent="#   - ", subsequent_indent="#     ")
     if c_diff:
         head += ["#", f"# The C change under review{f' ({why})' if why else ''}:", *_commented(c_diff)]
     body = [
         *head,
+        "",
         "from __future__ import annotations",
         "",
-        "from mhpcheck.patching import replaces",
-        *imports_for(fn),
+        *_sorted_imports(["from mhpcheck.patching import replaces", *imports_for(fn)]),
         "",
         "",
         f'@replaces("{fn.kernel}")',

@@ -111,3 +111,35 @@ def test_review_of_a_tree_with_the_change_in_it(tmp_path: Path, cli_run) -> None
     assert code == 0, out
     assert "against the model at v6.12" in out
     expect_vmemmap_free(out, out_dir)
+
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+CROSS_BOUNDARY_TEST = """\
+            if (
+                use is not None
+                and k.variant.has(patches.ALTMAP_END_PFN)
+                and altmap_cross_boundary(k, s, use, start, page_size)
+                and not k.variant.mutated(mutants.CROSS_BOUNDARY_IGNORED)
+            ):
+                k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
+                use = None
+"""
+
+
+def test_the_readme_flow_from_a_c_patch_to_a_verdict(tmp_path: Path, cli_run) -> None:
+    # cf387d9644d8 (libnvdimm/altmap: Track namespace boundaries in altmap) undone in 6.12's C
+    debian_612()
+    patch = EXAMPLES / "powerpc-altmap-cross-boundary-reverted.patch"
+    code, out, _ = cli_run("review", "--diff", str(patch), "-o", str(tmp_path))
+    assert code == 0
+    assert "arch/powerpc/mm/init_64.c:__vmemmap_populate  (arch/powerpc64.py:vmemmap_populate)" in out
+    assert "not modelled (0)" in out
+    scaffold = tmp_path / "powerpc64-vmemmap_populate.py"
+    text = scaffold.read_text()
+    assert CROSS_BOUNDARY_TEST in text
+    scaffold.write_text(text.replace(CROSS_BOUNDARY_TEST, ""))
+    for edited in (scaffold, EXAMPLES / "powerpc-altmap-cross-boundary-reverted.py"):
+        code, out, _ = cli_run(
+            "diff", "--variant", "v6.12", "--arch", "powerpc64-hash", "--depth", "2", "--patch", str(edited)
+        )
+        assert code == 1 and "regression [altmap_leaves_describe_own_device]" in out
