@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,12 @@ from mhpcheck.review.provenance import CHANGED, MISSING, SAME, UNRECORDED, Compa
 def _indent(text: str, by: str = "      ") -> Iterator[str]:
     for line in text.rstrip("\n").splitlines():
         yield f"{by}{line}"
+
+
+def _departs(note: str) -> list[str]:
+    return textwrap.wrap(
+        note, 100, initial_indent="      the model departs here on purpose: ", subsequent_indent="        "
+    )
 
 
 def _what(c: Comparison) -> str:
@@ -31,7 +38,7 @@ def provenance_lines(r: Report, diffs: bool = True) -> Iterator[str]:
         yield f"{c.status:10s}  {_what(c)}{tail}"
         if c.status == CHANGED:
             for a in c.departs:
-                yield f"      the model departs here on purpose: {a}"
+                yield from _departs(a)
             if c.note:
                 yield f"      {c.note}"
             if diffs and c.diff:
@@ -89,7 +96,7 @@ def review_lines(rv: Review, written: dict[str, str]) -> Iterator[str]:
         assert t.model is not None
         yield f"  {t.path}:{t.name}  ({t.model.package}/{t.model.module}.py:{t.model.attr})"
         for a in t.model.abstractions:
-            yield f"      the model departs here on purpose: {a}"
+            yield from _departs(a)
         yield from _indent(t.c_diff)
         if t.model.key in written:
             yield f"      scaffold: {written[t.model.key]}"
