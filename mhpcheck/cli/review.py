@@ -8,7 +8,7 @@ import click
 
 from mhpcheck.cli.app import BadInput, check_writable, cli, write_output
 from mhpcheck.cli.provenance import resolve_tree, tree_options
-from mhpcheck.core.errors import read_input
+from mhpcheck.core.errors import InputError, read_input
 from mhpcheck.report.provenance import review_lines
 from mhpcheck.review import cpatch
 from mhpcheck.review import kernel_source as ks
@@ -23,7 +23,7 @@ from mhpcheck.review.scaffold import scaffold, scaffold_name
     "ready to edit for `mhpcheck diff --patch`), and those it touches that the model does not "
     "follow. Give the patch with --diff (against --kernel-tree, or Debian's tree of the base era), "
     "or a tree with the change in it with --kernel-tree alone (compared with Debian's tree of the "
-    "base era). Exit 0, 2 on bad input."
+    "base era). Exit 0; 2 on bad input; 3 when the base tree cannot be fetched here."
 )
 @tree_options
 @click.option("--diff", "diff_file", type=click.Path(dir_okay=False), default=None, help="The patch.")
@@ -53,25 +53,25 @@ def review(
         ks.check_series(kernel)
     if diff_file is None and kernel_tree is None:
         raise BadInput("give --diff FILE.patch, or --kernel-tree DIR holding the change")
-    patch = read_input(diff_file) if diff_file is not None else None
-    changed = ks.local_tree(kernel_tree) if diff_file is None and kernel_tree is not None else None
-    era = base or (pv.era_for_kernel(changed.series) if changed is not None else pv.ERA_NAMES[-1])
-    series = era.lstrip("v")
-    if diff_file is not None and (kernel_tree is not None or kernel is not None):
-        before = resolve_tree(kernel_tree, kernel, cache_dir)
+    if diff_file is not None:
+        patch = read_input(diff_file)
+        given = resolve_tree(kernel_tree, kernel, cache_dir) if kernel_tree or kernel else None
+        era = base or (pv.era_for_kernel(given.series) if given is not None else pv.ERA_NAMES[-1])
+        before = given or _debian_base(era, cache_dir)
     else:
         if kernel is not None:
             raise BadInput(
-                "--kernel names the base tree of a --diff; with --kernel-tree alone the base is the era's"
+                "--kernel names the base tree of a --diff; a --kernel-tree alone is compared with its era's"
             )
-        before = resolve_tree(None, series, cache_dir)
-    if changed is not None:
+        assert kernel_tree is not None
+        changed = ks.local_tree(kernel_tree)
+        era = base or pv.era_for_kernel(changed.series)
+        before = _debian_base(era, cache_dir)
         patch = cpatch.tree_diff(before.root, changed.root)
         if not patch:
             raise BadInput(
                 f"{changed.root}: no C file differs from {before.origin} in the folders the model reads"
             )
-    assert patch is not None
 
     def read(rel: str) -> str | None:
         p = before.root / rel
@@ -94,6 +94,18 @@ def review(
     for line in review_lines(rv, written):
         click.echo(line)
     return 0
+
+
+def _debian_base(era: str, cache_dir: str | None) -> ks.Tree:
+    """Debian's tree of the base era's series; bad input, saying what to give instead, if there is none."""
+    series = era.lstrip("v")
+    try:
+        return resolve_tree(None, series, cache_dir)
+    except InputError as e:
+        raise BadInput(
+            f"no Debian linux-source-{series} for the base era {era} ({e}); give the base tree with "
+            "--kernel-tree and the change with --diff"
+        ) from None
 
 
 @cli.group(help="Patch files for design review.")
