@@ -181,6 +181,16 @@ def activate(path: str | Path) -> UserPatch:
 _CALLS: dict[str, dict[str, int]] = {}
 
 
+# patch name -> calls of the functions it replaces by kernels that do not run the patch
+_UNPATCHED: dict[str, list[int]] = {}
+
+
+def unpatched_calls(patch: str) -> int:
+    """How often kernels without patch `patch` called a function it replaces, so far: a step
+    during which this does not grow runs, with the patch, exactly as without it."""
+    return _UNPATCHED.get(patch, [0])[0]
+
+
 def count_calls(patch: str, reset: bool = False) -> dict[str, int]:
     """How often each replacement of patch `patch` ran in this process (since the last reset): a
     patch whose replacements never run changes nothing the bounds reach."""
@@ -213,9 +223,11 @@ def _dispatcher(
 ) -> Callable[..., Any]:
     calls = _CALLS.setdefault(patch.name, {})
     calls.setdefault(name, 0)
+    unpatched = _UNPATCHED.setdefault(patch.name, [0])
 
     def dispatch(k: Any, *args: Any, **kwargs: Any) -> Any:
         if k.variant.user_patch != patch.name:
+            unpatched[0] += 1
             return current(k, *args, **kwargs)
         calls[name] += 1
         try:

@@ -134,3 +134,24 @@ def events_key(events: tuple[Event, ...]) -> tuple[object, ...]:
         names: tuple[str, ...] = e.__slots__  # type: ignore[attr-defined]
         out.append((type(e).__name__, *(_plain(getattr(e, n)) for n in names)))
     return tuple(out)
+
+
+def events_equal(a: tuple[Event, ...], b: tuple[Event, ...]) -> bool:
+    """Whether two steps made the same kernel calls and tracepoints (events_key(a) ==
+    events_key(b), without building either)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if type(x) is not type(y):
+            return False
+        names: tuple[str, ...] = x.__slots__  # type: ignore[attr-defined]
+        for name in names:
+            u, v = getattr(x, name), getattr(y, name)
+            if u is v:
+                continue
+            if type(u) is Word:
+                if u.v != v.v:
+                    return False
+            elif _plain(u) != _plain(v):
+                return False
+    return True

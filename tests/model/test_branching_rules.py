@@ -162,3 +162,19 @@ def test_properties_compare_states_by_value_not_by_the_truth_of_a_cond():
     assert after.vmemmap[0] is not before.vmemmap[0]
     step = Step(before, AddDeviceMemory(1, 0x140000, 0x8000, None), -ENOMEM, (), after)
     assert cell.hit(property_named("failed_add_leaves_nothing_behind"), step) is None
+
+
+def test_events_equal_agrees_with_events_key():
+    from mhpcheck.core.values import Word
+    from mhpcheck.model.events import Call, SectionRemoved, VmemmapAllocated, events_equal, events_key
+
+    a = (Call("f", (("pfn", Word(3)),)), SectionRemoved(3, Word(5)), VmemmapAllocated(1, 21, 0, Word(9)))
+    for b in (
+        a,
+        (Call("f", (("pfn", Word(3)),)), SectionRemoved(3, Word(5)), VmemmapAllocated(1, 21, 0, Word(9))),
+        (Call("f", (("pfn", Word(4)),)), SectionRemoved(3, Word(5)), VmemmapAllocated(1, 21, 0, Word(9))),
+        (Call("f", (("pfn", Word(3)),)), SectionRemoved(3, Word(6)), VmemmapAllocated(1, 21, 0, Word(9))),
+        a[:2],
+        (a[1], a[0], a[2]),
+    ):
+        assert events_equal(a, b) == (events_key(a) == events_key(b))
