@@ -1,12 +1,14 @@
 """The explicit-state explorer: deterministic BFS over concrete kernel states, with budgets.
 
-Note: the visited set and the queue hold `marshal`-packed canonical keys (bytes), never the
-dataclasses: a state of the x86_64 model takes ~3 KiB as objects and ~0.4 KiB packed, and is
-decoded once, when it is expanded. Under symmetry the visited key names a renumbered state, so
-the queue holds the state's own packed encoding: counterexamples follow the states actually
-reached. Counterexamples are rebuilt from parent pointers and so are shortest by construction.
-Order is deterministic: transitions come from each transition's `choices()` in the registry's
-order, never from set or dict iteration.
+Note: the visited set holds a 128-bit blake2b fingerprint of each state's canonical `marshal`
+encoding (hash compaction, as SPIN's -DHC: two distinct states share one with probability about
+n^2 / 2^129, below 10^-24 for ten million states), and the queue holds the encoding itself,
+zlib-compressed, decoded once when the state is expanded: a state of the x86_64 model takes ~3 KiB
+as objects, ~0.4 KiB packed. Under symmetry the fingerprint is of the renumbered state, and the
+queue holds the state's own encoding: counterexamples follow the states actually reached.
+Counterexamples are rebuilt from parent pointers and so are shortest by construction. Order is
+deterministic: transitions come from each transition's `choices()` in the registry's order,
+never from set or dict iteration.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Callable
+from hashlib import blake2b
+from zlib import compress, decompress
 
 from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import CellResult, Step
@@ -24,6 +28,12 @@ from mhpcheck.model.state import KernelState, state_bytes, state_from_bytes, sym
 from mhpcheck.model.transitions import TRANSITIONS, Transition
 
 Progress = Callable[[int, int, int, float], None]
+FINGERPRINT_BYTES = 16
+
+
+def fingerprint(encoded: bytes) -> bytes:
+    """The visited set's key of a state's canonical encoding: 128 bits of blake2b (hash compaction)."""
+    return blake2b(encoded, digest_size=FINGERPRINT_BYTES).digest()
 
 
 def explore(
@@ -42,20 +52,20 @@ def explore(
 
     t0 = time.perf_counter()
     init = KernelState()
-    encode = symmetric_state_bytes if symmetry else state_bytes
-    key0 = encode(init)
-    # The visited set maps each packed key to its index in `parents`/`via`, the parent pointers
-    # kept as a machine-int array and a list of interned transitions: no per-state tuple, and
-    # nothing the garbage collector has to walk.
-    index: dict[bytes, int] = {key0: 0}
+    canonical = symmetric_state_bytes if symmetry else state_bytes
+    key0 = fingerprint(canonical(init))
+    # The visited set holds each state's fingerprint; a state's index in `parents`/`via`, the
+    # parent pointers kept as a machine-int array and a list of interned transitions, is its
+    # order of discovery: no per-state tuple, and nothing the garbage collector has to walk.
+    visited = {key0}
     parents = array("q", [-1])
     via: list[Transition | None] = [None]
     interned: dict[Transition, Transition] = {}
     if on_state:
         on_state(key0, init, None, None)
-    # (packed state, index, depth, visited key): the packed state is the visited key itself
-    # unless symmetry renumbers devices in the latter
-    queue: deque[tuple[bytes, int, int, bytes]] = deque([(state_bytes(init), 0, 0, key0)])
+    # (packed state, index, depth, visited key): the packed state compressed while it waits (the
+    # frontier is a good part of every state at BFS's widest level)
+    queue: deque[tuple[bytes, int, int, bytes]] = deque([(compress(state_bytes(init), 1), 0, 0, key0)])
     # A hit is located by (state index, the step taken from it or None): a property fails (or a
     # witness is reached) once, at the shallowest state or step BFS meets it.
     judge.state(init, (0, None))
@@ -80,7 +90,7 @@ def explore(
                 depth = d
             if d >= max_depth:
                 continue
-            s = state_from_bytes(packed)
+            s = state_from_bytes(decompress(packed))
             d2 = d + 1
             for choices in choosers:
                 for t in choices(k, s, bounds):
@@ -94,20 +104,21 @@ def explore(
                     events = take_events()
                     if judge.pending_steps:
                         judge.step(Step(s, t, ret, events, s2), (i, t))
-                    key2 = encode(s2)
+                    packed2 = state_bytes(s2)
+                    key2 = fingerprint(symmetric_state_bytes(s2) if symmetry else packed2)
                     if on_edge:
                         on_edge(key, t, key2)
-                    if key2 in index:
+                    if key2 in visited:
                         continue
                     i2 = len(parents)
-                    index[key2] = i2
+                    visited.add(key2)
                     parents.append(i)
                     via.append(interned.setdefault(t, t))
                     if on_state:
                         on_state(key2, s2, key, t)
                     if judge.pending_states:
                         judge.state(s2, (i2, None))
-                    append((state_bytes(s2) if symmetry else key2, i2, d2, key2))
+                    append((compress(packed2, 1), i2, d2, key2))
                     if d2 > depth:
                         depth = d2
             if max_states is not None and len(parents) >= max_states:

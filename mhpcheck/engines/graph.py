@@ -10,7 +10,7 @@ import networkx as nx
 from mhpcheck.core.results import CellResult, Verdict
 from mhpcheck.core.spec import ON_STEP
 from mhpcheck.engines.cell import Cell
-from mhpcheck.engines.explicit import explore
+from mhpcheck.engines.explicit import explore, fingerprint
 from mhpcheck.model.errno import errname
 from mhpcheck.model.state import SYSMEM, KernelState, state_bytes
 from mhpcheck.model.transitions import Transition
@@ -51,6 +51,11 @@ class StateGraph:
     highlighted: tuple[str, ...]  # the properties whose counterexample paths are drawn in red
 
 
+def key(s: KernelState) -> bytes:
+    """A state's node key: the explorer's fingerprint of it (exploration here is without symmetry)."""
+    return fingerprint(state_bytes(s))
+
+
 def state_graph(cell: Cell, max_states: int | None = None, time_budget: float | None = None) -> StateGraph:
     """Explore (without symmetry reduction) recording every edge; mark each violated property's path."""
     g: nx.MultiDiGraph = nx.MultiDiGraph(name=f"mhpcheck {cell.name}")
@@ -77,7 +82,7 @@ def state_graph(cell: Cell, max_states: int | None = None, time_budget: float | 
         steps = cell.replay(p.path)
         last: dict[str, Any] | None = None
         for st in steps:
-            src, dst = ids.get(state_bytes(st.before)), ids.get(state_bytes(st.after))
+            src, dst = ids.get(key(st.before)), ids.get(key(st.after))
             if src is None or dst is None:
                 break
             attrs: dict[str, Any]
@@ -89,7 +94,7 @@ def state_graph(cell: Cell, max_states: int | None = None, time_budget: float | 
             g.nodes[src]["color"] = g.nodes[dst]["color"] = VIOLATION_COLOUR
         # an invariant fails in the state reached, a step property on the step taken
         on_step = property_named(p.name).judged_on == ON_STEP
-        target = last if on_step else g.nodes[ids[state_bytes(steps[-1].after)]]
+        target = last if on_step else g.nodes[ids[key(steps[-1].after)]]
         if target is not None:
             target["violates"] = " ".join(filter(None, (str(target.get("violates", "")), p.name)))
             target["penwidth"] = 3
