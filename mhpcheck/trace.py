@@ -24,7 +24,8 @@ from typing import Any
 import jsonschema
 
 from mhpcheck import __version__
-from mhpcheck.core.errors import InputError, read_input
+from mhpcheck.core.errors import InputError
+from mhpcheck.core.inputs import parse_json, read_text
 from mhpcheck.core.results import CellResult, PropertyResult, Step
 from mhpcheck.core.values import Word
 from mhpcheck.engines.cell import Cell, NotEnabled
@@ -36,6 +37,7 @@ from mhpcheck.model.variants import variant_named
 from mhpcheck.properties import PROPERTIES, property_named
 
 FORMAT_VERSION = 1
+MAX_TRACE_BYTES = 32 << 20  # a trace of 64 steps with every kernel call is well under 1 MiB
 SUFFIX = ".trace.json"
 VARS = tuple(f.name for f in fields(KernelState))
 # Transition arguments that are pfns or page counts: 64-bit values, written as hex strings.
@@ -239,14 +241,35 @@ def validate(doc: Any, file: str) -> None:
         raise InputError(f"{file}: not a valid trace at {_where(err)}: {err.message}")
 
 
+# The bounds a trace may record, as the command line takes them: a replay explores nothing, but
+# its steps are checked against the environment these bounds offer.
+_BOUND_RANGES = {
+    "sections": (1, 16),
+    "devices": (1, 8),
+    "max_device_sections": (1, 16),
+    "faults": (0, 8),
+    "depth": (1, 100_000),
+}
+
+
+def _check_bounds(recorded: dict[str, Any], file: str) -> None:
+    for f in fields(Bounds):
+        if f.name not in recorded:
+            continue
+        value = recorded[f.name]
+        where = f"{file}: at #meta/bounds/{f.name}"
+        if f.name in _BOUND_RANGES:
+            lo, hi = _BOUND_RANGES[f.name]
+            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+                raise InputError(f"{where}: {json.dumps(value)} is not an integer in {lo}..{hi}")
+        elif not isinstance(value, bool):
+            raise InputError(f"{where}: {json.dumps(value)} is not true or false")
+
+
 def load_trace(file: str | Path) -> Trace:
     """Read and validate a trace file: every problem is an InputError naming the file."""
     name = str(file)
-    text = read_input(file)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{name}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    doc = parse_json(read_text(file, MAX_TRACE_BYTES, "a trace"), name)
     validate(doc, name)
     meta = doc["#meta"]
     arch_names = [a.name for a in archs()]
@@ -258,6 +281,7 @@ def load_trace(file: str | Path) -> Trace:
         raise InputError(f"{name}: unknown variant '{meta['variant']}'") from None
     if meta["property"] not in {p.name for p in PROPERTIES}:
         raise InputError(f"{name}: unknown property '{meta['property']}'")
+    _check_bounds(meta["bounds"], name)
     path = tuple(
         decode_transition(st["#meta"]["action"], st["#meta"]["args"], f"{name}: state {i}")
         for i, st in enumerate(doc["states"][1:], 1)

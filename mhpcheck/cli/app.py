@@ -16,6 +16,7 @@ from mhpcheck.config import Config, load_config
 from mhpcheck.core.errors import InputError
 from mhpcheck.core.exitcodes import HELP as EXIT_HELP
 from mhpcheck.core.exitcodes import ExitCode
+from mhpcheck.core.inputs import one_line
 
 
 class BadInput(click.ClickException):
@@ -62,10 +63,10 @@ def run() -> None:
         click.echo("mhpcheck: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as e:
-        click.echo(f"mhpcheck: error: {e.format_message()}", err=True)
+        click.echo(f"mhpcheck: error: {one_line(e.format_message())}", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     except InputError as e:
-        click.echo(f"mhpcheck: error: {e}", err=True)
+        click.echo(f"mhpcheck: error: {one_line(str(e))}", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         click.echo("mhpcheck: interrupted", err=True)
