@@ -47,14 +47,23 @@ def variant_problem(name: str, eras: bool = True) -> str | None:
     """Why `name` is no variant ("v4.5", "v4.5+<mutant>", "eras" where allowed), or None."""
     if name == ALL_ERAS:
         return None if eras else f"'{ALL_ERAS}' is not one variant here; name one era"
+    if "@" in name:
+        return f"variant '{name}': a patched kernel is checked with --patch FILE, not named by its variant"
+    base, plus, mutant = name.partition("+")
+    if base == ALL_ERAS:
+        return f"'{ALL_ERAS}' takes no mutant: name an era, e.g. v4.5+{mutant or '<mutant>'}"
+    if base not in _variant_names():
+        return unknown("variant", base, _variant_names() + ([ALL_ERAS] if eras else []))
+    mutants = [m.name for m in MUTANTS]
+    if plus and not mutant:
+        return f"variant '{name}' names no mutant after '+'; valid: {', '.join(mutants)}"
+    if mutant not in ["", *mutants]:
+        return unknown("mutant", mutant, mutants)
     try:
         variant_named(name)
-        return None
     except KeyError:
-        base, _, mutant = name.partition("+")
-        if base not in _variant_names():
-            return unknown("variant", base, _variant_names() + ([ALL_ERAS] if eras else []))
-        return unknown("mutant", mutant, [m.name for m in MUTANTS])
+        return f"unknown variant '{name}'"
+    return None
 
 
 def check_variant(name: str, eras: bool = True) -> str:

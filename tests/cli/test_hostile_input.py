@@ -158,3 +158,42 @@ def test_an_odd_pyproject_in_a_parent_is_not_our_input(tmp_path: Path, monkeypat
     monkeypatch.chdir(sub)
     code, out, _ = cli_run("list", "archs")
     assert code == 0 and "x86_64" in out
+
+
+# -- variant names --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variant", "says"),
+    [
+        ("eras+alloc-not-reset", "'eras' takes no mutant: name an era, e.g. v4.5+alloc-not-reset"),
+        ("v4.5+", "variant 'v4.5+' names no mutant after '+'"),
+        ("v4.5@foo", "a patched kernel is checked with --patch FILE"),
+        ("v4.5@", "a patched kernel is checked with --patch FILE"),
+    ],
+)
+def test_variant_names_that_are_no_variant(cli_run, variant: str, says: str) -> None:  # type: ignore[no-untyped-def]
+    refused(cli_run("check", "--arch", "x86_64", "--variant", variant), says)
+    refused(cli_run("graph", "--variant", variant), says)
+    refused(cli_run("diff", "--variant", "v4.5", "--variant", variant), says)
+
+
+def test_variant_names_in_a_config(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    f = write(tmp_path / "mhpcheck.toml", "variant = 'v4.5@foo'\n")
+    refused(cli_run("--config", str(f), "check"), "variant: variant 'v4.5@foo'")
+
+
+@pytest.mark.parametrize("command", ["replay", "show"])
+def test_eras_is_not_one_variant_for_replay_and_show(cli_run, command: str) -> None:  # type: ignore[no-untyped-def]
+    refused(cli_run(command, str(TRACE), "--variant", "eras"), "'eras' is not one variant here")
+
+
+def test_eras_is_not_one_cell_for_graph(cli_run) -> None:  # type: ignore[no-untyped-def]
+    refused(cli_run("graph", "--variant", "eras"), "name one era, not 'eras'")
+
+
+def test_a_trace_naming_an_empty_mutant(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    doc = trace_doc()
+    doc["#meta"]["variant"] = "v4.5+"
+    f = write(tmp_path / "t.trace.json", json.dumps(doc))
+    refused(cli_run("replay", str(f)), "unknown variant 'v4.5+'")
