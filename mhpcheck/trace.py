@@ -10,8 +10,6 @@ schemas/trace.schema.json.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass
@@ -24,6 +22,7 @@ from typing import Any
 import jsonschema
 
 from mhpcheck import __version__
+from mhpcheck.core import outputs
 from mhpcheck.core.errors import InputError
 from mhpcheck.core.inputs import parse_json, read_text
 from mhpcheck.core.results import CellResult, PropertyResult, Step
@@ -197,23 +196,11 @@ def trace_name(prop: str, arch: str, variant: str) -> str:
     return f"{prop}--{arch}--{safe}{SUFFIX}"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_trace(doc: dict[str, Any], directory: Path) -> Path:
     meta = doc["#meta"]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / trace_name(meta["property"], meta["arch"], meta["variant"])
-    write_atomic(path, json.dumps(doc, indent=2) + "\n")
+    outputs.write_atomic(path, json.dumps(doc, indent=2) + "\n")
     return path
 
 

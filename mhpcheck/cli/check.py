@@ -11,9 +11,18 @@ import click
 
 from mhpcheck import __version__, trace
 from mhpcheck.checker import CheckRequest, cells_of, run_check
-from mhpcheck.cli.app import check_writable, cli, command_line, config_file, effective, write_output
+from mhpcheck.cli.app import (
+    check_folder,
+    check_writable,
+    cli,
+    command_line,
+    config_file,
+    effective,
+    write_output,
+)
 from mhpcheck.cli.options import Run, explore_options
 from mhpcheck.config import FORMATS
+from mhpcheck.core import outputs
 from mhpcheck.core.errors import InputError
 from mhpcheck.core.exitcodes import HELP as EXIT_HELP
 from mhpcheck.core.results import CellResult, Report, Verdict
@@ -119,8 +128,9 @@ def run_and_report(
 ) -> int:
     """Run a check request, write its traces and report, and give the exit code."""
     b = req.bounds
-    if output is not None:
-        check_writable(Path(output), "--output")
+    # where every file goes is checked before any work: a run is never lost to a bad path
+    output_to = check_writable(output, "--output") if output is not None else None
+    traces_to = check_folder(trace_dir, "--trace-dir")
     t0 = time.perf_counter()
     click.echo(
         f"mhpcheck {__version__}: {what}, {b.sections} sections, {b.devices} devices of up to "
@@ -156,7 +166,11 @@ def run_and_report(
     except KeyboardInterrupt:
         # keep what is done: traces and the report of the cells that finished, written whole
         interrupted = True
-    write_traces(report, Path(trace_dir), patch=patch_file)
+    try:
+        write_traces(report, traces_to, patch=patch_file)
+        traces_failed = None
+    except InputError as e:  # the report is still written, then the failure is reported
+        traces_failed = e
     context = {
         "command": command_line(),
         "config_file": config_file(),
@@ -165,13 +179,16 @@ def run_and_report(
     }
     lines = list(text.render(report, verbose))
     rendered = "".join(f"{line}\n" for line in lines) if fmt == "text" else _render(fmt, report, context)
-    if output is not None:
-        write_output(Path(output), rendered)
-    if output is None and fmt != "text":
+    to_stdout = output_to is None or output_to.kind == outputs.STDOUT
+    if output_to is not None and output_to.kind != outputs.STDOUT:
+        write_output(output_to, rendered)
+    if to_stdout and fmt != "text":
         click.echo(rendered, nl=False)
     else:
         for line in lines:
             click.echo(line)
+    if traces_failed is not None:
+        raise traces_failed
     if interrupted:
         click.echo(
             f"interrupted after {len(report.cells)} of {total} cells; their results are kept", err=True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from mhpcheck import trace
@@ -35,8 +33,7 @@ def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) 
         check_variant(variant_name, eras=False)
     if emit is not None and len(traces) != 1:
         raise BadInput("--emit-pytest takes exactly one trace")
-    if emit is not None:
-        check_writable(Path(emit), "--emit-pytest")
+    emit_to = check_writable(emit, "--emit-pytest") if emit is not None else None
     loaded = [trace.load_trace(t) for t in traces]  # every file is checked before anything runs
     code = ExitCode.HOLDS
     for t in loaded:
@@ -49,8 +46,8 @@ def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) 
             code = ExitCode.VIOLATED
         else:
             click.echo(f"{t.file}: no longer fails: {where} holds along the trace's {len(t.path)} steps")
-    if emit is not None:
-        write_output(Path(emit), reproducer.pytest_source(loaded[0], variant_name))
+    if emit_to is not None:
+        write_output(emit_to, reproducer.pytest_source(loaded[0], variant_name))
         click.echo(f"wrote {emit}")
     return int(code)
 
@@ -70,12 +67,11 @@ def show(trace_file: str, svg_file: str | None, step: int | None, variant_name: 
 
     if variant_name is not None:
         check_variant(variant_name, eras=False)
-    if svg_file is not None:
-        check_writable(Path(svg_file), "--svg")
+    svg_to = check_writable(svg_file, "--svg") if svg_file is not None else None
     rp = trace.replay_trace(trace.load_trace(trace_file), variant_name)
     for line in view.render(rp, step):
         click.echo(line)
-    if svg_file is not None:
-        write_output(Path(svg_file), view.svg(rp, step))
+    if svg_to is not None:
+        write_output(svg_to, view.svg(rp, step))
         click.echo(f"wrote {svg_file}")
     return int(ExitCode.VIOLATED if rp.reproduces else ExitCode.HOLDS)

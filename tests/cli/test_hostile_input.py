@@ -197,3 +197,137 @@ def test_a_trace_naming_an_empty_mutant(tmp_path: Path, cli_run) -> None:  # typ
     doc["#meta"]["variant"] = "v4.5+"
     f = write(tmp_path / "t.trace.json", json.dumps(doc))
     refused(cli_run("replay", str(f)), "unknown variant 'v4.5+'")
+
+
+# -- files written ----------------------------------------------------------------------------
+
+CHECK = ["check", "--arch", "x86_64", "--variant", "v4.3", "--depth", "1", "--no-cache"]
+
+
+def test_output_to_a_full_device_is_written_to_never_replaced(cli_run) -> None:  # type: ignore[no-untyped-def]
+    before = os.stat("/dev/full")
+    code, _, err = cli_run(*CHECK, "--format", "json", "--output", "/dev/full")
+    assert code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1] == "mhpcheck: error: /dev/full: cannot write: No space left on device"
+    after = os.stat("/dev/full")
+    assert (after.st_ino, after.st_mode, after.st_rdev) == (before.st_ino, before.st_mode, before.st_rdev)
+
+
+def test_output_to_dev_null_leaves_the_device(cli_run) -> None:  # type: ignore[no-untyped-def]
+    before = os.stat("/dev/null")
+    code, _, _ = cli_run(*CHECK, "--format", "json", "--output", "/dev/null")
+    assert code == 0 or code == 1
+    assert os.stat("/dev/null").st_ino == before.st_ino and Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdout", "link"])
+def test_output_to_stdout_by_any_name(tmp_path: Path, cli_run, name: str) -> None:  # type: ignore[no-untyped-def]
+    link = tmp_path / "link"
+    link.symlink_to("/proc/self/fd/1")
+    stdout_link = os.readlink("/dev/stdout") if Path("/dev/stdout").is_symlink() else None
+    code, out, _ = cli_run(*CHECK, "--format", "json", "--output", str(link) if name == "link" else name)
+    assert code in (0, 1)
+    assert json.loads(out)["schema"] == "mhpcheck-report"  # the report alone, as JSON, on stdout
+    assert os.readlink(link) == "/proc/self/fd/1"
+    if stdout_link is not None:
+        assert os.readlink("/dev/stdout") == stdout_link
+    assert not (tmp_path / "-").exists()
+
+
+def test_output_to_a_fifo_is_written_to(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _, _ = cli_run(*CHECK, "--format", "json", "--output", str(fifo))
+    reader.join(30)
+    assert code in (0, 1) and json.loads(got[0])["schema"] == "mhpcheck-report"
+    assert fifo.is_fifo()
+
+
+def test_output_through_a_symlink_replaces_the_file_it_names(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    code, _, _ = cli_run(*CHECK, "--format", "json", "--output", str(link))
+    assert code in (0, 1)
+    assert link.is_symlink() and json.loads(real.read_text())["schema"] == "mhpcheck-report"
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "mhpcheck-out") == [
+        "link.json",
+        "real.json",
+    ]
+
+
+def test_output_to_a_socket_is_refused(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    path = tmp_path / "s"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(path))
+        refused(cli_run(*CHECK, "--output", str(path)), "a socket")
+    assert path.is_socket()
+
+
+def test_dangling_symlinks_are_refused_before_any_work(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    dangling = tmp_path / "gone"
+    dangling.symlink_to(tmp_path / "nowhere")
+    refused(cli_run(*CHECK, "--output", str(dangling)), "a dangling symbolic link")
+    refused(cli_run(*CHECK, "--trace-dir", str(dangling)), "a dangling symbolic link")
+    assert dangling.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
+def test_a_read_only_trace_dir_is_refused_before_any_work(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    t0 = time.monotonic()
+    # /proc/self takes no new files, even for root; the v4.5 seed variant has violations to write
+    line = refused(
+        cli_run(
+            "check", "--arch", "x86_64", "--variant", "v4.5-pre-altmap-hotplug", "--trace-dir", "/proc/self/t"
+        ),
+        "--trace-dir /proc/self/t",
+    )
+    assert "not writable" in line and time.monotonic() - t0 < 10  # not after the run
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        refused(cli_run(*CHECK, "--trace-dir", str(ro / "t")), "not writable")
+
+
+def test_the_report_is_written_when_the_traces_cannot_be(tmp_path: Path, monkeypatch, cli_run) -> None:  # type: ignore[no-untyped-def]
+    from mhpcheck import trace
+
+    def disk_full(doc, directory):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(trace, "write_trace", disk_full)
+    report = tmp_path / "report.json"
+    args = ["check", "--arch", "x86_64", "--variant", "v4.5-pre-altmap-hotplug", "--depth", "2"]
+    code, _, err = cli_run(*args, "--no-cache", "--format", "json", "--output", str(report))
+    assert code == 2 and err.splitlines()[-1].startswith(
+        "mhpcheck: error: --trace-dir mhpcheck-out: cannot write"
+    )
+    assert json.loads(report.read_text())["verdict"] == "violated"
+
+
+def test_the_crash_handler_in_a_read_only_folder(tmp_path: Path, monkeypatch, cli_run) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from mhpcheck.report import listing
+
+    def crash() -> list[str]:
+        raise RuntimeError("a defect\nover two lines")
+
+    monkeypatch.setattr(listing, "archs", crash)
+    monkeypatch.chdir("/proc/self")  # takes no mhpcheck-out/, even for root
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    line = refused(cli_run("list", "archs"), "internal error: a defect over two lines; traceback saved to", 4)
+    saved = Path(line.rsplit(" ", 1)[1])
+    assert saved.parent == tmp_path and "RuntimeError" in saved.read_text()
+    monkeypatch.setattr(tempfile, "tempdir", "/proc/self")  # nowhere to save it
+    refused(cli_run("list", "archs"), "the traceback could not be saved", 4)
