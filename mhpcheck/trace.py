@@ -9,6 +9,7 @@ schemas/trace.schema.json.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import typing
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ import jsonschema
 from mhpcheck import __version__
 from mhpcheck.core import outputs
 from mhpcheck.core.errors import InputError
-from mhpcheck.core.inputs import parse_json, read_text
+from mhpcheck.core.inputs import parse_json, read_bytes, read_text
 from mhpcheck.core.results import CellResult, PropertyResult, Step
 from mhpcheck.core.values import Word
 from mhpcheck.engines.cell import Cell, NotEnabled
@@ -37,6 +38,7 @@ from mhpcheck.properties import PROPERTIES, property_named
 
 FORMAT_VERSION = 1
 MAX_TRACE_BYTES = 32 << 20  # a trace of 64 steps with every kernel call is well under 1 MiB
+MAX_PATCH_BYTES = 4 << 20  # a patch file replaces a few kernel functions
 SUFFIX = ".trace.json"
 VARS = tuple(f.name for f in fields(KernelState))
 # Transition arguments that are pfns or page counts: 64-bit values, written as hex strings.
@@ -124,6 +126,17 @@ class Trace:
     path: tuple[Transition, ...]
 
     @property
+    def patched(self) -> bool:
+        """Whether the trace was taken on a kernel with a user patch file applied."""
+        return bool(self.meta.get("patch")) or "@" in self.variant
+
+    @property
+    def patch_sha256(self) -> str | None:
+        """The sha256 of the patch file the trace was taken with, when it records one."""
+        patch = self.meta.get("patch")
+        return str(patch["sha256"]) if isinstance(patch, dict) else None
+
+    @property
     def arch(self) -> str:
         return str(self.meta["arch"])
 
@@ -143,15 +156,50 @@ class Trace:
         return str(self.meta["property"])
 
 
+def patch_record(path: str) -> dict[str, str]:
+    """What a trace records of the patch file it was taken with: its path and its content's
+    sha256, so that a replay runs that file only when the user gives it, and only that file."""
+    return {"path": path, "sha256": hashlib.sha256(read_bytes(path, MAX_PATCH_BYTES, "a patch")).hexdigest()}
+
+
+def check_patch(trace: Trace, patch: str | None, variant: str | None) -> None:
+    """InputError unless `patch` (the --patch the user gave) fits replaying `trace` on `variant`:
+    a trace of a patched kernel replays on it only with the very patch file it records, given by
+    the user. A trace never makes mhpcheck import a file: a patch file is code."""
+    if patch is None:
+        if trace.patched and variant is None:
+            recorded = trace.meta.get("patch")
+            name = recorded.get("path") if isinstance(recorded, dict) else recorded
+            raise InputError(
+                f"{trace.file}: taken on the patched kernel {trace.variant}: give its patch file "
+                f"({name or 'not recorded'}) with --patch FILE, or another kernel with --variant; "
+                "a patch file is code, and mhpcheck runs none a trace names"
+            )
+        return
+    if not trace.patched:
+        raise InputError(
+            f"{trace.file}: taken on {trace.variant}, with no patch file; --patch does not apply"
+        )
+    want = trace.patch_sha256
+    if want is not None:
+        got = hashlib.sha256(read_bytes(patch, MAX_PATCH_BYTES, "a patch")).hexdigest()
+        if got != want:
+            raise InputError(
+                f"{patch}: not the patch file {trace.file} was taken with (sha256 {got[:16]}…, "
+                f"the trace records {want[:16]}…)"
+            )
+
+
 def build_trace(
     cell: CellResult,
     p: PropertyResult,
     *,
     command: str = "",
     config: dict[str, Any] | None = None,
-    patch: str | None = None,
+    patch: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The trace document of a counterexample, rendered from the steps its result carries."""
+    """The trace document of a counterexample, rendered from the steps its result carries;
+    `patch` is the patch_record() of the user patch file the run applied, if any."""
     prop = property_named(p.name)
     meta = {
         "format": "ITF",
@@ -318,32 +366,49 @@ class Replay:
         return self.failed_at is not None
 
 
-def replay_trace(trace: Trace, variant: str | None = None) -> Replay:
-    """Re-run a trace's actions on today's model (at its own variant or `variant`) and judge it."""
-    if trace.variant.partition("@")[2] and variant is None:
-        patch = trace.meta.get("patch")
-        if not patch:
-            raise InputError(f"{trace.file}: variant '{trace.variant}' needs its patch file (give --variant)")
+def replay_trace(trace: Trace, variant: str | None = None, patch: str | None = None) -> Replay:
+    """Re-run a trace's actions on today's model (at its own variant or `variant`, with the patch
+    file `patch` the user gave, checked by check_patch()) and judge it. On its own kernel every
+    recorded field that can be recomputed is compared: the initial state, and after each step its
+    return value, its kernel calls and the state."""
+    check_patch(trace, patch, variant)
+    base = trace.variant.partition("@")[0]
+    if patch is not None:
         from mhpcheck import patching
 
-        patching.activate(patch)
-    v = variant or trace.variant
+        v = f"{variant or base}@{patching.activate(patch).name}"
+    else:
+        v = variant or trace.variant
+    own = variant is None
     prop = property_named(trace.property)
     cell = Cell(trace.arch, v, trace.bounds)
     try:
         steps, failed_at, message = cell.judge_path(prop, trace.path)
     except NotEnabled as e:
         raise InputError(f"{trace.file}: {e}") from None
-    stale = None
-    if v == trace.variant:
-        for i, (st, rec) in enumerate(zip(steps, trace.states[1:], strict=False), 1):
-            if st.ret != rec["#meta"]["ret"]:
-                stale = f"state {i}: return value: trace {rec['#meta']['ret']}, today's model {st.ret}"
-                break
-            d = first_difference({k: rec[k] for k in VARS if k in rec}, encode_state(st.after))
-            if d is not None:
-                stale = f"state {i}: {d}"
-                break
-        if stale is None and len(steps) < len(trace.path):
-            stale = f"the property fails after {len(steps)} of the trace's {len(trace.path)} steps"
+    stale = _stale(trace, steps) if own else None
     return Replay(trace, v, cell, steps, failed_at, message, stale)
+
+
+def _stale(trace: Trace, steps: list[Step]) -> str | None:
+    """The first recorded field that today's model does not give again, or None."""
+    init = trace.states[0]
+    d = first_difference({k: init[k] for k in VARS if k in init}, encode_state(KernelState()))
+    if d is not None:
+        return f"state 0: {d}"
+    for i, (st, rec) in enumerate(zip(steps, trace.states[1:], strict=False), 1):
+        meta = rec["#meta"]
+        if st.ret != meta["ret"]:
+            return f"state {i}: return value: trace {meta['ret']}, today's model {st.ret}"
+        errno = errname(st.ret)
+        if meta["errno"] != errno:
+            return f"state {i}: errno: trace {json.dumps(meta['errno'])}, today's model {json.dumps(errno)}"
+        d = first_difference(meta["calls"], encode_events(st.events), "calls")
+        if d is not None:
+            return f"state {i}: {d}"
+        d = first_difference({k: rec[k] for k in VARS if k in rec}, encode_state(st.after))
+        if d is not None:
+            return f"state {i}: {d}"
+    if len(steps) < len(trace.path):
+        return f"the property fails after {len(steps)} of the trace's {len(trace.path)} steps"
+    return None

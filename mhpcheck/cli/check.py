@@ -215,12 +215,14 @@ def _render(fmt: str, report: Report, context: dict[str, Any]) -> str:
 
 
 def write_traces(report: Report, directory: Path, patch: str | None) -> None:
-    """A trace file for every violation and every recorded finding; the report learns their paths."""
+    """A trace file for every violation and every recorded finding; the report learns their paths.
+    A trace of a patched kernel records the patch file's path and sha256, never its code."""
+    record = trace.patch_record(patch) if patch is not None else None
     for cell in report.cells:
         for p in cell.properties:
             if p.verdict not in (Verdict.VIOLATED, Verdict.FINDING) or not p.steps:
                 continue
-            doc = trace.build_trace(cell, p, command=command_line(), patch=patch)
+            doc = trace.build_trace(cell, p, command=command_line(), patch=record)
             try:
                 p.trace_file = str(trace.write_trace(doc, directory))
             except OSError as e:

@@ -18,7 +18,7 @@ from typing import Any
 from mhpcheck.core.errors import InputError
 
 MAX_DEPTH = 64  # nesting of arrays and objects; a trace nests 7 deep, a configuration 2
-MAX_JSON_DIGITS = 40  # a trace's 64-bit values are hex strings: its decimal numbers are small
+MAX_JSON_DIGITS = 1000  # 64-bit values are hex strings; a sub-section bitmap of 1 GiB sections has 155 digits
 MAX_LINE = 500  # characters of an error message (a list of the valid names fits)
 
 _KINDS = (
@@ -54,9 +54,9 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def read_text(path: str | Path, limit: int, what: str) -> str:
-    """The UTF-8 text of the regular file `path`, at most `limit` bytes; `what` names the kind of
-    file in messages ("a trace"). Opening never blocks, so a FIFO is refused, not waited on."""
+def read_bytes(path: str | Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file `path`, at most `limit`; `what` names the kind of file in
+    messages ("a trace"). Opening never blocks, so a FIFO is refused, not waited on."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
     try:
         fd = os.open(path, flags)
@@ -77,6 +77,12 @@ def read_text(path: str | Path, limit: int, what: str) -> str:
         os.close(fd)
     if len(data) > limit:
         raise InputError(f"{path}: grew past {_size(limit)} while being read; {what} is at most that")
+    return data
+
+
+def read_text(path: str | Path, limit: int, what: str) -> str:
+    """The UTF-8 text of the regular file `path`, as `read_bytes()` reads it."""
+    data = read_bytes(path, limit, what)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:

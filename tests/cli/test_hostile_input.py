@@ -331,3 +331,98 @@ def test_the_crash_handler_in_a_read_only_folder(tmp_path: Path, monkeypatch, cl
     assert saved.parent == tmp_path and "RuntimeError" in saved.read_text()
     monkeypatch.setattr(tempfile, "tempdir", "/proc/self")  # nowhere to save it
     refused(cli_run("list", "archs"), "the traceback could not be saved", 4)
+
+
+# -- traces are data --------------------------------------------------------------------------
+
+PATCHES = REPO / "tests" / "patches"
+
+
+def marker_patch(folder: Path, marker: Path, name: str = "evil") -> Path:
+    """A patch file that would leave `marker` behind if anything imported it."""
+    return write(
+        folder / f"{name}.py",
+        f"from pathlib import Path\nPath({str(marker)!r}).write_text('ran')\n"
+        "from mhpcheck.patching import replaces\n\n\n"
+        "@replaces('mm/sparse.c:sparse_remove_section')\n"
+        "def sparse_remove_section(k, s, pfn, nr_pages, map_offset, altmap):\n"
+        "    raise SystemExit(0)\n",
+    )
+
+
+@pytest.mark.parametrize("recorded", ["path", "record", "none"])
+def test_a_trace_naming_a_patch_never_runs_it(tmp_path: Path, cli_run, recorded: str) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "marker"
+    evil = marker_patch(tmp_path, marker)
+    doc = trace_doc()
+    doc["#meta"]["variant"] = "v4.5-pre-altmap-hotplug@evil"
+    doc["#meta"]["patch"] = {
+        "path": str(evil),
+        "record": {"path": str(evil), "sha256": "0" * 64},
+        "none": None,
+    }[recorded]
+    f = write(tmp_path / "t.trace.json", json.dumps(doc))
+    for command in ("replay", "show"):
+        refused(cli_run(command, str(f)), "give its patch file")
+    refused(cli_run("replay", str(f), "--emit-pytest", str(tmp_path / "test_t.py")), "give its patch file")
+    other = marker_patch(tmp_path, tmp_path / "marker2", "other")
+    if recorded == "record":  # the user's file is not the one the trace records: not run either
+        refused(cli_run("replay", str(f), "--patch", str(other)), "not the patch file")
+        refused(cli_run("show", str(f), "--patch", str(other)), "not the patch file")
+    code, out, _ = cli_run("replay", str(f), "--variant", "v4.5-pre-altmap-hotplug")  # another kernel
+    assert code == 1 and "reproduces" in out
+    assert not marker.exists() and not (tmp_path / "marker2").exists()
+    assert not (tmp_path / "test_t.py").exists()
+
+
+def test_a_patched_run_records_its_patch_and_replays_only_with_it(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import shutil
+
+    patch = tmp_path / "seed001_bug.py"
+    shutil.copy(PATCHES / "seed001_bug.py", patch)
+    out = tmp_path / "traces"
+    args = ["check", "--arch", "x86_64", "--variant", "v4.5", "--depth", "2", "--no-cache"]
+    code, _, _ = cli_run(*args, "--patch", str(patch), "--trace-dir", str(out))
+    assert code == 1
+    f = out / "map_offset_first_section_only--x86_64--v4.5@seed001_bug.trace.json"
+    meta = json.loads(f.read_text())["#meta"]
+    assert meta["patch"] == {"path": str(patch), "sha256": hashlib.sha256(patch.read_bytes()).hexdigest()}
+    refused(cli_run("replay", str(f)), "--patch FILE")
+    code, out_text, err = cli_run("replay", str(f), "--patch", str(patch))
+    assert code == 1 and "reproduces" in out_text and "stale" not in out_text, err
+    code, out_text, _ = cli_run("show", str(f), "--patch", str(patch))
+    assert code == 1 and "v4.5@seed001_bug" in out_text
+    patch.write_text(patch.read_text() + "\n# edited\n")
+    refused(cli_run("replay", str(f), "--patch", str(patch)), "not the patch file")
+    refused(
+        cli_run("replay", str(TRACE), "--patch", str(patch)), "with no patch file; --patch does not apply"
+    )
+
+
+def test_replay_notices_an_edited_initial_state(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    doc = trace_doc()
+    doc["states"][0]["sysmem_vmemmap_pages"] = 7
+    f = write(tmp_path / "t.trace.json", json.dumps(doc))
+    code, out, _ = cli_run("replay", str(f))
+    assert code == 1
+    assert "stale: state 0: sysmem_vmemmap_pages: trace 7, today's model 0" in out
+
+
+def test_replay_notices_edited_kernel_calls(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    doc = trace_doc()
+    calls = doc["states"][1]["#meta"]["calls"]
+    calls[0]["function"] = "something_else"
+    f = write(tmp_path / "t.trace.json", json.dumps(doc))
+    _, out, _ = cli_run("replay", str(f))
+    assert "stale: state 1: calls[0].function" in out
+    doc = trace_doc()
+    del doc["states"][2]["#meta"]["calls"][-1]
+    f = write(tmp_path / "t.trace.json", json.dumps(doc))
+    _, out, _ = cli_run("replay", str(f))
+    assert "stale: state 2: calls: trace has" in out
+    doc = trace_doc()
+    doc["states"][1]["#meta"]["errno"] = "-ENOMEM"
+    f = write(tmp_path / "t.trace.json", json.dumps(doc))
+    _, out, _ = cli_run("replay", str(f))
+    assert "stale: state 1: errno" in out
