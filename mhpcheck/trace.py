@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import typing
-from collections.abc import Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from enum import Enum
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,16 +20,16 @@ from typing import Any
 import jsonschema
 
 from mhpcheck import __version__
+from mhpcheck.codec import VARS, decode_transition, encode_events, encode_state, encode_transition
 from mhpcheck.core import outputs
 from mhpcheck.core.errors import InputError
 from mhpcheck.core.inputs import parse_json, read_bytes, read_text
 from mhpcheck.core.results import CellResult, PropertyResult, Step
-from mhpcheck.core.values import Word
 from mhpcheck.engines.cell import Cell, NotEnabled
 from mhpcheck.model.arch import archs
 from mhpcheck.model.errno import errname
 from mhpcheck.model.state import KernelState
-from mhpcheck.model.transitions import TRANSITIONS, AltmapChoice, Bounds, Transition
+from mhpcheck.model.transitions import Bounds, Transition
 from mhpcheck.model.variants import variant_named
 from mhpcheck.properties import PROPERTIES, property_named
 
@@ -40,80 +37,6 @@ FORMAT_VERSION = 1
 MAX_TRACE_BYTES = 32 << 20  # a trace of 64 steps with every kernel call is well under 1 MiB
 MAX_PATCH_BYTES = 4 << 20  # a patch file replaces a few kernel functions
 SUFFIX = ".trace.json"
-VARS = tuple(f.name for f in fields(KernelState))
-# Transition arguments that are pfns or page counts: 64-bit values, written as hex strings.
-_HEX_ARGS = frozenset({"start_pfn", "nr_pages", "base_offset", "reserve", "free", "stale_alloc"})
-_TRANSITIONS = {cls.__name__: cls for cls in TRANSITIONS}
-
-
-def hex64(x: int) -> str:
-    return f"{x & ((1 << 64) - 1):#x}"
-
-
-def encode_value(x: Any) -> Any:
-    """A model value as JSON: Words as hex strings, enums by name, dataclasses as objects."""
-    if isinstance(x, Word):
-        return hex64(x.v)
-    if isinstance(x, Enum):
-        return x.name
-    if is_dataclass(x) and not isinstance(x, type):
-        return {f.name: encode_value(getattr(x, f.name)) for f in fields(x)}
-    if isinstance(x, tuple | list):
-        return [encode_value(y) for y in x]
-    return x
-
-
-def encode_state(s: KernelState) -> dict[str, Any]:
-    return {name: encode_value(getattr(s, name)) for name in VARS}
-
-
-def encode_transition(t: Transition) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in t.args().items():
-        if isinstance(value, AltmapChoice):
-            out[name] = {f.name: hex64(getattr(value, f.name)) for f in fields(value)}
-        elif isinstance(value, int) and name in _HEX_ARGS:
-            out[name] = hex64(value)
-        else:
-            out[name] = value
-    return out
-
-
-def decode_transition(action: str, args: dict[str, Any], where: str) -> Transition:
-    """The transition a trace state names; InputError if the action or its arguments are unknown."""
-    cls = _TRANSITIONS.get(action)
-    if cls is None:
-        raise InputError(f"{where}: unknown action '{action}' (valid: {', '.join(_TRANSITIONS)})")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in fields(cls)]
-    unknown = sorted(set(args) - set(names))
-    if unknown:
-        raise InputError(f"{where}: {action} has no argument '{unknown[0]}'")
-    kwargs: dict[str, Any] = {}
-    for name in names:
-        if name not in args:
-            continue
-        value = args[name]
-        if isinstance(value, dict) and AltmapChoice in typing.get_args(hints[name]):
-            kwargs[name] = AltmapChoice(**{k: int(v, 16) for k, v in value.items()})
-        elif isinstance(value, str):
-            kwargs[name] = int(value, 16)
-        else:
-            kwargs[name] = value
-    try:
-        return cls(**kwargs)  # type: ignore[no-any-return]
-    except TypeError as e:
-        raise InputError(f"{where}: bad arguments for {action}: {e}") from None
-
-
-def encode_events(events: Sequence[Any]) -> list[dict[str, Any]]:
-    out = []
-    for e in events:
-        d = {"event": type(e).__name__, **encode_value(e)}
-        if "args" in d and isinstance(d["args"], list):  # Call: (name, value) pairs
-            d["args"] = dict(d["args"])
-        out.append(d)
-    return out
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,17 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+from mhpcheck.codec import HEX_ARGS
 from mhpcheck.model.transitions import AltmapChoice, Bounds, Transition
 from mhpcheck.properties import property_named
-from mhpcheck.trace import _HEX_ARGS, Trace
+from mhpcheck.trace import Trace
 
 
 def _value(name: str, value: object) -> str:
     if isinstance(value, AltmapChoice):
         inner = ", ".join(f"{f.name}={getattr(value, f.name):#x}" for f in fields(value))
         return f"AltmapChoice({inner})"
-    if isinstance(value, int) and name in _HEX_ARGS:
+    if isinstance(value, int) and name in HEX_ARGS:
         return f"{value:#x}"
     return json.dumps(value) if isinstance(value, str) else repr(value)
 

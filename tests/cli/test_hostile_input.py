@@ -426,3 +426,88 @@ def test_replay_notices_edited_kernel_calls(tmp_path: Path, cli_run) -> None:  #
     f = write(tmp_path / "t.trace.json", json.dumps(doc))
     _, out, _ = cli_run("replay", str(f))
     assert "stale: state 1: errno" in out
+
+
+# -- the cache --------------------------------------------------------------------------------
+
+SEED_001 = [
+    "check",
+    "--arch",
+    "x86_64",
+    "--variant",
+    "v4.5-pre-altmap-hotplug",
+    "--depth",
+    "2",
+    "--jobs",
+    "1",
+]
+
+
+@pytest.fixture
+def cache_entry(tmp_path: Path, cli_run) -> Path:  # type: ignore[no-untyped-def]
+    """The one cache entry a check of seed 001's pre-patch variant leaves (violated: exit 1)."""
+    code, _, _ = cli_run(*SEED_001)
+    assert code == 1
+    (entry,) = (tmp_path / "mhpcheck-out" / "cache").iterdir()
+    return entry  # type: ignore[no-any-return]
+
+
+def checked_again(cli_run) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = cli_run(*SEED_001, "--format", "json")
+    assert code == 1 and json.loads(out)["verdict"] == "violated", err
+    assert "from the cache" not in err and "Traceback" not in err
+
+
+def test_a_planted_pickle_is_never_loaded(tmp_path: Path, cli_run, cache_entry: Path) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    marker = tmp_path / "marker"
+
+    class Evil:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (os.system, (f"touch {marker}",))
+
+    payload = pickle.dumps(Evil())
+    cache_entry.write_bytes(payload)
+    cache_entry.with_suffix(".pickle").write_bytes(payload)  # where entries used to be
+    checked_again(cli_run)
+    assert not marker.exists()
+
+
+def test_a_forged_entry_claiming_holds_is_not_trusted(cli_run, cache_entry: Path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import hmac
+
+    doc = json.loads(cache_entry.read_text())
+    for cell in doc["value"]["cells"]:
+        for p in cell["properties"]:
+            p.update(verdict="holds", message="", path=[], steps=[], finding="")
+    canonical = json.dumps(doc["value"], sort_keys=True, separators=(",", ":")).encode()
+    for mac in (
+        doc["mac"],  # the genuine entry's checksum
+        hashlib.sha256(canonical).hexdigest(),  # a checksum anyone can compute
+        hmac.new(b"guessed", canonical, "sha256").hexdigest(),  # signed under another key
+    ):
+        cache_entry.write_text(json.dumps({**doc, "mac": mac}))
+        checked_again(cli_run)
+
+
+def test_a_foreign_entry_is_not_used(tmp_path: Path, cli_run, cache_entry: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, _ = cli_run("check", "--arch", "x86_64", "--variant", "v4.5", "--depth", "2", "--jobs", "1")
+    assert code == 0
+    (other,) = [e for e in cache_entry.parent.iterdir() if e != cache_entry]
+    cache_entry.write_bytes(other.read_bytes())  # v4.5's genuine entry, holding, in seed 001's place
+    checked_again(cli_run)
+    doc = json.loads(other.read_text())
+    doc["key"] = cache_entry.stem  # and claiming this key: its checksum covers the key it was made for
+    cache_entry.write_text(json.dumps(doc))
+    checked_again(cli_run)
+
+
+def test_a_folder_where_an_entry_should_be(cli_run, cache_entry: Path) -> None:  # type: ignore[no-untyped-def]
+    cache_entry.unlink()
+    cache_entry.mkdir()
+    (cache_entry / "x").write_text("x")
+    checked_again(cli_run)
+    checked_again(cli_run)
+    assert cache_entry.is_dir()
