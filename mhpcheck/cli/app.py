@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +20,9 @@ import click
 from mhpcheck import __version__
 from mhpcheck.config import Config, load_config
 from mhpcheck.core import outputs
-from mhpcheck.core.errors import InputError
+from mhpcheck.core.errors import InputError, Interrupted
 from mhpcheck.core.exitcodes import HELP as EXIT_HELP
-from mhpcheck.core.exitcodes import ExitCode
+from mhpcheck.core.exitcodes import ExitCode, interrupted_by
 from mhpcheck.core.inputs import one_line
 
 
@@ -61,27 +65,47 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 def run() -> None:
     """Console entry point: one-line errors, exit codes from mhpcheck.core.exitcodes."""
     try:
-        code = cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("mhpcheck: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        with _stop_on_sigterm():
+            code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort as e:  # click's form of a KeyboardInterrupt: the signal is its cause
+        signum = e.__cause__.signum if isinstance(e.__cause__, Interrupted) else signal.SIGINT
+        click.echo(f"mhpcheck: interrupted ({signal.Signals(signum).name})", err=True)
+        sys.exit(interrupted_by(signum))
     except click.ClickException as e:
         click.echo(f"mhpcheck: error: {one_line(e.format_message())}", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     except InputError as e:
         click.echo(f"mhpcheck: error: {one_line(str(e))}", err=True)
         sys.exit(ExitCode.BAD_INPUT)
-    except KeyboardInterrupt:
-        click.echo("mhpcheck: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as e:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        click.echo(f"mhpcheck: interrupted ({signal.Signals(signum).name})", err=True)
+        sys.exit(interrupted_by(signum))
     except Exception as e:
         crash = _save_crash()
         where = f"traceback saved to {crash}" if crash is not None else "the traceback could not be saved"
-        click.echo(
-            f"mhpcheck: internal error: {one_line(str(e) or type(e).__name__, 200)}; {where}", err=True
-        )
+        what = one_line(str(e) or type(e).__name__, 200)
+        click.echo(f"mhpcheck: internal error: {what}; {where}", err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM stops mhpcheck as Ctrl-C does: the pool's workers are killed, what finished is
+    written, temporary files are removed, and the exit code is 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _save_crash() -> Path | None:

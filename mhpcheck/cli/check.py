@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -23,8 +24,9 @@ from mhpcheck.cli.app import (
 from mhpcheck.cli.options import Run, explore_options
 from mhpcheck.config import FORMATS
 from mhpcheck.core import outputs
-from mhpcheck.core.errors import InputError
+from mhpcheck.core.errors import InputError, Interrupted
 from mhpcheck.core.exitcodes import HELP as EXIT_HELP
+from mhpcheck.core.exitcodes import interrupted_by
 from mhpcheck.core.results import CellResult, Report, Verdict
 from mhpcheck.report import text
 
@@ -131,6 +133,10 @@ def run_and_report(
     # where every file goes is checked before any work: a run is never lost to a bad path
     output_to = check_writable(output, "--output") if output is not None else None
     traces_to = check_folder(trace_dir, "--trace-dir")
+    # temporary files of a run that was killed while it wrote (the cache cleans its own)
+    outputs.clean_stale(traces_to)
+    if output_to is not None and output_to.kind == outputs.FILE:
+        outputs.clean_stale(output_to.path.parent)
     t0 = time.perf_counter()
     click.echo(
         f"mhpcheck {__version__}: {what}, {b.sections} sections, {b.devices} devices of up to "
@@ -140,8 +146,8 @@ def run_and_report(
         err=True,
     )
     total = len(cells_of(req)[0])
-    report = Report()
-    interrupted = False
+    report = Report(planned=total)
+    stopped: KeyboardInterrupt | None = None
     try:
         if sys.stderr.isatty():
             from rich.progress import Progress
@@ -163,9 +169,11 @@ def run_and_report(
                 )
 
             run_check(req, progress_line, report)
-    except KeyboardInterrupt:
-        # keep what is done: traces and the report of the cells that finished, written whole
-        interrupted = True
+    except KeyboardInterrupt as e:
+        # SIGINT or SIGTERM: the pool's workers are gone; keep what is done, the traces and the
+        # report of the cells that finished, written whole, the run's verdict "interrupted"
+        stopped = e
+        report.interrupted = interrupted_by(e.signum if isinstance(e, Interrupted) else signal.SIGINT)
     try:
         write_traces(report, traces_to, patch=patch_file)
         traces_failed = None
@@ -175,7 +183,7 @@ def run_and_report(
         "command": command_line(),
         "config_file": config_file(),
         "config": effective(click.get_current_context()),
-        "interrupted": interrupted,
+        "interrupted": stopped is not None,
     }
     lines = list(text.render(report, verbose))
     rendered = "".join(f"{line}\n" for line in lines) if fmt == "text" else _render(fmt, report, context)
@@ -189,11 +197,11 @@ def run_and_report(
             click.echo(line)
     if traces_failed is not None:
         raise traces_failed
-    if interrupted:
+    if stopped is not None:
         click.echo(
             f"interrupted after {len(report.cells)} of {total} cells; their results are kept", err=True
         )
-        raise KeyboardInterrupt
+        raise stopped
     code = report.exit_code()
     from_cache = (
         f" ({report.cached} from the cache, re-checked nothing)"

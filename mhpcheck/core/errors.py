@@ -7,3 +7,11 @@ class InputError(Exception):
 
 class InternalError(Exception):
     """A defect in mhpcheck (the model raised, the engines disagree), not a verdict: exit 4."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGTERM; SIGINT arrives as a plain KeyboardInterrupt) stopped the run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -511,3 +511,121 @@ def test_a_folder_where_an_entry_should_be(cli_run, cache_entry: Path) -> None: 
     checked_again(cli_run)
     checked_again(cli_run)
     assert cache_entry.is_dir()
+
+
+# -- signals and kills ------------------------------------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    out: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            out |= {int(x) for x in f.read().split()}
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code", "fmt"), [("SIGTERM", 143, "json"), ("SIGINT", 130, "junit")])
+def test_a_signal_stops_the_pool_and_reports_what_finished(
+    tmp_path: Path, sig: str, code: int, fmt: str
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import xml.etree.ElementTree as ET
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    report = out_dir / f"report.{fmt}"
+    args = ["check", "--variant", "eras", "--arch", "x86_64", "--depth", "3", "--jobs", "2", "--no-cache"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mhpcheck", *args, "--format", fmt, "--output", str(report)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell's job is
+    )
+    lines: list[str] = []
+    first = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("done 1/"):
+                first.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert first.wait(300), "".join(lines)
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    if sig == "SIGINT":
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole job: the workers ignore it
+    else:
+        os.kill(proc.pid, signal.SIGTERM)  # kill(1) reaches mhpcheck alone
+    assert proc.wait(60) == code
+    reader.join(10)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    err = "".join(lines)
+    assert "Traceback" not in err, err
+    assert err.splitlines()[-1] == f"mhpcheck: interrupted ({sig})"
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(w) for w in workers), "a worker outlived mhpcheck"
+    if fmt == "json":
+        doc = json.loads(report.read_text())
+        assert (doc["verdict"], doc["exit_code"]) == ("interrupted", 143)
+        assert 1 <= len(doc["cells"]) < 8
+    else:
+        root = ET.parse(report).getroot()
+        assert root.get("errors") == "1" and int(root.get("tests", 0)) > 1
+        (error,) = root.iter("error")
+        assert error.get("message", "").startswith("interrupted (SIGINT) after")
+    assert [p.name for p in out_dir.iterdir()] == [report.name]
+    assert not list((tmp_path / "mhpcheck-out").rglob(".*"))
+
+
+def test_temporary_files_a_kill_left_are_removed_at_the_next_start(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    dead = subprocess.Popen(["true"])  # a pid that no longer runs
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        traces, out, cache = tmp_path / "traces", tmp_path / "out", tmp_path / "mhpcheck-out" / "cache"
+        for d in (traces, out, cache):
+            d.mkdir(parents=True)
+        left = [
+            traces / f".p--x86_64--v4.3.trace.json.mhpcheck-{dead.pid}-abc123",
+            out / f".report.json.mhpcheck-{dead.pid}-k9_x",
+            cache / f".{'0' * 64}.json.mhpcheck-{dead.pid}-zz",
+        ]
+        kept = [
+            traces / f".q.trace.json.mhpcheck-{alive.pid}-abc123",  # its writer still runs
+            out / ".report.json.unrelated",
+            out / "notes.txt",
+        ]
+        for f in left + kept:
+            f.write_text("partial")
+        code, _, _ = cli_run(
+            *CHECK, "--cache", "--trace-dir", str(traces), "--output", str(out / "report.json")
+        )
+        assert code in (0, 1)
+        assert not [f for f in left if f.exists()]
+        assert all(f.exists() for f in kept)
+    finally:
+        alive.kill()
+        alive.wait()
