@@ -27,6 +27,8 @@ def refused(result: tuple[int, str, str], says: str = "", code: int = 2) -> str:
     assert len(lines) == 1, err
     assert len(lines[0]) <= 520, lines[0][:600]
     assert says in lines[0], lines[0]
+    left = [p for p in Path.cwd().rglob(".*") if ".mhpcheck-" in p.name]
+    assert not left, f"temporary files left behind: {left}"
     return lines[0]
 
 
@@ -190,6 +192,12 @@ def test_eras_is_not_one_variant_for_replay_and_show(cli_run, command: str) -> N
 
 def test_eras_is_not_one_cell_for_graph(cli_run) -> None:  # type: ignore[no-untyped-def]
     refused(cli_run("graph", "--variant", "eras"), "name one era, not 'eras'")
+
+
+def test_eras_for_diff_needs_a_patch(cli_run) -> None:  # type: ignore[no-untyped-def]
+    # diff --variant eras --patch FILE compares every era with its patched self, by design
+    refused(cli_run("diff", "--variant", "eras"), "give two --variant, or one --variant (or --variant eras)")
+    refused(cli_run("diff", "--variant", "eras", "--variant", "v4.5"), "give two --variant")
 
 
 def test_a_trace_naming_an_empty_mutant(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
