@@ -140,6 +140,13 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
             elif p.verdict == Verdict.INCONCLUSIVE and (verbose or cell.engine != "simulation"):
                 # walks that found nothing say so once, on the cell's line
                 yield f"  {MARK[p.verdict]} {p.name}: inconclusive, {p.message}"
+    findings = {p.finding for c in report.cells for p in c.properties if p.verdict == Verdict.FINDING}
+    if findings:
+        yield (
+            f"{MARK[Verdict.FINDING]} = a known finding ({len(findings)} distinct here): the kernel of "
+            "that era itself breaks the property, as recorded, which does not fail the run; what each "
+            "is: mhpcheck list findings; its steps: -v; README: What is a finding"
+        )
     for arch, variant, why in report.skipped:
         yield f"{arch:16s} {variant:28s} skipped: {why}"
     for fid, prop, arch, variant in report.stale:
