@@ -3,11 +3,17 @@ writes only to temporary folders: every test runs in its own, never in the repos
 
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps its files (the constants it collects from the code) in .hypothesis/ of the
+# folder the run starts in: the repository. They go to a temporary folder instead.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="mhpcheck-tests-hypothesis-"))
 
 settings.register_profile(
     "ci",
