@@ -236,16 +236,18 @@ def run_check(
             store.put(key, judged)
         _collect(report, judged, on_cell)
 
-    if req.executor == "ray":
-        for judged in _ray_map(todo, jobs):
-            done(judged)
-    elif jobs == 1:
-        for judged in map(run_cell, todo):
-            done(judged)
-    else:
-        pool_map(run_cell, todo, jobs, done)
-    # the same order for any --jobs: the matrix's, explicit before symbolic
-    report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
+    try:
+        if req.executor == "ray":
+            for judged in _ray_map(todo, jobs):
+                done(judged)
+        elif jobs == 1:
+            for judged in map(run_cell, todo):
+                done(judged)
+        else:
+            pool_map(run_cell, todo, jobs, done)
+    finally:
+        # the same order for any --jobs, interrupted or not: the matrix's, explicit before symbolic
+        report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
     return report
 
 
