@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from mhpcheck.core.spec import REACHABLE
 from mhpcheck.engines.cell import Cell, CellRequest
 from mhpcheck.engines.explicit import explore
 from mhpcheck.engines.minimise import minimise
+from mhpcheck.engines.pool import pool_map
 from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
@@ -277,18 +277,18 @@ def run_check(
             store.put(key, judged)
         collect(judged)
 
-    if req.executor == "ray":
-        for judged in _ray_map(todo, jobs):
-            done(judged)
-    elif jobs == 1:
-        for judged in map(run_cell, todo):
-            done(judged)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for judged in pool.map(run_cell, todo):
+    try:
+        if req.executor == "ray":
+            for judged in _ray_map(todo, jobs):
                 done(judged)
-    # the same order for any --jobs: the matrix's, explicit before symbolic
-    report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
+        elif jobs == 1:
+            for judged in map(run_cell, todo):
+                done(judged)
+        else:
+            pool_map(run_cell, todo, jobs, done)
+    finally:
+        # the same order for any --jobs, interrupted or not: the matrix's, explicit before symbolic
+        report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
     return report
 
 
@@ -330,9 +330,13 @@ def _ray_map(todo: list[CellRequest], jobs: int) -> Iterator[Judged]:
         ray.init(num_cpus=None if os.environ.get("RAY_ADDRESS") else jobs, include_dashboard=False)
     remote = ray.remote(run_cell)
     pending = [remote.remote(r) for r in todo]
-    while pending:
-        ready, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(ready[0])
+    try:
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(ready[0])
+    finally:  # interrupted, or the caller failed: nothing of this run goes on computing
+        for ref in pending:
+            ray.cancel(ref, force=True)
 
 
 def _collect(report: Report, done: Judged, on_cell: Callable[[CellResult], None] | None) -> None:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mhpcheck.core.errors import InputError, read_input
+from mhpcheck.core.errors import InputError
+from mhpcheck.core.inputs import parse_toml, read_text
 from mhpcheck.model.arch import archs
 from mhpcheck.model.variants import ALL_ERAS, MUTANTS, VARIANTS, variant_named
 from mhpcheck.properties import PROPERTIES
 
 FORMATS = ("text", "json", "junit", "sarif")
+MAX_CONFIG_BYTES = 1 << 20  # a configuration is a few lines; pyproject.toml files are a few KiB
 
 
 def _did_you_mean(value: str, valid: list[str]) -> str:
@@ -46,14 +47,23 @@ def variant_problem(name: str, eras: bool = True) -> str | None:
     """Why `name` is no variant ("v4.5", "v4.5+<mutant>", "eras" where allowed), or None."""
     if name == ALL_ERAS:
         return None if eras else f"'{ALL_ERAS}' is not one variant here; name one era"
+    if "@" in name:
+        return f"variant '{name}': a patched kernel is checked with --patch FILE, not named by its variant"
+    base, plus, mutant = name.partition("+")
+    if base == ALL_ERAS:
+        return f"'{ALL_ERAS}' takes no mutant: name an era, e.g. v4.5+{mutant or '<mutant>'}"
+    if base not in _variant_names():
+        return unknown("variant", base, _variant_names() + ([ALL_ERAS] if eras else []))
+    mutants = [m.name for m in MUTANTS]
+    if plus and not mutant:
+        return f"variant '{name}' names no mutant after '+'; valid: {', '.join(mutants)}"
+    if mutant not in ["", *mutants]:
+        return unknown("mutant", mutant, mutants)
     try:
         variant_named(name)
-        return None
     except KeyError:
-        base, _, mutant = name.partition("+")
-        if base not in _variant_names():
-            return unknown("variant", base, _variant_names() + ([ALL_ERAS] if eras else []))
-        return unknown("mutant", mutant, [m.name for m in MUTANTS])
+        return f"unknown variant '{name}'"
+    return None
 
 
 def check_variant(name: str, eras: bool = True) -> str:
@@ -173,9 +183,9 @@ def find(start: Path) -> tuple[Path, bool] | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue  # someone else's broken pyproject is not our input
+                doc = parse_toml(read_text(pyproject, MAX_CONFIG_BYTES, "a pyproject.toml"), str(pyproject))
+            except InputError:
+                continue  # someone else's broken (or huge, or odd) pyproject is not our input
             if isinstance(doc.get("tool"), dict) and "mhpcheck" in doc["tool"]:
                 return pyproject, True
     return None
@@ -191,11 +201,7 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
             return Config()
         where, nested = found
     name = str(where)
-    text = read_input(where)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{name}: not valid TOML: {e}") from None
+    doc = parse_toml(read_text(where, MAX_CONFIG_BYTES, "a configuration"), name)
     table: Any = doc.get("tool", {}).get("mhpcheck", {}) if nested else doc
     prefix = "[tool.mhpcheck] " if nested else ""
     if not isinstance(table, dict):

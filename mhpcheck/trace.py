@@ -9,13 +9,9 @@ schemas/trace.schema.json.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
-import typing
-from collections.abc import Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from enum import Enum
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -24,93 +20,23 @@ from typing import Any
 import jsonschema
 
 from mhpcheck import __version__
-from mhpcheck.core.errors import InputError, read_input
+from mhpcheck.codec import VARS, decode_transition, encode_events, encode_state, encode_transition
+from mhpcheck.core import outputs
+from mhpcheck.core.errors import InputError
+from mhpcheck.core.inputs import parse_json, read_bytes, read_text
 from mhpcheck.core.results import CellResult, PropertyResult, Step
-from mhpcheck.core.values import Word
 from mhpcheck.engines.cell import Cell, NotEnabled
 from mhpcheck.model.arch import archs
 from mhpcheck.model.errno import errname
 from mhpcheck.model.state import KernelState
-from mhpcheck.model.transitions import TRANSITIONS, AltmapChoice, Bounds, Transition
+from mhpcheck.model.transitions import Bounds, Transition
 from mhpcheck.model.variants import variant_named
 from mhpcheck.properties import PROPERTIES, property_named
 
 FORMAT_VERSION = 1
+MAX_TRACE_BYTES = 32 << 20  # a trace of 64 steps with every kernel call is well under 1 MiB
+MAX_PATCH_BYTES = 4 << 20  # a patch file replaces a few kernel functions
 SUFFIX = ".trace.json"
-VARS = tuple(f.name for f in fields(KernelState))
-# Transition arguments that are pfns or page counts: 64-bit values, written as hex strings.
-_HEX_ARGS = frozenset({"start_pfn", "nr_pages", "base_offset", "reserve", "free", "stale_alloc"})
-_TRANSITIONS = {cls.__name__: cls for cls in TRANSITIONS}
-
-
-def hex64(x: int) -> str:
-    return f"{x & ((1 << 64) - 1):#x}"
-
-
-def encode_value(x: Any) -> Any:
-    """A model value as JSON: Words as hex strings, enums by name, dataclasses as objects."""
-    if isinstance(x, Word):
-        return hex64(x.v)
-    if isinstance(x, Enum):
-        return x.name
-    if is_dataclass(x) and not isinstance(x, type):
-        return {f.name: encode_value(getattr(x, f.name)) for f in fields(x)}
-    if isinstance(x, tuple | list):
-        return [encode_value(y) for y in x]
-    return x
-
-
-def encode_state(s: KernelState) -> dict[str, Any]:
-    return {name: encode_value(getattr(s, name)) for name in VARS}
-
-
-def encode_transition(t: Transition) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in t.args().items():
-        if isinstance(value, AltmapChoice):
-            out[name] = {f.name: hex64(getattr(value, f.name)) for f in fields(value)}
-        elif isinstance(value, int) and name in _HEX_ARGS:
-            out[name] = hex64(value)
-        else:
-            out[name] = value
-    return out
-
-
-def decode_transition(action: str, args: dict[str, Any], where: str) -> Transition:
-    """The transition a trace state names; InputError if the action or its arguments are unknown."""
-    cls = _TRANSITIONS.get(action)
-    if cls is None:
-        raise InputError(f"{where}: unknown action '{action}' (valid: {', '.join(_TRANSITIONS)})")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in fields(cls)]
-    unknown = sorted(set(args) - set(names))
-    if unknown:
-        raise InputError(f"{where}: {action} has no argument '{unknown[0]}'")
-    kwargs: dict[str, Any] = {}
-    for name in names:
-        if name not in args:
-            continue
-        value = args[name]
-        if isinstance(value, dict) and AltmapChoice in typing.get_args(hints[name]):
-            kwargs[name] = AltmapChoice(**{k: int(v, 16) for k, v in value.items()})
-        elif isinstance(value, str):
-            kwargs[name] = int(value, 16)
-        else:
-            kwargs[name] = value
-    try:
-        return cls(**kwargs)  # type: ignore[no-any-return]
-    except TypeError as e:
-        raise InputError(f"{where}: bad arguments for {action}: {e}") from None
-
-
-def encode_events(events: Sequence[Any]) -> list[dict[str, Any]]:
-    out = []
-    for e in events:
-        d = {"event": type(e).__name__, **encode_value(e)}
-        if "args" in d and isinstance(d["args"], list):  # Call: (name, value) pairs
-            d["args"] = dict(d["args"])
-        out.append(d)
-    return out
 
 
 @dataclass(frozen=True)
@@ -121,6 +47,17 @@ class Trace:
     meta: dict[str, Any]
     states: list[dict[str, Any]]
     path: tuple[Transition, ...]
+
+    @property
+    def patched(self) -> bool:
+        """Whether the trace was taken on a kernel with a user patch file applied."""
+        return bool(self.meta.get("patch")) or "@" in self.variant
+
+    @property
+    def patch_sha256(self) -> str | None:
+        """The sha256 of the patch file the trace was taken with, when it records one."""
+        patch = self.meta.get("patch")
+        return str(patch["sha256"]) if isinstance(patch, dict) else None
 
     @property
     def arch(self) -> str:
@@ -142,15 +79,50 @@ class Trace:
         return str(self.meta["property"])
 
 
+def patch_record(path: str) -> dict[str, str]:
+    """What a trace records of the patch file it was taken with: its path and its content's
+    sha256, so that a replay runs that file only when the user gives it, and only that file."""
+    return {"path": path, "sha256": hashlib.sha256(read_bytes(path, MAX_PATCH_BYTES, "a patch")).hexdigest()}
+
+
+def check_patch(trace: Trace, patch: str | None, variant: str | None) -> None:
+    """InputError unless `patch` (the --patch the user gave) fits replaying `trace` on `variant`:
+    a trace of a patched kernel replays on it only with the very patch file it records, given by
+    the user. A trace never makes mhpcheck import a file: a patch file is code."""
+    if patch is None:
+        if trace.patched and variant is None:
+            recorded = trace.meta.get("patch")
+            name = recorded.get("path") if isinstance(recorded, dict) else recorded
+            raise InputError(
+                f"{trace.file}: taken on the patched kernel {trace.variant}: give its patch file "
+                f"({name or 'not recorded'}) with --patch FILE, or another kernel with --variant; "
+                "a patch file is code, and mhpcheck runs none a trace names"
+            )
+        return
+    if not trace.patched:
+        raise InputError(
+            f"{trace.file}: taken on {trace.variant}, with no patch file; --patch does not apply"
+        )
+    want = trace.patch_sha256
+    if want is not None:
+        got = hashlib.sha256(read_bytes(patch, MAX_PATCH_BYTES, "a patch")).hexdigest()
+        if got != want:
+            raise InputError(
+                f"{patch}: not the patch file {trace.file} was taken with (sha256 {got[:16]}…, "
+                f"the trace records {want[:16]}…)"
+            )
+
+
 def build_trace(
     cell: CellResult,
     p: PropertyResult,
     *,
     command: str = "",
     config: dict[str, Any] | None = None,
-    patch: str | None = None,
+    patch: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The trace document of a counterexample, rendered from the steps its result carries."""
+    """The trace document of a counterexample, rendered from the steps its result carries;
+    `patch` is the patch_record() of the user patch file the run applied, if any."""
     prop = property_named(p.name)
     meta = {
         "format": "ITF",
@@ -195,23 +167,11 @@ def trace_name(prop: str, arch: str, variant: str) -> str:
     return f"{prop}--{arch}--{safe}{SUFFIX}"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_trace(doc: dict[str, Any], directory: Path) -> Path:
     meta = doc["#meta"]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / trace_name(meta["property"], meta["arch"], meta["variant"])
-    write_atomic(path, json.dumps(doc, indent=2) + "\n")
+    outputs.write_atomic(path, json.dumps(doc, indent=2) + "\n")
     return path
 
 
@@ -239,14 +199,35 @@ def validate(doc: Any, file: str) -> None:
         raise InputError(f"{file}: not a valid trace at {_where(err)}: {err.message}")
 
 
+# The bounds a trace may record, as the command line takes them: a replay explores nothing, but
+# its steps are checked against the environment these bounds offer.
+_BOUND_RANGES = {
+    "sections": (1, 16),
+    "devices": (1, 8),
+    "max_device_sections": (1, 16),
+    "faults": (0, 8),
+    "depth": (1, 100_000),
+}
+
+
+def _check_bounds(recorded: dict[str, Any], file: str) -> None:
+    for f in fields(Bounds):
+        if f.name not in recorded:
+            continue
+        value = recorded[f.name]
+        where = f"{file}: at #meta/bounds/{f.name}"
+        if f.name in _BOUND_RANGES:
+            lo, hi = _BOUND_RANGES[f.name]
+            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+                raise InputError(f"{where}: {json.dumps(value)} is not an integer in {lo}..{hi}")
+        elif not isinstance(value, bool):
+            raise InputError(f"{where}: {json.dumps(value)} is not true or false")
+
+
 def load_trace(file: str | Path) -> Trace:
     """Read and validate a trace file: every problem is an InputError naming the file."""
     name = str(file)
-    text = read_input(file)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{name}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    doc = parse_json(read_text(file, MAX_TRACE_BYTES, "a trace"), name)
     validate(doc, name)
     meta = doc["#meta"]
     arch_names = [a.name for a in archs()]
@@ -258,6 +239,7 @@ def load_trace(file: str | Path) -> Trace:
         raise InputError(f"{name}: unknown variant '{meta['variant']}'") from None
     if meta["property"] not in {p.name for p in PROPERTIES}:
         raise InputError(f"{name}: unknown property '{meta['property']}'")
+    _check_bounds(meta["bounds"], name)
     path = tuple(
         decode_transition(st["#meta"]["action"], st["#meta"]["args"], f"{name}: state {i}")
         for i, st in enumerate(doc["states"][1:], 1)
@@ -307,32 +289,49 @@ class Replay:
         return self.failed_at is not None
 
 
-def replay_trace(trace: Trace, variant: str | None = None) -> Replay:
-    """Re-run a trace's actions on today's model (at its own variant or `variant`) and judge it."""
-    if trace.variant.partition("@")[2] and variant is None:
-        patch = trace.meta.get("patch")
-        if not patch:
-            raise InputError(f"{trace.file}: variant '{trace.variant}' needs its patch file (give --variant)")
+def replay_trace(trace: Trace, variant: str | None = None, patch: str | None = None) -> Replay:
+    """Re-run a trace's actions on today's model (at its own variant or `variant`, with the patch
+    file `patch` the user gave, checked by check_patch()) and judge it. On its own kernel every
+    recorded field that can be recomputed is compared: the initial state, and after each step its
+    return value, its kernel calls and the state."""
+    check_patch(trace, patch, variant)
+    base = trace.variant.partition("@")[0]
+    if patch is not None:
         from mhpcheck import patching
 
-        patching.activate(patch)
-    v = variant or trace.variant
+        v = f"{variant or base}@{patching.activate(patch).name}"
+    else:
+        v = variant or trace.variant
+    own = variant is None
     prop = property_named(trace.property)
     cell = Cell(trace.arch, v, trace.bounds)
     try:
         steps, failed_at, message = cell.judge_path(prop, trace.path)
     except NotEnabled as e:
         raise InputError(f"{trace.file}: {e}") from None
-    stale = None
-    if v == trace.variant:
-        for i, (st, rec) in enumerate(zip(steps, trace.states[1:], strict=False), 1):
-            if st.ret != rec["#meta"]["ret"]:
-                stale = f"state {i}: return value: trace {rec['#meta']['ret']}, today's model {st.ret}"
-                break
-            d = first_difference({k: rec[k] for k in VARS if k in rec}, encode_state(st.after))
-            if d is not None:
-                stale = f"state {i}: {d}"
-                break
-        if stale is None and len(steps) < len(trace.path):
-            stale = f"the property fails after {len(steps)} of the trace's {len(trace.path)} steps"
+    stale = _stale(trace, steps) if own else None
     return Replay(trace, v, cell, steps, failed_at, message, stale)
+
+
+def _stale(trace: Trace, steps: list[Step]) -> str | None:
+    """The first recorded field that today's model does not give again, or None."""
+    init = trace.states[0]
+    d = first_difference({k: init[k] for k in VARS if k in init}, encode_state(KernelState()))
+    if d is not None:
+        return f"state 0: {d}"
+    for i, (st, rec) in enumerate(zip(steps, trace.states[1:], strict=False), 1):
+        meta = rec["#meta"]
+        if st.ret != meta["ret"]:
+            return f"state {i}: return value: trace {meta['ret']}, today's model {st.ret}"
+        errno = errname(st.ret)
+        if meta["errno"] != errno:
+            return f"state {i}: errno: trace {json.dumps(meta['errno'])}, today's model {json.dumps(errno)}"
+        d = first_difference(meta["calls"], encode_events(st.events), "calls")
+        if d is not None:
+            return f"state {i}: {d}"
+        d = first_difference({k: rec[k] for k in VARS if k in rec}, encode_state(st.after))
+        if d is not None:
+            return f"state {i}: {d}"
+    if len(steps) < len(trace.path):
+        return f"the property fails after {len(steps)} of the trace's {len(trace.path)} steps"
+    return None

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
+import signal
 import sys
+import tempfile
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from mhpcheck import __version__, trace
+from mhpcheck import __version__
 from mhpcheck.config import Config, load_config
-from mhpcheck.core.errors import InputError
+from mhpcheck.core import outputs
+from mhpcheck.core.errors import InputError, Interrupted
 from mhpcheck.core.exitcodes import HELP as EXIT_HELP
-from mhpcheck.core.exitcodes import ExitCode
+from mhpcheck.core.exitcodes import ExitCode, interrupted_by
+from mhpcheck.core.inputs import one_line
 
 
 class BadInput(click.ClickException):
@@ -57,34 +65,63 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 def run() -> None:
     """Console entry point: one-line errors, exit codes from mhpcheck.core.exitcodes."""
     try:
-        code = cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("mhpcheck: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        with _stop_on_sigterm():
+            code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort as e:  # click's form of a KeyboardInterrupt: the signal is its cause
+        signum = e.__cause__.signum if isinstance(e.__cause__, Interrupted) else signal.SIGINT
+        click.echo(f"mhpcheck: interrupted ({signal.Signals(signum).name})", err=True)
+        sys.exit(interrupted_by(signum))
     except click.ClickException as e:
-        click.echo(f"mhpcheck: error: {e.format_message()}", err=True)
+        click.echo(f"mhpcheck: error: {one_line(e.format_message())}", err=True)
         sys.exit(ExitCode.BAD_INPUT)
     except InputError as e:
-        click.echo(f"mhpcheck: error: {e}", err=True)
+        click.echo(f"mhpcheck: error: {one_line(str(e))}", err=True)
         sys.exit(ExitCode.BAD_INPUT)
-    except KeyboardInterrupt:
-        click.echo("mhpcheck: interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as e:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        click.echo(f"mhpcheck: interrupted ({signal.Signals(signum).name})", err=True)
+        sys.exit(interrupted_by(signum))
     except Exception as e:
         crash = _save_crash()
-        click.echo(f"mhpcheck: internal error: {e}; traceback saved to {crash}", err=True)
+        where = f"traceback saved to {crash}" if crash is not None else "the traceback could not be saved"
+        what = one_line(str(e) or type(e).__name__, 200)
+        click.echo(f"mhpcheck: internal error: {what}; {where}", err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _save_crash() -> Path:
-    out = Path("mhpcheck-out")
-    out.mkdir(exist_ok=True)
-    path = out / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(traceback.format_exc())
-    tmp.replace(path)
-    return path
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM stops mhpcheck as Ctrl-C does: the pool's workers are killed, what finished is
+    written, temporary files are removed, and the exit code is 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _save_crash() -> Path | None:
+    """The traceback of the exception being handled, in mhpcheck-out/ or, where that cannot be
+    written (a read-only folder), in the temporary folder; None if neither can be written."""
+    text = traceback.format_exc()
+    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    for folder in (Path("mhpcheck-out"), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(exist_ok=True)
+            path = folder / name
+            outputs.write_atomic(path, text)
+            return path
+        except OSError:
+            continue
+    return None
 
 
 def command_line() -> str:
@@ -106,26 +143,34 @@ def config_file() -> str | None:
     return cfg.file if cfg is not None else None
 
 
-def check_writable(path: Path, option: str) -> None:
-    """Fail before any work if a file could not be written there."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise BadInput(f"{option} {path}: folder {folder} does not exist")
-    if not _writable(folder):
-        raise BadInput(f"{option} {path}: folder {folder} is not writable")
-    if path.is_dir():
-        raise BadInput(f"{option} {path}: is a folder")
+def check_writable(name: str, option: str) -> outputs.Target:
+    """Where `option NAME` will write, checked before any work: bad input if nothing can be
+    written there ("-" is stdout)."""
+    return outputs.target(name, option)
 
 
-def _writable(folder: Path) -> bool:
-    import os
+def check_folder(name: str, option: str) -> Path:
+    """A folder files will be written to, checked before any work: it, or the nearest folder
+    above it that exists (it will be made), must take new files."""
+    path = Path(name)
+    if path.is_symlink() and not path.exists():
+        raise BadInput(f"{option} {name}: a dangling symbolic link (to {os.readlink(path)})")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():
+            raise BadInput(f"{option} {name}: {existing} is a dangling symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadInput(f"{option} {name}: {existing} is not a folder")
+    why = outputs.writable_folder(existing)
+    if why is not None:
+        raise BadInput(f"{option} {name}: folder {existing} is not writable ({why})")
+    return path
 
-    return os.access(folder, os.W_OK)
 
-
-def write_output(path: Path, text: str) -> None:
-    """Write a report or file the user asked for, atomically; a failure is bad input."""
+def write_output(t: outputs.Target, text: str) -> None:
+    """Write a report or file the user asked for where `t` says; a failure is bad input."""
     try:
-        trace.write_atomic(path, text)
+        outputs.write_to(t, text)
     except OSError as e:
-        raise BadInput(f"{path}: cannot write: {e.strerror or e}") from None
+        raise BadInput(f"{t.path}: cannot write: {e.strerror or e}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -11,11 +12,21 @@ import click
 
 from mhpcheck import __version__, trace
 from mhpcheck.checker import CheckRequest, cells_of, run_check, unreached
-from mhpcheck.cli.app import check_writable, cli, command_line, config_file, effective, write_output
+from mhpcheck.cli.app import (
+    check_folder,
+    check_writable,
+    cli,
+    command_line,
+    config_file,
+    effective,
+    write_output,
+)
 from mhpcheck.cli.options import Run, explore_options
 from mhpcheck.config import FORMATS
-from mhpcheck.core.errors import InputError
+from mhpcheck.core import outputs
+from mhpcheck.core.errors import InputError, Interrupted
 from mhpcheck.core.exitcodes import HELP as EXIT_HELP
+from mhpcheck.core.exitcodes import interrupted_by
 from mhpcheck.core.results import CellResult, Report, Verdict
 from mhpcheck.report import text
 from mhpcheck.report.review import unreached_lines
@@ -120,8 +131,13 @@ def run_and_report(
 ) -> int:
     """Run a check request, write its traces and report, and give the exit code."""
     b = req.bounds
-    if output is not None:
-        check_writable(Path(output), "--output")
+    # where every file goes is checked before any work: a run is never lost to a bad path
+    output_to = check_writable(output, "--output") if output is not None else None
+    traces_to = check_folder(trace_dir, "--trace-dir")
+    # temporary files of a run that was killed while it wrote (the cache cleans its own)
+    outputs.clean_stale(traces_to)
+    if output_to is not None and output_to.kind == outputs.FILE:
+        outputs.clean_stale(output_to.path.parent)
     t0 = time.perf_counter()
     click.echo(
         f"mhpcheck {__version__}: {what}, {b.sections} sections, {b.devices} devices of up to "
@@ -131,8 +147,8 @@ def run_and_report(
         err=True,
     )
     total = len(cells_of(req)[0])
-    report = Report()
-    interrupted = False
+    report = Report(planned=total)
+    stopped: KeyboardInterrupt | None = None
     try:
         if sys.stderr.isatty():
             from rich.progress import Progress
@@ -154,30 +170,39 @@ def run_and_report(
                 )
 
             run_check(req, progress_line, report)
-    except KeyboardInterrupt:
-        # keep what is done: traces and the report of the cells that finished, written whole
-        interrupted = True
-    write_traces(report, Path(trace_dir), patch=patch_file)
+    except KeyboardInterrupt as e:
+        # SIGINT or SIGTERM: the pool's workers are gone; keep what is done, the traces and the
+        # report of the cells that finished, written whole, the run's verdict "interrupted"
+        stopped = e
+        report.interrupted = interrupted_by(e.signum if isinstance(e, Interrupted) else signal.SIGINT)
+    try:
+        write_traces(report, traces_to, patch=patch_file)
+        traces_failed = None
+    except InputError as e:  # the report is still written, then the failure is reported
+        traces_failed = e
     context = {
         "command": command_line(),
         "config_file": config_file(),
         "config": effective(click.get_current_context()),
-        "interrupted": interrupted,
+        "interrupted": stopped is not None,
     }
     lines = list(text.render(report, verbose))
     rendered = "".join(f"{line}\n" for line in lines) if fmt == "text" else _render(fmt, report, context)
-    if output is not None:
-        write_output(Path(output), rendered)
-    if output is None and fmt != "text":
+    to_stdout = output_to is None or output_to.kind == outputs.STDOUT
+    if output_to is not None and output_to.kind != outputs.STDOUT:
+        write_output(output_to, rendered)
+    if to_stdout and fmt != "text":
         click.echo(rendered, nl=False)
     else:
         for line in lines:
             click.echo(line)
-    if interrupted:
+    if traces_failed is not None:
+        raise traces_failed
+    if stopped is not None:
         click.echo(
             f"interrupted after {len(report.cells)} of {total} cells; their results are kept", err=True
         )
-        raise KeyboardInterrupt
+        raise stopped
     if patch_file is not None:
         for line in unreached_lines(unreached(report.cells), patch_file):
             click.echo(line, err=True)
@@ -202,12 +227,14 @@ def _render(fmt: str, report: Report, context: dict[str, Any]) -> str:
 
 
 def write_traces(report: Report, directory: Path, patch: str | None) -> None:
-    """A trace file for every violation and every recorded finding; the report learns their paths."""
+    """A trace file for every violation and every recorded finding; the report learns their paths.
+    A trace of a patched kernel records the patch file's path and sha256, never its code."""
+    record = trace.patch_record(patch) if patch is not None else None
     for cell in report.cells:
         for p in cell.properties:
             if p.verdict not in (Verdict.VIOLATED, Verdict.FINDING) or not p.steps:
                 continue
-            doc = trace.build_trace(cell, p, command=command_line(), patch=patch)
+            doc = trace.build_trace(cell, p, command=command_line(), patch=record)
             try:
                 p.trace_file = str(trace.write_trace(doc, directory))
             except OSError as e:

@@ -90,8 +90,7 @@ def conform(
         check_name("kernel", k, list(KERNELS))
     for s in scenario_names:
         check_name("scenario", s, list(SCENARIOS))
-    if output is not None:
-        check_writable(Path(output), "--output")
+    output_to = check_writable(output, "--output") if output is not None else None
     kernels = [k for k in KERNELS if k in kernel_names] if kernel_names else list(KERNELS)
     scenarios = [s for s in SCENARIOS if s in scenario_names] if scenario_names else list(SCENARIOS)
     t0 = time.perf_counter()
@@ -104,9 +103,9 @@ def conform(
         model.predict,
         timeout,
     )
-    if output is not None:
+    if output_to is not None:
         doc = runner.to_json(result, command_line(), __version__)
-        write_output(Path(output), json.dumps(doc, indent=1) + "\n")
+        write_output(output_to, json.dumps(doc, indent=1) + "\n")
     code = result.exit_code()
     if result.unavailable is not None:
         click.echo(f"mhpcheck: cannot run QEMU guests here: {result.unavailable}", err=True)

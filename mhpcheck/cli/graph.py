@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from mhpcheck.cli.app import BadInput, check_writable, cli, write_output
@@ -36,15 +34,14 @@ def graph(run: Run, fmt: str, output: str | None) -> int:
     if variant == "eras":
         raise BadInput("graph draws one cell: name one era, not 'eras'")
     props = [property_named(p) for p in run.properties] if run.properties else list(PROPERTIES)
-    if output is not None:
-        check_writable(Path(output), "--output")
+    output_to = check_writable(output, "--output") if output is not None else None
     cell = Cell(arch, variant, run.bounds, props)
     sg = state_graph.state_graph(cell, run.max_states or GRAPH_MAX_STATES, run.time_budget)
     text_out = state_graph.to_dot(sg) if fmt == "dot" else state_graph.to_graphml(sg)
-    if output is None:
+    if output_to is None:
         click.echo(text_out, nl=False)
     else:
-        write_output(Path(output), text_out)
+        write_output(output_to, text_out)
     g = sg.graph
     cut = "" if sg.cell.complete else f", cut by {sg.cell.budget}"
     red = f"; violated: {', '.join(sg.highlighted)}" if sg.highlighted else ""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from mhpcheck import trace
@@ -12,6 +10,10 @@ from mhpcheck.config import check_variant
 from mhpcheck.core.exitcodes import ExitCode
 
 _VARIANT_HELP = "Replay on this variant instead of the trace's (one era, not 'eras')."
+_PATCH_HELP = (
+    "The patch file a trace of a patched kernel was taken with (its sha256 must match the "
+    "trace's). A patch file is Python code and runs with your rights: a trace never names one to run."
+)
 
 
 @cli.command(
@@ -21,6 +23,7 @@ _VARIANT_HELP = "Replay on this variant instead of the trace's (one era, not 'er
 )
 @click.argument("traces", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--variant", "variant_name", default=None, help=_VARIANT_HELP)
+@click.option("--patch", "patch_file", type=click.Path(dir_okay=False), default=None, help=_PATCH_HELP)
 @click.option(
     "--emit-pytest",
     "emit",
@@ -28,19 +31,22 @@ _VARIANT_HELP = "Replay on this variant instead of the trace's (one era, not 'er
     default=None,
     help="Write a standalone pytest regression test that rebuilds the steps (one trace only).",
 )
-def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) -> int:
+def replay(
+    traces: tuple[str, ...], variant_name: str | None, patch_file: str | None, emit: str | None
+) -> int:
     from mhpcheck.report import reproducer
 
     if variant_name is not None:
         check_variant(variant_name, eras=False)
     if emit is not None and len(traces) != 1:
         raise BadInput("--emit-pytest takes exactly one trace")
-    if emit is not None:
-        check_writable(Path(emit), "--emit-pytest")
+    emit_to = check_writable(emit, "--emit-pytest") if emit is not None else None
     loaded = [trace.load_trace(t) for t in traces]  # every file is checked before anything runs
+    for t in loaded:
+        trace.check_patch(t, patch_file, variant_name)
     code = ExitCode.HOLDS
     for t in loaded:
-        rp = trace.replay_trace(t, variant_name)
+        rp = trace.replay_trace(t, variant_name, patch_file)
         where = f"{t.property} on {t.arch} {rp.variant}"
         if rp.stale:
             click.echo(f"{t.file}: stale: {rp.stale}")
@@ -49,8 +55,8 @@ def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) 
             code = ExitCode.VIOLATED
         else:
             click.echo(f"{t.file}: no longer fails: {where} holds along the trace's {len(t.path)} steps")
-    if emit is not None:
-        write_output(Path(emit), reproducer.pytest_source(loaded[0], variant_name))
+    if emit_to is not None:
+        write_output(emit_to, reproducer.pytest_source(loaded[0], variant_name, patch_file))
         click.echo(f"wrote {emit}")
     return int(code)
 
@@ -65,17 +71,19 @@ def replay(traces: tuple[str, ...], variant_name: str | None, emit: str | None) 
 )
 @click.option("--step", type=click.IntRange(0, None), default=None, help="Draw the map after this step.")
 @click.option("--variant", "variant_name", default=None, help=_VARIANT_HELP)
-def show(trace_file: str, svg_file: str | None, step: int | None, variant_name: str | None) -> int:
+@click.option("--patch", "patch_file", type=click.Path(dir_okay=False), default=None, help=_PATCH_HELP)
+def show(
+    trace_file: str, svg_file: str | None, step: int | None, variant_name: str | None, patch_file: str | None
+) -> int:
     from mhpcheck.report import show as view
 
     if variant_name is not None:
         check_variant(variant_name, eras=False)
-    if svg_file is not None:
-        check_writable(Path(svg_file), "--svg")
-    rp = trace.replay_trace(trace.load_trace(trace_file), variant_name)
+    svg_to = check_writable(svg_file, "--svg") if svg_file is not None else None
+    rp = trace.replay_trace(trace.load_trace(trace_file), variant_name, patch_file)
     for line in view.render(rp, step):
         click.echo(line)
-    if svg_file is not None:
-        write_output(Path(svg_file), view.svg(rp, step))
+    if svg_to is not None:
+        write_output(svg_to, view.svg(rp, step))
         click.echo(f"wrote {svg_file}")
     return int(ExitCode.VIOLATED if rp.reproduces else ExitCode.HOLDS)

@@ -1,7 +1,5 @@
 """Errors a user sees: bad input (exit 2) and internal errors (exit 4)."""
 
-from pathlib import Path
-
 
 class InputError(Exception):
     """Bad input: a wrong option, config, trace or patch file. Printed as one line; exit 2."""
@@ -11,9 +9,9 @@ class InternalError(Exception):
     """A defect in mhpcheck (the model raised, the engines disagree), not a verdict: exit 4."""
 
 
-def read_input(path: str | Path) -> str:
-    """The text of a file the user gave (a config, a trace); InputError naming it if unreadable."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGTERM; SIGINT arrives as a plain KeyboardInterrupt) stopped the run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

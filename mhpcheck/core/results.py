@@ -82,8 +82,14 @@ class Report:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # arch, variant, why
     stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # finding, prop, arch, variant
     cached: int = 0  # cells taken from the cache, not explored
+    # ExitCode.INTERRUPTED or TERMINATED when a signal stopped the run: `cells` are those that
+    # finished, and the run as a whole holds nothing
+    interrupted: ExitCode | None = None
+    planned: int = 0  # the cells the run set out to check
 
     def exit_code(self) -> ExitCode:
+        if self.interrupted is not None:
+            return self.interrupted
         verdicts = [p.verdict for c in self.cells for p in c.properties]
         worse = any(p.change == WORSE for c in self.cells for p in c.properties)
         if Verdict.VIOLATED in verdicts or self.stale or worse:

@@ -17,6 +17,8 @@ RUN_VERDICT = {
     ExitCode.HOLDS: "holds",
     ExitCode.VIOLATED: "violated",
     ExitCode.INCONCLUSIVE: "inconclusive",
+    ExitCode.INTERRUPTED: "interrupted",  # the cells that finished are reported, no more
+    ExitCode.TERMINATED: "interrupted",
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from mhpcheck.core.results import REGRESSION, WORSE, CellResult, PropertyResult, Report, Verdict
 from mhpcheck.properties import property_named
+from mhpcheck.report.text import interrupted_signal
 
 # XML 1.0 has no way to write these, not even escaped: ElementTree would emit a file no parser reads
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -65,17 +66,18 @@ def _stale_testcase(suite: ET.Element, fid: str, prop: str, arch: str, variant: 
     failure.text = _clean(message)
 
 
-def _count(suite: ET.Element, seconds: float) -> tuple[int, int, int]:
+def _count(suite: ET.Element, seconds: float) -> tuple[int, int, int, int]:
     cases = suite.findall("testcase")
     tests = len(cases)
     failures = sum(1 for c in cases if c.find("failure") is not None)
+    errors = sum(1 for c in cases if c.find("error") is not None)
     skipped = sum(1 for c in cases if c.find("skipped") is not None)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
-    suite.set("errors", "0")
+    suite.set("errors", str(errors))
     suite.set("skipped", str(skipped))
     suite.set("time", f"{seconds:.3f}")
-    return tests, failures, skipped
+    return tests, failures, errors, skipped
 
 
 def render(report: Report, context: dict[str, Any]) -> str:
@@ -105,14 +107,24 @@ def render(report: Report, context: dict[str, Any]) -> str:
         out = ET.SubElement(suite, "system-out")
         out.text = _clean(f"skipped: {why}")
         suites[(arch, variant)] = (suite, 0.0)
-    totals = [0, 0, 0]
+    if report.interrupted is not None:
+        # a run a signal stopped passes nothing: one error says so, whatever the cells done say
+        suite = ET.SubElement(root, "testsuite", {"name": "mhpcheck run"})
+        case = ET.SubElement(suite, "testcase", {"classname": "mhpcheck", "name": "run completed"})
+        message = (
+            f"interrupted ({interrupted_signal(report)}) after {len(report.cells)} of {report.planned} "
+            "cells: the others were not checked"
+        )
+        ET.SubElement(case, "error", {"message": message, "type": "interrupted"})
+        suites[("", "")] = (suite, 0.0)
+    totals = [0, 0, 0, 0]
     for suite, seconds in suites.values():
         for i, n in enumerate(_count(suite, seconds)):
             totals[i] += n
     root.set("tests", str(totals[0]))
     root.set("failures", str(totals[1]))
-    root.set("errors", "0")
-    root.set("skipped", str(totals[2]))
+    root.set("errors", str(totals[2]))
+    root.set("skipped", str(totals[3]))
     root.set("time", f"{sum(c.seconds for c in report.cells):.3f}")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

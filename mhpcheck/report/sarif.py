@@ -10,6 +10,7 @@ from urllib.parse import quote
 from mhpcheck import __version__
 from mhpcheck.core.results import REGRESSION, WORSE, CellResult, PropertyResult, Report, Verdict
 from mhpcheck.properties import property_named
+from mhpcheck.report.text import interrupted_signal
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 STALE_RULE = "stale-finding"
@@ -107,6 +108,12 @@ def _notifications(report: Report) -> list[dict[str, Any]]:
                 "locations": [_location(arch, variant)],
             }
         )
+    if report.interrupted is not None:
+        text = (
+            f"interrupted ({interrupted_signal(report)}) after {len(report.cells)} of {report.planned} "
+            "cells: the others were not checked"
+        )
+        notes.append({"level": "error", "message": {"text": text}})
     return notes
 
 
@@ -133,7 +140,10 @@ def document(report: Report, context: dict[str, Any]) -> dict[str, Any]:
                 "properties": {"finding": fid, "property": prop, "arch": arch, "variant": variant},
             }
         )
-    invocation: dict[str, Any] = {"executionSuccessful": True, "exitCode": int(report.exit_code())}
+    invocation: dict[str, Any] = {
+        "executionSuccessful": report.interrupted is None,
+        "exitCode": int(report.exit_code()),
+    }
     command = context.get("command")
     if isinstance(command, str):
         invocation["commandLine"] = command

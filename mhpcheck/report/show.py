@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from mhpcheck.core.spec import ON_STEP
 from mhpcheck.model.state import KernelState
 from mhpcheck.properties import property_named
-from mhpcheck.report.memmap import svg_map, text_map
+from mhpcheck.report.memmap import marks_from, svg_map, text_map
 from mhpcheck.report.text import steps_lines
 from mhpcheck.trace import Replay
 
@@ -56,4 +56,5 @@ def svg(rp: Replay, step: int | None = None) -> str:
     n, s = state_at(rp, step)
     k = rp.cell.k
     verdict = f"✗ {rp.message}" if rp.reproduces else "holds along these steps"
-    return svg_map(k, s, f"{t.property} — {t.arch} {rp.variant}, after step {n}", verdict)
+    marks = marks_from(rp.message) if rp.reproduces else None
+    return svg_map(k, s, f"{t.property} — {t.arch} {rp.variant}, after step {n}", verdict, marks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
 
+from mhpcheck.core.exitcodes import ExitCode
 from mhpcheck.core.results import FIXED, SAME, WORSE, CellResult, PropertyResult, Report, Step, Verdict
 from mhpcheck.model.errno import errname
 from mhpcheck.model.events import AllocationFailed, Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
@@ -143,7 +144,24 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
             elif p.verdict == Verdict.INCONCLUSIVE and (verbose or cell.engine != "simulation"):
                 # walks that found nothing say so once, on the cell's line
                 yield f"  {MARK[p.verdict]} {p.name}: inconclusive, {p.message}"
+    findings = {p.finding for c in report.cells for p in c.properties if p.verdict == Verdict.FINDING}
+    if findings:
+        yield (
+            f"{MARK[Verdict.FINDING]} = a known finding ({len(findings)} distinct here): the kernel of "
+            "that era itself breaks the property, as recorded, which does not fail the run; what each "
+            "is: mhpcheck list findings; its steps: -v; README: What is a finding"
+        )
     for arch, variant, why in report.skipped:
         yield f"{arch:16s} {variant:28s} skipped: {why}"
     for fid, prop, arch, variant in report.stale:
         yield f"✗ recorded finding {fid} no longer shows: {prop} holds on {arch} {variant}"
+    if report.interrupted is not None:
+        yield (
+            f"interrupted ({interrupted_signal(report)}) after {len(report.cells)} of {report.planned} "
+            "cells: the others were not checked, and the run holds nothing"
+        )
+
+
+def interrupted_signal(report: Report) -> str:
+    """The signal that stopped the run, by name."""
+    return "SIGTERM" if report.interrupted == ExitCode.TERMINATED else "SIGINT"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from mhpcheck.core.results import Verdict
 from mhpcheck.engines.cell import Cell
 from mhpcheck.engines.explicit import explore
+from mhpcheck.engines.pool import pool_map
 from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named
 from mhpcheck.model.transitions import Bounds
@@ -70,8 +70,8 @@ def bisect(
         return _Ask(arch, v, prop, bounds, engine, time_budget, max_states, symmetry)
 
     if jobs > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(eras))) as pool:
-            verdicts = list(pool.map(_verdict, [ask(v) for v in eras]))
+        verdicts: list[Verdict] = []
+        pool_map(_verdict, [ask(v) for v in eras], min(jobs, len(eras)), verdicts.append)
     else:
         verdicts = [_verdict(ask(v)) for v in eras]
     res = BisectResult(prop, arch, [(v.name, x) for v, x in zip(eras, verdicts, strict=True)])

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from mhpcheck import patching
 from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import Step
 from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.pool import pool_map
 from mhpcheck.model.events import events_equal, events_key
 from mhpcheck.model.state import KernelState, state_bytes
 from mhpcheck.model.transitions import Bounds, Transition
@@ -201,5 +201,6 @@ def diff_all(requests: list[DiffRequest], jobs: int) -> list[DiffResult]:
     """Every request's diff, in the order given, `jobs` at a time."""
     if jobs <= 1 or len(requests) <= 1:
         return [run_diff(r) for r in requests]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(requests))) as pool:
-        return list(pool.map(run_diff, requests))
+    results: list[DiffResult] = []
+    pool_map(run_diff, requests, min(jobs, len(requests)), results.append)
+    return results

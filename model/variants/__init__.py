@@ -127,8 +127,10 @@ _MUTANTS_BY_NAME = {m.name: m for m in MUTANTS}
 
 def variant_named(name: str) -> Variant:
     """The variant called `name`: "v4.5", "v4.5+<mutant>", "v4.5@<user patch>"; KeyError if none."""
-    rest, _, user_patch = name.partition("@")
-    base, _, mutant = rest.partition("+")
+    rest, at, user_patch = name.partition("@")
+    base, plus, mutant = rest.partition("+")
+    if (plus and not mutant) or (at and not user_patch):
+        raise KeyError(name)
     v = _BY_NAME[base]
     m = _MUTANTS_BY_NAME[mutant] if mutant else None
     if m is None and not user_patch:

@@ -124,11 +124,12 @@ def test_interrupt_keeps_the_cells_done_and_writes_whole_files(tmp_path: Path, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr("mhpcheck.checker.explore", explore_then_interrupt)
-    out_file = tmp_path / "report.json"
+    (tmp_path / "out").mkdir()
+    out_file = tmp_path / "out" / "report.json"
     args = ["check", "--arch", "x86_64", "--variant", "v4.3-pre-zone-device", "--variant", "v4.5"]
     code, _, err = cli_run(*args, "--jobs", "1", "--no-cache", "--format", "json", "-o", str(out_file))
     assert code == 130 and "interrupted after 1 of 2 cells" in err
     doc = json.loads(out_file.read_text())
     assert [c["variant"] for c in doc["cells"]] == ["v4.3-pre-zone-device"]
     assert doc["context"]["interrupted"] is True
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary file left
+    assert sorted(p.name for p in out_file.parent.iterdir()) == ["report.json"]  # no temporary file left

@@ -71,9 +71,9 @@ def test_cache_second_run_rechecks_nothing(tmp_path: Path, monkeypatch, cli_run)
     assert "from the cache" not in err1 and "(1 from the cache, re-checked nothing)" in err2
     strip = lambda out: [line.split(" s ")[-1] for line in out.splitlines()]  # noqa: E731 (timings differ)
     assert strip(out1) == strip(out2)
-    entries = list((tmp_path / "mhpcheck-out" / "cache").glob("*.pickle"))
+    entries = list((tmp_path / "mhpcheck-out" / "cache").glob("*.json"))
     assert len(entries) == 1
-    entries[0].write_bytes(b"not a pickle")  # a corrupt entry is a miss, and goes away
+    entries[0].write_bytes(b"not JSON")  # a corrupt entry is a miss, and is replaced
     _, _, err3 = cli_run(*args)
     assert "from the cache" not in err3
     _, _, err4 = cli_run(*args, "--depth", "3")  # other bounds: another key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -281,3 +282,33 @@ def test_minimised_counterexamples_take_only_enabled_steps() -> None:
     small = minimise(cell, prop, path)
     cell.replay(small)  # every step enabled
     assert len(small) == 2 and isinstance(small[-1], RemoveDeviceMemory)
+
+
+def test_the_svg_map_has_a_legend_end_addresses_and_marks_what_is_wrong(tmp_path: Path, cli_run) -> None:  # type: ignore[no-untyped-def]
+    ns = "{http://www.w3.org/2000/svg}"
+    for f in CURATED:
+        svg = tmp_path / "map.svg"
+        code, _, _ = cli_run("show", str(f), "--svg", str(svg))
+        assert code == 1
+        root = ET.parse(svg).getroot()
+        texts = [(t.get("y"), float(t.get("x", 0)), t.text or "") for t in root.iter(f"{ns}text")]
+        words = [t for _, _, t in texts]
+        assert "legend" in words and any("named in the violation" in t for t in words), f.name
+        # the window's end pfn is drawn at its right edge, and bars say where they end
+        assert any(t.get("text-anchor") == "end" for t in root.iter(f"{ns}text")), f.name
+        # the rejected add of invalid_altmap_* leaves nothing of its device to draw
+        empty = f.name.startswith("invalid_altmap")
+        assert empty or any(", 0x" in t and t.rstrip().endswith((")", "+altmap")) for t in words), f.name
+        # labels on one row never run into each other (monospace 11 px: 6.7 px a character)
+        rows: dict[str | None, list[tuple[float, float]]] = {}
+        for y, x, t in texts:
+            if t and x > 120 and not t.startswith("close-up"):
+                rows.setdefault(y, []).append((x, x + len(t) * 6.7))
+        for spans in rows.values():
+            spans.sort()
+            assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), (f.name, spans)
+        # what the violation names is outlined in red
+        marked = [
+            r for r in root.iter(f"{ns}rect") if r.get("stroke") == "#d62728" and r.get("stroke-width") == "3"
+        ]
+        assert len(marked) >= (1 if empty else 2), f.name  # an element, and the legend's swatch
