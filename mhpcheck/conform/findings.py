@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from mhpcheck.conform import parse
-
 
 @dataclass(frozen=True)
 class Fix:
@@ -65,7 +63,8 @@ REPRODUCERS: tuple[Reproducer, ...] = (
         "arm64-subsection-pmd-memmap",
         "arm64-4k",
         "32M",
-        "2M",
+        # 4 KiB: no compound pages (vmemmap_shift 0), so the model maps the memmap as the kernel does
+        "4K",
         # the pre-fix build first: the finding; then the same tree with the fix, and the stock kernels
         ("6.12-prefix", "6.12-fixed", "6.1", "6.12", "7.2"),
         "two 32 MiB devdax namespaces at 0xc0000000 and 0xc2000000, both inside the 128 MiB section "
@@ -138,6 +137,7 @@ class FindingRow:
     outcome: Outcome
     expected: Outcome | None = None  # None: nothing to expect (the kernel cannot show it)
     fix: str = ""  # whether the kernel has the finding's fix, and how that is known
+    model: str = ""  # what the model says of the same layout at the kernel's era
     note: str = ""
     evidence: list[Evidence] = field(default_factory=list)
     layout: dict[str, str] = field(default_factory=dict)
@@ -234,9 +234,10 @@ def fix_state(rep: Reproducer, series: str, changelog: str) -> tuple[bool | None
     return False, f"Debian's changelog does not list {name}"
 
 
-def expectation(rep: Reproducer, has_fix: bool | None) -> Outcome:
-    """What the kernel should show: the finding where its fix is absent, nothing where it is in."""
-    return Outcome.NOT_REPRODUCED if has_fix else Outcome.REPRODUCED
+def expectation(model_broken: bool, has_fix: bool | None) -> Outcome:
+    """What the kernel should show: the finding where the model, at the kernel's era, says the
+    layout breaks its properties and the kernel lacks the upstream fix; nothing otherwise."""
+    return Outcome.REPRODUCED if model_broken and not has_fix else Outcome.NOT_REPRODUCED
 
 
 def reproducer(finding: str) -> Reproducer | None:
@@ -244,4 +245,46 @@ def reproducer(finding: str) -> Reproducer | None:
     return next((r for r in REPRODUCERS if r.finding == finding), None)
 
 
-__all__ = ["FindingRow", "Outcome", "Reproducer", "parse"]
+def _bytes(size: str) -> int:
+    """ndctl's size syntax: 32M, 16K, or plain bytes."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+
+
+def model_says(rep: Reproducer, series: str) -> tuple[str, list[str]]:
+    """The model's verdict on the reproducer's own layout: its era for the kernel, and the properties
+    of the finding that removing the namespace breaks there (empty: the model says it holds).
+
+    The two namespaces are device ranges of the model as the kernel makes them from ndctl's
+    namespaces: each whole namespace (info block included) is the pgmap's range, with --map=mem no
+    altmap, and devdax's alignment as the vmemmap shift."""
+    from mhpcheck.conform.predict import ERAS, NVDIMM_BASE
+    from mhpcheck.engines.cell import Cell
+    from mhpcheck.model.state import KernelState
+    from mhpcheck.model.transitions import AddDeviceMemory, Bounds, RemoveDeviceMemory
+    from mhpcheck.properties.findings import FINDINGS
+
+    era = ERAS[".".join(str(x) for x in series_version(series))]
+    cell = Cell(rep.arch, era, Bounds())
+    shift = cell.k.arch.PAGE_SHIFT
+    base, size = NVDIMM_BASE[rep.arch], _bytes(rep.ns_size)
+    if rep.map != "mem":
+        raise ValueError(f"{rep.finding}: only --map=mem layouts (no altmap) are modelled here")
+    vshift = (_bytes(rep.align) >> shift).bit_length() - 1
+    gone = 1 if rep.remove == "second" else 0
+    path = [
+        AddDeviceMemory(0, base >> shift, size >> shift, None, vmemmap_shift=vshift),
+        AddDeviceMemory(1, (base + size) >> shift, size >> shift, None, vmemmap_shift=vshift),
+        RemoveDeviceMemory(gone),
+    ]
+    props = next(f.properties for f in FINDINGS if f.id == rep.finding)
+    s = KernelState()
+    broken: list[str] = []
+    for t in path:
+        st = cell.step(s, t)
+        broken += [p for p in sorted(cell.violations(st)) if p in props and p not in broken]
+        s = st.after
+    return era, broken
+
+
+__all__ = ["FindingRow", "Outcome", "Reproducer"]

@@ -231,9 +231,11 @@ class FindingsResult:
 
 # Where a finding's reproducer finds nothing to run on: every kernel in the archive has the fix
 NO_PREFIX = (
-    "cannot be shown: every packaged kernel has the fix (Debian carries it since 6.1.133 and "
-    "6.12.20, mainline since v6.14), and no pre-fix kernel is built"
+    "every packaged kernel has the fix (Debian carries it since 6.1.133 and 6.12.20, mainline "
+    "since v6.14), and no pre-fix kernel is built"
 )
+
+NO_CONTROL = "the pre-fix build's control (the same source with the fix kept) is not built"
 
 
 def run_findings(
@@ -278,14 +280,14 @@ def run_findings(
                             built, build_error = {}, f": building one failed: {e}"
                     if series not in built:
                         how = build_error or " (without --no-build, one is built from Debian's source)"
-                        row.note = NO_PREFIX + how
+                        row.note = (NO_PREFIX if series == prefix.PREFIX else NO_CONTROL) + how
                         continue
                     k = built[series]
                 else:
                     k = setup.kernel(series, cache, log, rep.arch)
                 image = initramfs.initramfs(k, cache, userland)
             except setup.Unavailable as e:
-                why = NO_PREFIX if series == prefix.PREFIX else f"cannot be shown: {series} is not available"
+                why = NO_PREFIX if series == prefix.PREFIX else f"{series} is not available"
                 row.note = f"{why}: {e}"
                 continue
             row.release = k.release
@@ -293,7 +295,13 @@ def run_findings(
             if k.configured("ZONE_DEVICE") is False:
                 row.note = f"{k.release} has no CONFIG_ZONE_DEVICE: no devdax namespace, no device memmap"
                 continue
-            row.expected = fnd.expectation(rep, has_fix)
+            era, broken = fnd.model_says(rep, series)
+            row.model = (
+                f"{era}: removing the {rep.remove} namespace breaks {', '.join(broken)}"
+                if broken
+                else f"{era}: every property holds on this layout"
+            )
+            row.expected = fnd.expectation(bool(broken), has_fix)
             log(f"{k.release}: booting for {rep.finding}")
             boot = qemu.Boot(
                 k.vmlinuz, image, (rep.scenario,), f"oops=panic {rep.params}", True, rep.arch, labels=True
@@ -396,6 +404,7 @@ def findings_json(result: FindingsResult, command: str, version: str) -> dict[st
                 "expected": None if r.expected is None else r.expected.value,
                 "as_expected": r.agrees,
                 "fix": r.fix,
+                "model": r.model,
                 "note": r.note,
                 "layout": r.layout,
                 "console": [{"step": e.step, "line": e.line} for e in r.evidence],

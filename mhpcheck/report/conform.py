@@ -64,6 +64,8 @@ def findings(rows: Sequence[FindingRow]) -> list[str]:
             result += f", {r.wall_s:.1f} s"
         out.append(head)
         out.append(f"    result  {result}")
+        if r.model:
+            out.append(f"    model   {r.model}")
         if r.fix:
             out.append(f"    fix     {r.fix}")
         if r.note:
