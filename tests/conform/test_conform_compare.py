@@ -214,9 +214,15 @@ def test_recorded_7_2_and_arm64_boots_differ_from_the_model_only_where_known(arc
     )
 
 
-def test_the_memmap_of_every_recorded_7_2_step_is_within_128_kib_of_the_model():
+@pytest.mark.parametrize("kernel", ["6.1", "6.12", "7.2"])
+def test_the_memmap_of_every_recorded_x86_step_is_within_256_kib_of_the_model(kernel):
     """Measured with the kernel memory /proc/meminfo accounts for taken out, the RAM the memmap
-    costs is the model's figure to within a few pages, far inside the 1 MiB tolerance."""
-    rows = [r for r in recorded_rows("x86_64", "7.2") if r.figure == "memmap_ram_kib"]
-    assert len(rows) == 24
-    assert max(abs(r.kernel_value - r.model_value) for r in rows) <= 128
+    costs is the model's figure to within a few dozen pages, far inside the 1 MiB tolerance."""
+    rows = [
+        r
+        for r in recorded_rows("x86_64", kernel)
+        if r.figure == "memmap_ram_kib" and r.verdict is not Verdict.SKIPPED
+    ]
+    assert len(rows) == (22 if kernel == "6.1" else 24)  # 6.1 cannot run kmem-mom1
+    assert all(r.kernel_value is not None and r.model_value is not None for r in rows)
+    assert max(abs(r.kernel_value - r.model_value) for r in rows) <= 256
