@@ -167,7 +167,9 @@ REMOVE_STEPS = ("remove", "touch-after", "remove-other")
 
 
 def _kernel_line(line: str) -> bool:
-    return line.startswith("[")
+    """Not one of the guest's own lines (the @@ protocol, the commands it echoes, mtouch); kernels
+    built without CONFIG_PRINTK_TIME print no "[ seconds]" before theirs."""
+    return not line.startswith(("@@", "+ ", "mtouch: ", "=== "))
 
 
 def judge(

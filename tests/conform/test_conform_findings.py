@@ -58,12 +58,17 @@ def test_stock_4k_kernels_carry_the_fix_and_run_clean(series):
 
 
 def test_the_pre_fix_build_oopses_and_its_control_does_not():
-    if not (SAMPLES / f"arm64-4k-6.12-prefix-{PMD}.log").exists():
-        pytest.skip("no recorded boot of the pre-fix kernel")
     outcome, note, evidence, _ = judged("arm64-4k", "6.12-prefix", PMD)
     assert outcome is fnd.Outcome.REPRODUCED, note
     assert evidence[0].step == "touch-after"
-    assert "Unable to handle kernel paging request" in evidence[0].line
+    # a kernel without CONFIG_PRINTK_TIME: its lines have no "[ seconds]" before them; the struct
+    # page of pfn 0xc0200, dax0.0's first data page, in the PMD block the removal took
+    assert evidence[0].line == "Unable to handle kernel paging request at virtual address fffffdffc3008008"
+    assert any(e.line.startswith("pc : dax_set_mapping") for e in evidence)
+    text = "\n".join(lines("arm64-4k", "6.12-prefix", PMD))
+    # the vmemmap before and after: the 2 MiB block of the section at 0xc0000000 is gone
+    assert "0xfffffdffc1000000-0xfffffdffc3200000          34M PMD       RW" in text
+    assert "0xfffffdffc1000000-0xfffffdffc3000000          32M PMD       RW" in text
     outcome, note, evidence, _ = judged("arm64-4k", "6.12-fixed", PMD)
     assert outcome is fnd.Outcome.NOT_REPRODUCED, note
 
@@ -118,7 +123,7 @@ def recorded(monkeypatch, tmp_path):
     monkeypatch.setattr(initramfs, "initramfs", lambda k, cache, userland=None: tmp_path / "initrd")
 
     def kernel(series, cache, log, arch="x86_64"):
-        root = tmp_path / f"{arch}-{series}"
+        root = tmp_path / f"{arch}@{series}"
         doc = root / "usr" / "share" / "doc" / "linux-image"
         doc.mkdir(parents=True, exist_ok=True)
         text = f"  * [arm64] {fnd.ARM64_VMEMMAP_FIX.subject}\n" if series == "6.12" else ""
@@ -128,9 +133,11 @@ def recorded(monkeypatch, tmp_path):
 
     monkeypatch.setattr(setup, "kernel", kernel)
     monkeypatch.setattr(prefix, "cached", lambda cache: {})
+    built = {s: kernel(s, None, None, "arm64-4k") for s in (prefix.PREFIX, prefix.FIXED)}
+    monkeypatch.setattr(prefix, "build", lambda cache, install, log: built)
 
     def boot(b: qemu.Boot, timeout: float, echo=None) -> qemu.Transcript:
-        arch, series = b.vmlinuz.parents[1].name.rsplit("-", 1)  # <root>/boot/vmlinuz-<release>
+        arch, series = b.vmlinuz.parents[1].name.split("@")  # <root>/boot/vmlinuz-<release>
         name = b.scenarios[0].removeprefix("finding-")
         return qemu.Transcript(lines=lines(arch, series, name), wall_s=1.0)
 
@@ -157,6 +164,23 @@ def test_a_recorded_findings_run_reports_each_kernel_and_keeps_the_console(cli_r
     assert {r["finding"] for r in doc["rows"]} == {f.id for f in FINDINGS}
     assert "reproduced (as expected)" in out
     assert "Unable to handle kernel paging request" in out
+
+
+def test_with_the_pre_fix_build_the_pmd_finding_shows_there_and_only_there(cli_run, recorded, tmp_path):
+    report = tmp_path / "f.json"
+    code, out, err = cli_run(
+        "conform", "--findings", "--arch", "arm64-4k", "--cache-dir", str(tmp_path), "-o", str(report)
+    )
+    assert code == ExitCode.HOLDS, err
+    results = {r["kernel"]: (r["result"], r["as_expected"]) for r in json.loads(report.read_text())["rows"]}
+    assert results == {
+        "6.12-prefix": ("reproduced", True),
+        "6.12-fixed": ("not reproduced", True),
+        "6.1": ("cannot be shown", True),
+        "6.12": ("not reproduced", True),
+        "7.2": ("not reproduced", True),
+    }
+    assert "fffffdffc3008008" in out
 
 
 def test_without_a_pre_fix_kernel_the_pmd_finding_cannot_be_shown_rather_than_failing(
