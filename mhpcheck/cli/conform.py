@@ -12,28 +12,39 @@ import click
 from mhpcheck import __version__
 from mhpcheck.cli.app import check_writable, cli, command_line, write_output
 from mhpcheck.config import check_name
+from mhpcheck.core.errors import InputError
 from mhpcheck.report import conform as table
 
 
 @cli.command(help="Predict what a real kernel shows in the QEMU conformance scenarios, from the model.")
-@click.option("--kernel", "kernels", multiple=True, help="Kernel (repeatable) [default: all]: 6.1 or 6.12.")
+@click.option(
+    "--kernel", "kernels", multiple=True, help="Kernel (repeatable) [default: all]: 6.1, 6.12 or 7.2."
+)
 @click.option("--scenario", "scenarios", multiple=True, help="Scenario (repeatable) [default: all].")
+@click.option(
+    "--arch",
+    "arch",
+    default="x86_64",
+    show_default=True,
+    help="Guest arch: x86_64, arm64-4k or arm64-16k (arm64 runs the NVDIMM namespace scenarios).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def predict(kernels: tuple[str, ...], scenarios: tuple[str, ...], fmt: str) -> int:
+def predict(kernels: tuple[str, ...], scenarios: tuple[str, ...], arch: str, fmt: str) -> int:
     from mhpcheck.conform import predict as p
 
+    check_name("arch", arch, list(p.ARCHES))
     for name in kernels:
         check_name("kernel", name, list(p.KERNELS))
     for name in scenarios:
-        check_name("scenario", name, list(p.SCENARIOS))
+        check_name("scenario", name, list(p.ARCH_SCENARIOS[arch]))
     rows = [
         (kernel, f)
         for kernel in kernels or p.KERNELS
-        for scenario in scenarios or p.SCENARIOS
-        for f in p.predict(kernel, scenario)
+        for scenario in scenarios or p.ARCH_SCENARIOS[arch]
+        for f in p.predict(kernel, scenario, arch)
     ]
     if fmt == "json":
-        out = [{"kernel": kernel, **dataclasses.asdict(f)} for kernel, f in rows]
+        out = [{"arch": arch, "kernel": kernel, **dataclasses.asdict(f)} for kernel, f in rows]
         click.echo(json.dumps(out, indent=2))
         return 0
     for line in table.predictions(rows):
@@ -44,13 +55,44 @@ def predict(kernels: tuple[str, ...], scenarios: tuple[str, ...], fmt: str) -> i
 @cli.command(
     help="Boot stock Debian kernels under QEMU (TCG), run hotplug scenarios, and compare what the "
     "kernel shows (MemTotal, MemFree, zone pages, namespace sizes, nr_memmap_pages) with the model's "
-    "predictions. Installs the Debian packages it needs (as root) and caches the kernels. Exit 1 on "
-    "any mismatch, 3 when QEMU cannot run here or nothing could be compared, 2 on bad names."
+    "predictions. With --findings, run each recorded finding's reproducer instead, on the kernels "
+    "before and after its fix, and say per kernel whether it showed. Installs the Debian packages "
+    "it needs (as root) and caches the kernels. Exit 1 on any mismatch (a finding showing where it "
+    "should not, or not where it should), 3 when QEMU cannot run here or nothing could be "
+    "compared, 2 on bad names."
 )
 @click.option(
-    "--kernel", "kernel_names", multiple=True, help="Kernel series, 6.1 or 6.12 (repeatable) [default: both]."
+    "--kernel",
+    "kernel_names",
+    multiple=True,
+    help="Kernel series, 6.1, 6.12 or 7.2 (repeatable) [default: all the arch has].",
 )
 @click.option("--scenario", "scenario_names", multiple=True, help="Scenario (repeatable) [default: all].")
+@click.option(
+    "--arch",
+    "arch_names",
+    multiple=True,
+    help="Guest arch (repeatable): x86_64, arm64-4k or arm64-16k "
+    "[default: x86_64; with --findings, every arch].",
+)
+@click.option(
+    "--findings",
+    is_flag=True,
+    help="Run the recorded findings' reproducers instead of the figure scenarios.",
+)
+@click.option(
+    "--finding",
+    "finding_names",
+    multiple=True,
+    help="With --findings: only this finding (repeatable) [default: all].",
+)
+@click.option(
+    "--build/--no-build",
+    default=True,
+    show_default=True,
+    help="With --findings: build the pre-fix arm64 kernel from Debian's source when the cache lacks "
+    "it (about 20 minutes on 2 cores, once).",
+)
 @click.option(
     "--output",
     "-o",
@@ -77,6 +119,10 @@ def predict(kernels: tuple[str, ...], scenarios: tuple[str, ...], fmt: str) -> i
 def conform(
     kernel_names: tuple[str, ...],
     scenario_names: tuple[str, ...],
+    arch_names: tuple[str, ...],
+    findings: bool,
+    finding_names: tuple[str, ...],
+    build: bool,
     output: str | None,
     cache_dir: str | None,
     install: bool,
@@ -84,25 +130,51 @@ def conform(
 ) -> int:
     from mhpcheck.conform import predict as model
     from mhpcheck.conform import runner, setup
-    from mhpcheck.conform.scenarios import KERNELS, SCENARIOS
+    from mhpcheck.conform.findings import REPRODUCERS
+    from mhpcheck.conform.scenarios import ARCHES, KERNELS, SCENARIOS
 
+    for a in arch_names:
+        check_name("arch", a, list(ARCHES))
     for k in kernel_names:
         check_name("kernel", k, list(KERNELS))
     for s in scenario_names:
         check_name("scenario", s, list(SCENARIOS))
+    for f in finding_names:
+        check_name("finding", f, [r.finding for r in REPRODUCERS])
+    if (finding_names or not build) and not findings:
+        raise InputError("--finding and --no-build go with --findings")
+    if findings and (kernel_names or scenario_names):
+        raise InputError("--findings runs each finding on its own kernels: drop --kernel and --scenario")
     output_to = check_writable(output, "--output") if output is not None else None
+    cache = Path(cache_dir) if cache_dir is not None else setup.default_cache_dir()
+    log = lambda line: click.echo(line, err=True)  # noqa: E731
+    t0 = time.perf_counter()
+    if findings:
+        arches = [a for a in ARCHES if a in arch_names] if arch_names else None
+        fresult = runner.run_findings(cache, install, build, log, timeout, arches, finding_names)
+        if output_to is not None:
+            doc = runner.findings_json(fresult, command_line(), __version__)
+            write_output(output_to, json.dumps(doc, indent=1) + "\n")
+        code = fresult.exit_code()
+        if fresult.unavailable is not None:
+            click.echo(f"mhpcheck: cannot run QEMU guests here: {fresult.unavailable}", err=True)
+            return int(code)
+        for line in table.findings(fresult.rows):
+            click.echo(line)
+        outcomes: dict[str, int] = {}
+        for fr in fresult.rows:
+            outcomes[fr.outcome.value] = outcomes.get(fr.outcome.value, 0) + 1
+        summary = ", ".join(f"{n} {v}" for v, n in outcomes.items())
+        click.echo(
+            f"{summary}; setup {fresult.setup_s:.1f} s, total {time.perf_counter() - t0:.1f} s: "
+            f"{code.name.lower().replace('_', ' ')} (exit {int(code)})",
+            err=True,
+        )
+        return int(code)
+    arches = [a for a in ARCHES if a in arch_names] if arch_names else ["x86_64"]
     kernels = [k for k in KERNELS if k in kernel_names] if kernel_names else list(KERNELS)
     scenarios = [s for s in SCENARIOS if s in scenario_names] if scenario_names else list(SCENARIOS)
-    t0 = time.perf_counter()
-    result = runner.conform(
-        kernels,
-        scenarios,
-        Path(cache_dir) if cache_dir is not None else setup.default_cache_dir(),
-        install,
-        lambda line: click.echo(line, err=True),
-        model.predict,
-        timeout,
-    )
+    result = runner.conform(kernels, scenarios, cache, install, log, model.predict, timeout, arches)
     if output_to is not None:
         doc = runner.to_json(result, command_line(), __version__)
         write_output(output_to, json.dumps(doc, indent=1) + "\n")

@@ -8,13 +8,16 @@ import click
 
 from mhpcheck.cli.app import BadInput, check_writable, cli, write_output
 from mhpcheck.cli.provenance import resolve_tree, tree_options
-from mhpcheck.core.errors import InputError, read_input
+from mhpcheck.core.errors import InputError
+from mhpcheck.core.inputs import read_text
 from mhpcheck.report.provenance import review_lines
 from mhpcheck.review import cpatch
 from mhpcheck.review import kernel_source as ks
 from mhpcheck.review import provenance as pv
 from mhpcheck.review.csource import read_source
 from mhpcheck.review.scaffold import scaffold, scaffold_name
+
+MAX_PATCH_BYTES = 16 << 20  # a C patch; the largest mm/ series diff of a release is a few MiB
 
 
 @cli.command(
@@ -54,7 +57,7 @@ def review(
     if diff_file is None and kernel_tree is None:
         raise BadInput("give --diff FILE.patch, or --kernel-tree DIR holding the change")
     if diff_file is not None:
-        patch = read_input(diff_file)
+        patch = read_text(diff_file, MAX_PATCH_BYTES, "a patch")
         given = resolve_tree(kernel_tree, kernel, cache_dir) if kernel_tree or kernel else None
         era = base or (pv.era_for_kernel(given.series) if given is not None else pv.ERA_NAMES[-1])
         before = given or _debian_base(era, cache_dir)
@@ -89,7 +92,10 @@ def review(
     for t in rv.modelled:
         assert t.model is not None
         path = out / scaffold_name(t.model)
-        write_output(path, scaffold(t.model, era, t.c_diff, f"against {before.origin}, {before.release}"))
+        write_output(
+            check_writable(str(path), "--output"),
+            scaffold(t.model, era, t.c_diff, f"against {before.origin}, {before.release}"),
+        )
         written[t.model.key] = str(path)
     for line in review_lines(rv, written):
         click.echo(line)
@@ -126,12 +132,12 @@ def patch_new(kernel_function: str, era: str | None, output: str) -> int:
     era = pv.check_era(era) if era is not None else pv.ERA_NAMES[-1]
     fn = pv.model_function(kernel_function)
     path = Path(output)
-    check_writable(path, "--output")
+    output_to = check_writable(output, "--output")
     data, _ = pv.load()
     rec = data.get(fn.key)
     if rec is not None and era not in rec.eras:
         eras = ", ".join(rec.eras) or "none"
         click.echo(f"mhpcheck: warning: {fn.kernel} is not called at {era} (its eras: {eras})", err=True)
-    write_output(path, scaffold(fn, era))
+    write_output(output_to, scaffold(fn, era))
     click.echo(f"wrote {path}: {fn.kernel} as the model runs it at {era}")
     return 0

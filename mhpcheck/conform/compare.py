@@ -66,6 +66,7 @@ class Row:
     tolerance: int
     verdict: Verdict
     note: str = ""
+    arch: str = "x86_64"
 
 
 def compare(kernel: str, observed: Sequence[FigureLike], predicted: Sequence[FigureLike]) -> list[Row]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from mhpcheck.conform.scenarios import Figure
 
-PAGE_KIB = 4  # x86_64 base pages: /proc/zoneinfo counts pages, /proc/meminfo KiB
+PAGE_KIB = 4  # base pages where the guest does not say (x86_64): /proc/zoneinfo counts pages
 
 
 @dataclass
@@ -62,15 +62,21 @@ def parse_lines(lines: list[str]) -> Guest:
     return g
 
 
-def figures(s: Scenario) -> list[Figure]:
+def figures(s: Scenario, page_kib: int = PAGE_KIB) -> list[Figure]:
     """The kernel-side figures of one scenario: deltas against the step before, absolutes where noted."""
     out: list[Figure] = []
     prev: dict[str, str] | None = None
     for step, m in s.steps.items():
         if prev is not None:
-            out += _step_figures(s.name, step, prev, m)
+            out += _step_figures(s.name, step, prev, m, page_kib)
         prev = m
     return out
+
+
+def page_kib(g: Guest) -> int:
+    """The guest's base page size in KiB, as it reported it (4 where it did not)."""
+    v = g.facts.get("page_kib", "")
+    return int(v) if v.isdigit() and int(v) > 0 else PAGE_KIB
 
 
 def _int(m: dict[str, str], key: str) -> int | None:
@@ -81,7 +87,9 @@ def _int(m: dict[str, str], key: str) -> int | None:
     return int(v, 0)
 
 
-def _step_figures(scenario: str, step: str, p: dict[str, str], c: dict[str, str]) -> list[Figure]:
+def _step_figures(
+    scenario: str, step: str, p: dict[str, str], c: dict[str, str], page_kib: int = PAGE_KIB
+) -> list[Figure]:
     """The figures of one step `c`, deltas taken against the step before it, `p`."""
     out: list[Figure] = []
 
@@ -98,8 +106,13 @@ def _step_figures(scenario: str, step: str, p: dict[str, str], c: dict[str, str]
         d_total = total - ptotal
         add("mem_total_kib", d_total, "KiB")
         # Free pages parked on per-cpu lists are not in MemFree; the sum is what stays put. Whatever of
-        # its change MemTotal does not explain is RAM the memmap took (negative) or gave back.
-        d_free = (free + pcp * PAGE_KIB) - (pfree + ppcp * PAGE_KIB)
+        # its change MemTotal does not explain is RAM the memmap took (negative) or gave back. Where
+        # the guest also reports the kernel memory /proc/meminfo accounts for (slab, page tables,
+        # page cache, ...), that is added too: what is left is memory nothing accounts for.
+        d_free = (free + pcp * page_kib) - (pfree + ppcp * page_kib)
+        acc, pacc = _int(c, "accounted_kib"), _int(p, "accounted_kib")
+        if acc is not None and pacc is not None:
+            d_free += acc - pacc
         add("memmap_ram_kib", d_free - d_total, "KiB")
     add("movable_present_pages", _int(c, "movable_present"), "pages")
     add("movable_managed_pages", _int(c, "movable_managed"), "pages")

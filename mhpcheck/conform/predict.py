@@ -1,15 +1,15 @@
 """What the model predicts a real kernel shows in the QEMU conformance scenarios, step by step.
 
 Every figure comes from running the model's transitions and kernel functions at the era that
-matches the kernel (6.1 -> v6.1, 6.12 -> v6.12) on x86_64 and reading the resulting state the
-way /proc/meminfo, /proc/zoneinfo, /proc/vmstat and ndctl read the kernel's.
+matches the kernel (ERAS) on the guest's arch and reading the resulting state the way
+/proc/meminfo, /proc/zoneinfo, /proc/vmstat and ndctl read the kernel's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from mhpcheck.conform.scenarios import KERNELS, SCENARIOS, Figure
+from mhpcheck.conform.scenarios import ARCH_SCENARIOS, ARCHES, KERNELS, SCENARIOS, Figure
 from mhpcheck.model import build
 from mhpcheck.model.counters import mem_total_pages, memmap_ram_pages, zone_page_counts
 from mhpcheck.model.kernel import Kernel
@@ -27,24 +27,31 @@ from mhpcheck.model.transitions import (
 )
 from mhpcheck.model.variants import patches
 
-_ERAS = {"6.1": "v6.1", "6.12": "v6.12"}
+# The model's era for each kernel series. 7.2 has no era of its own yet: it is checked against
+# the newest era the model has, and any figure that differs is shown as a mismatch, not tuned.
+ERAS = {"6.1": "v6.1", "6.12": "v6.12", "7.2": "v6.12"}
 
-ARCH = "x86_64"  # the QEMU machines: 4 KiB pages, 128 MiB sections and memory blocks, PSE
+ARCH = "x86_64"  # the QEMU pc machine: 4 KiB pages, 128 MiB sections and memory blocks, PSE
 GIB = 1 << 30
 MIB = 1 << 20
-DIMM_BASE = 4 * GIB  # where QEMU places the first pc-dimm (and the NVDIMM) on these machines
+DIMM_BASE = 4 * GIB  # where QEMU places the first pc-dimm (and the NVDIMM) on the pc machine
+# QEMU's arm64 virt machine with 2 GiB of RAM at 0x40000000 puts device memory at 0xc0000000
+NVDIMM_BASE = {"x86_64": DIMM_BASE, "arm64-4k": 3 * GIB, "arm64-16k": 3 * GIB}
 NAMESPACE_SIZE = GIB
-PFN_ALIGN = 2 * MIB  # ndctl's default --align for fsdax and devdax on x86_64 (PMD)
+# ndctl's default --align for fsdax and devdax: the PMD size, 2 MiB with 4 KiB pages, 32 MiB with 16 KiB
+PFN_ALIGN = {"x86_64": 2 * MIB, "arm64-4k": 2 * MIB, "arm64-16k": 32 * MIB}
 MEMMAP_TOLERANCE_KIB = 1024  # measured RAM cost varies by up to ~0.6 MiB between runs
 
 
 class _Run:
     """A scenario being run: the kernel, the state, and the figures taken after each step."""
 
-    def __init__(self, kernel: str, scenario: str) -> None:
+    def __init__(self, kernel: str, scenario: str, arch: str = ARCH) -> None:
         self.kernel = kernel
         self.scenario = scenario
-        self.k: Kernel = build(ARCH, _ERAS[kernel])
+        self.base = NVDIMM_BASE[arch]
+        self.align = PFN_ALIGN[arch]
+        self.k: Kernel = build(arch, ERAS[kernel])
         self.s = KernelState()
         self.figures: list[Figure] = []
         self._mark()
@@ -114,8 +121,8 @@ def _dimm(run: _Run, mom: bool) -> None:
 
 def _namespace(run: _Run, mode: int, devdax: bool) -> AddDeviceMemory:
     """ndctl create-namespace: nd_pfn_init() lays it out, nvdimm_setup_pfn() builds the pgmap."""
-    k = run.k
-    sb, ret = pfn_devs.nd_pfn_init(k, DIMM_BASE, NAMESPACE_SIZE, mode, PFN_ALIGN)
+    k, base = run.k, run.base
+    sb, ret = pfn_devs.nd_pfn_init(k, base, NAMESPACE_SIZE, mode, run.align)
     if sb is None:
         raise RuntimeError(f"{run.scenario}: nd_pfn_init() failed with {ret}")
     run.sb = sb  # type: ignore[attr-defined]
@@ -123,15 +130,15 @@ def _namespace(run: _Run, mode: int, devdax: bool) -> AddDeviceMemory:
     if mode == pfn_devs.PFN_MODE_PMEM:
         # __nvdimm_setup_pfn(): .base_pfn = init_altmap_base(base), .reserve =
         # init_altmap_reserve(base), free = PHYS_PFN(offset - nd_info_block_reserve())
-        base_pfn = pfn_devs.init_altmap_base(k, DIMM_BASE)
-        reserve = pfn_devs.init_altmap_reserve(k, DIMM_BASE)
+        base_pfn = pfn_devs.init_altmap_base(k, base)
+        reserve = pfn_devs.init_altmap_reserve(k, base)
         free = (sb.dataoff - pfn_devs.nd_info_block_reserve(k)) >> k.arch.PAGE_SHIFT
-        altmap = AltmapChoice(base_pfn - run.pfn(DIMM_BASE), reserve, free)
+        altmap = AltmapChoice(base_pfn - run.pfn(base), reserve, free)
     # dev_dax_probe(): "if (dev_dax->align > PAGE_SIZE) pgmap->vmemmap_shift =
     # order_base_2(dev_dax->align >> PAGE_SHIFT)"; fsdax pages are not compound
-    shift = (PFN_ALIGN >> k.arch.PAGE_SHIFT).bit_length() - 1 if devdax else 0
+    shift = (run.align >> k.arch.PAGE_SHIFT).bit_length() - 1 if devdax else 0
     nr = run.pfn(NAMESPACE_SIZE - sb.end_trunc)
-    return AddDeviceMemory(0, run.pfn(DIMM_BASE), nr, altmap, vmemmap_shift=shift)
+    return AddDeviceMemory(0, run.pfn(base), nr, altmap, vmemmap_shift=shift)
 
 
 def _create(run: _Run, mode: int, devdax: bool) -> None:
@@ -154,8 +161,8 @@ def _kmem(run: _Run, dax_mom: bool) -> None:
     sb = run.sb  # type: ignore[attr-defined]
     # device_dax unbinds (memunmap_pages()), kmem binds: the dax range is the namespace's data
     run.apply(RemoveDeviceMemory(0))
-    start = DIMM_BASE + sb.dataoff
-    end = DIMM_BASE + NAMESPACE_SIZE - sb.end_trunc - 1
+    start = run.base + sb.dataoff
+    end = run.base + NAMESPACE_SIZE - sb.end_trunc - 1
     # The conformance runs boot with memory_hotplug.memmap_on_memory=1.
     s, ret, start_pfn, nr_pages = kmem.dev_dax_kmem_probe(run.k, run.s, start, end, dax_mom, True)
     run.k.take_events()
@@ -185,12 +192,17 @@ _SCENARIOS: dict[str, Callable[[_Run], None]] = {
 }
 
 
-def predict(kernel: str, scenario: str) -> list[Figure]:
-    """The figures the model predicts for `scenario` on `kernel`; ValueError for unknown names."""
+def predict(kernel: str, scenario: str, arch: str = ARCH) -> list[Figure]:
+    """The figures the model predicts for `scenario` on `kernel` and `arch`; ValueError for unknown
+    names or a scenario the arch does not run."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel '{kernel}'; valid: {', '.join(KERNELS)}")
+    if arch not in ARCHES:
+        raise ValueError(f"unknown arch '{arch}'; valid: {', '.join(ARCHES)}")
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario '{scenario}'; valid: {', '.join(SCENARIOS)}")
-    run = _Run(kernel, scenario)
+    if scenario not in ARCH_SCENARIOS[arch]:
+        raise ValueError(f"scenario '{scenario}' does not run on {arch}")
+    run = _Run(kernel, scenario, arch)
     _SCENARIOS[scenario](run)
     return run.figures

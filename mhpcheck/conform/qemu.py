@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 QEMU = "qemu-system-x86_64"
+QEMU_ARM = "qemu-system-aarch64"
 PROMPT = b"(qemu) "
 NVDIMM_SIZE = "1G"
+# EDK2 for QEMU's arm64 virt machine (qemu-efi-aarch64): UEFI installs QEMU's ACPI tables, NFIT
+# included, which is how an arm64 kernel finds the emulated NVDIMM
+AAVMF_CODE = Path("/usr/share/AAVMF/AAVMF_CODE.fd")
+AAVMF_VARS = Path("/usr/share/AAVMF/AAVMF_VARS.fd")
 
 
 @dataclass(frozen=True)
@@ -27,29 +32,54 @@ class Boot:
     scenarios: tuple[str, ...]
     append: str
     nvdimm: bool = False
+    arch: str = "x86_64"
+    labels: bool = False  # a label area on the NVDIMM: several namespaces per region
 
     @property
     def scenario_arg(self) -> str:
         """The kernel parameter that tells the guest's /init what to run."""
         return f"mhpc.scenarios={','.join(self.scenarios)}"
 
-    def command(self, monitor: Path, nvdimm_file: Path) -> list[str]:
+    @property
+    def qemu(self) -> str:
+        """The QEMU binary of the guest's arch."""
+        return QEMU if self.arch == "x86_64" else QEMU_ARM
+
+    def command(self, monitor: Path, nvdimm_file: Path, vars_file: Path | None = None) -> list[str]:
         """The QEMU command line; the monitor on a unix socket, the console on stdout."""
         # TCG always: /dev/kvm may exist on a VM host whose nested KVM cannot run the guest, and
         # KVM is not needed for numbers that do not depend on speed
-        machine = "pc,nvdimm=on" if self.nvdimm else "pc"
-        cmd = [
-            QEMU, "-accel", "tcg", "-machine", machine, "-cpu", "max", "-smp", "1",
-            "-m", "512M,slots=4,maxmem=4G", "-display", "none", "-no-reboot",
-            "-serial", "stdio", "-monitor", f"unix:{monitor},server,nowait",
-            "-kernel", str(self.vmlinuz), "-initrd", str(self.initrd),
-            "-append", f"console=ttyS0 panic=-1 quiet {self.append} {self.scenario_arg}",
-        ]  # fmt: skip
+        if self.arch == "x86_64":
+            machine = "pc,nvdimm=on" if self.nvdimm else "pc"
+            cmd = [
+                QEMU, "-accel", "tcg", "-machine", machine, "-cpu", "max", "-smp", "1",
+                "-m", "512M,slots=4,maxmem=4G", "-display", "none", "-no-reboot",
+                "-serial", "stdio", "-monitor", f"unix:{monitor},server,nowait",
+                "-kernel", str(self.vmlinuz), "-initrd", str(self.initrd),
+                "-append", f"console=ttyS0 panic=-1 quiet {self.append} {self.scenario_arg}",
+            ]  # fmt: skip
+        else:
+            # 2 GiB of RAM at 0x40000000 puts the NVDIMM at 0xc0000000, a section boundary.
+            # pauth-impdef: pointer authentication (every Debian arm64 kernel uses it) cheap under
+            # TCG; -nic none: no iPXE ROM to look for
+            cmd = [
+                QEMU_ARM, "-accel", "tcg,thread=single", "-machine", "virt,gic-version=3,nvdimm=on",
+                "-cpu", "max,pauth-impdef=on", "-smp", "1", "-m", "2G,slots=4,maxmem=16G",
+                "-display", "none", "-no-reboot", "-nic", "none",
+                "-serial", "stdio", "-monitor", f"unix:{monitor},server,nowait",
+                "-drive", f"if=pflash,format=raw,readonly=on,file={AAVMF_CODE}",
+                "-drive", f"if=pflash,format=raw,file={vars_file}",
+                "-kernel", str(self.vmlinuz), "-initrd", str(self.initrd),
+                "-append", f"console=ttyAMA0 panic=-1 acpi=force quiet {self.append} {self.scenario_arg}",
+            ]  # fmt: skip
         if self.nvdimm:
-            # no label area: the region holds one raw namespace0.0 that ndctl converts in place
+            # without a label area the region holds one raw namespace0.0 that ndctl converts in
+            # place; with one (128 KiB), ndctl carves several namespaces out of the region
             cmd += [
-                "-object", f"memory-backend-file,id=nv1,share=on,mem-path={nvdimm_file},size={NVDIMM_SIZE}",
-                "-device", "nvdimm,id=nvdimm1,memdev=nv1",
+                "-object",
+                f"memory-backend-file,id=nv1,share=on,mem-path={nvdimm_file},size={NVDIMM_SIZE}"
+                + ("" if self.arch == "x86_64" else ",align=2M"),
+                "-device", "nvdimm,id=nvdimm1,memdev=nv1" + (",label-size=128K" if self.labels else ""),
             ]  # fmt: skip
         return cmd
 
@@ -117,8 +147,8 @@ class Monitor:
 
 def run(boot: Boot, timeout: float, echo: Callable[[str], None] | None = None) -> Transcript:
     """Boot, answer the guest's monitor requests, and return its transcript when it powers off."""
-    if shutil.which(QEMU) is None:
-        return Transcript(failure=f"{QEMU} not found")
+    if shutil.which(boot.qemu) is None:
+        return Transcript(failure=f"{boot.qemu} not found")
     t = Transcript()
     with tempfile.TemporaryDirectory(prefix="mhpc-qemu-") as tmp:
         monitor_path = Path(tmp) / "monitor.sock"
@@ -126,9 +156,14 @@ def run(boot: Boot, timeout: float, echo: Callable[[str], None] | None = None) -
         if boot.nvdimm:
             with nv.open("wb") as f:  # sparse: the guest writes only namespace metadata
                 f.truncate(1 << 30)
+        vars_file = None
+        if boot.arch != "x86_64":
+            # UEFI writes its variables: each boot gets a fresh copy of the template
+            vars_file = Path(tmp) / "vars.fd"
+            shutil.copyfile(AAVMF_VARS, vars_file)
         t0 = time.monotonic()
         p = subprocess.Popen(
-            boot.command(monitor_path, nv),
+            boot.command(monitor_path, nv, vars_file),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -311,7 +311,7 @@ def write(
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         if write_file is None:
-            from mhpcheck.trace import write_atomic
+            from mhpcheck.core.outputs import write_atomic
 
             write_file = write_atomic
         write_file(path, text)

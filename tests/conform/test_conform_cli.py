@@ -17,7 +17,11 @@ SAMPLES = Path(__file__).parent / "samples"
     ("args", "says"),
     [
         (["--kernel", "5.4"], "unknown kernel '5.4'"),
-        (["--kernel", "6.1", "--kernel", "6.2"], "valid: 6.1, 6.12"),
+        (["--kernel", "6.1", "--kernel", "6.2"], "valid: 6.1, 6.12, 7.2"),
+        (["--arch", "arm64"], "unknown arch 'arm64' (did you mean"),
+        (["--findings", "--kernel", "6.12"], "--findings runs each finding on its own kernels"),
+        (["--finding", "arm64-subsection-pmd-memmap"], "--finding and --no-build go with --findings"),
+        (["--findings", "--finding", "reserve-skip-dead"], "unknown finding 'reserve-skip-dead'"),
         (["--scenario", "dimm-mom2"], "unknown scenario 'dimm-mom2' (did you mean"),
         (["--scenario", "fsdax"], "valid: dimm-mom1, dimm-mom0, fsdax-map-dev"),
         (["--output", "/no/such/folder/out.json"], "folder /no/such/folder does not exist"),
@@ -47,12 +51,18 @@ def test_without_qemu_it_exits_3_saying_why_and_still_writes_the_json(cli_run, t
     assert "qemu-system-x86_64" in doc["unavailable"]
 
 
+def fake_kernel(series, root, arch):
+    return setup.Kernel(series, series, root, arch)
+
+
 @pytest.fixture
 def recorded(monkeypatch, tmp_path):
     """Every boot answered from the committed transcripts instead of QEMU."""
-    monkeypatch.setattr(setup, "ensure_packages", lambda install, log: None)
-    monkeypatch.setattr(setup, "kernel", lambda series, cache, log: setup.Kernel(series, series, tmp_path))
-    monkeypatch.setattr(initramfs, "initramfs", lambda k, cache: tmp_path / "initrd")
+    monkeypatch.setattr(setup, "ensure_packages", lambda install, log, kinds=(): None)
+    monkeypatch.setattr(
+        setup, "kernel", lambda series, cache, log, arch="x86_64": fake_kernel(series, tmp_path, arch)
+    )
+    monkeypatch.setattr(initramfs, "initramfs", lambda k, cache, userland=None: tmp_path / "initrd")
 
     def boot(b: qemu.Boot, timeout: float, echo=None) -> qemu.Transcript:
         series = b.vmlinuz.name.removeprefix("vmlinuz-")
@@ -64,7 +74,7 @@ def recorded(monkeypatch, tmp_path):
 
 
 def predictions(figures):
-    return lambda k, s: [f for f in figures if (k, f.scenario) == ("6.12", s)]
+    return lambda k, s, arch="x86_64": [f for f in figures if (k, f.scenario) == ("6.12", s)]
 
 
 def test_a_recorded_run_compares_only_predicted_figures(cli_run, recorded, monkeypatch, tmp_path):
@@ -87,6 +97,7 @@ def test_a_recorded_run_compares_only_predicted_figures(cli_run, recorded, monke
     } <= verdicts
     assert ("mem_total_kib", "not modelled") in verdicts
     assert out.splitlines()[0].split() == [
+        "arch",
         "kernel",
         "scenario",
         "step",
@@ -111,7 +122,7 @@ def test_one_wrong_prediction_makes_it_exit_1(cli_run, recorded, monkeypatch, tm
 
 
 def test_without_predictions_nothing_is_a_pass(cli_run, recorded, monkeypatch, tmp_path):
-    monkeypatch.setattr(model, "predict", lambda k, s: [])
+    monkeypatch.setattr(model, "predict", lambda k, s, arch="x86_64": [])
     code, out, _err = cli_run(
         "conform", "--kernel", "6.1", "--scenario", "kmem-mom1", "--cache-dir", str(tmp_path)
     )
@@ -141,9 +152,11 @@ def test_a_qemu_that_cannot_boot_makes_the_run_inconclusive_saying_why(cli_run, 
     fake.write_text("#!/bin/sh\necho 'qemu-system-x86_64: -accel tcg: invalid accelerator tcg' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    monkeypatch.setattr(setup, "ensure_packages", lambda install, log: None)
-    monkeypatch.setattr(setup, "kernel", lambda series, cache, log: setup.Kernel(series, series, tmp_path))
-    monkeypatch.setattr(initramfs, "initramfs", lambda k, cache: tmp_path / "initrd")
+    monkeypatch.setattr(setup, "ensure_packages", lambda install, log, kinds=(): None)
+    monkeypatch.setattr(
+        setup, "kernel", lambda series, cache, log, arch="x86_64": fake_kernel(series, tmp_path, arch)
+    )
+    monkeypatch.setattr(initramfs, "initramfs", lambda k, cache, userland=None: tmp_path / "initrd")
     report = tmp_path / "r.json"
     code, out, _err = cli_run(
         "conform",

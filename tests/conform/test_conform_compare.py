@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mhpcheck.conform import parse
 from mhpcheck.conform.compare import Row, Verdict, compare
 from mhpcheck.conform.runner import GROUPS, Result, judge
@@ -104,13 +106,13 @@ def only(group, scenario):
 
 
 def test_a_scenario_the_kernel_cannot_run_is_skipped_when_nothing_is_predicted():
-    rows = judge("6.1", SKIPPED_GUEST, only(NVDIMM, "kmem-mom1"), None, lambda k, s: [])
+    rows = judge("6.1", SKIPPED_GUEST, only(NVDIMM, "kmem-mom1"), None, lambda k, s, a: [])
     assert [(r.verdict, r.note) for r in rows] == [(Verdict.SKIPPED, "no knob")]
 
 
 def test_what_the_model_says_of_a_skipped_scenario_is_shown_unchecked():
     predicted = [fig("mem_total_kib", 903168, "KiB", step="online", scenario="kmem-mom1")]
-    rows = judge("6.1", SKIPPED_GUEST, only(NVDIMM, "kmem-mom1"), None, lambda k, s: predicted)
+    rows = judge("6.1", SKIPPED_GUEST, only(NVDIMM, "kmem-mom1"), None, lambda k, s, a: predicted)
     assert [(r.figure, r.model_value, r.verdict) for r in rows] == [
         ("mem_total_kib", 903168, Verdict.SKIPPED),
         ("-", None, Verdict.SKIPPED),
@@ -144,3 +146,83 @@ def test_the_model_agrees_with_both_recorded_kernels():
     assert wrong == []
     assert sum(r.verdict is Verdict.MATCH for r in rows) == 208
     assert Result(rows=rows).exit_code() is ExitCode.HOLDS
+
+
+# Figures where the kernel and the model differ, each with the kernel's reason; the model's side is
+# another piece of work (its 7.2 era, arm64's compound-page vmemmap, arm64's linear map). A model
+# change that fixes one fails here until the entry goes.
+KNOWN_MISMATCHES = {
+    # 7.2's NR_MEMMAP counts the vmemmap pages kept after the compound-page optimisation (1024 for a
+    # 1 GiB devdax namespace); the model has no 7.2 era and counts as v6.12 does
+    ("x86_64", "7.2", "devdax-map-mem", "nr_memmap_pages"),
+    # 6.12 arm64 maps hot-added memory's linear map with base pages (rodata=full: NO_BLOCK_MAPPINGS
+    # in arch_add_memory()), 2 MiB of page tables per GiB that nothing accounts and the model does
+    # not count (7.2 shows no such cost)
+    ("arm64-4k", "6.12", "fsdax-map-dev", "memmap_ram_kib"),
+    ("arm64-4k", "6.12", "fsdax-map-mem", "memmap_ram_kib"),
+    ("arm64-4k", "6.12", "devdax-map-dev", "memmap_ram_kib"),
+    # arm64 does not select ARCH_WANT_OPTIMIZE_DAX_VMEMMAP, so a devdax namespace's memmap is whole;
+    # the model shares the tail pages' vmemmap on every arch
+    ("arm64-4k", "6.12", "devdax-map-mem", "memmap_ram_kib"),
+    ("arm64-4k", "7.2", "devdax-map-mem", "memmap_ram_kib"),
+    ("arm64-16k", "6.12", "devdax-map-mem", "memmap_ram_kib"),
+    ("arm64-16k", "7.2", "devdax-map-mem", "memmap_ram_kib"),
+}
+
+
+def recorded_rows(arch, kernel):
+    from pathlib import Path
+
+    from mhpcheck.conform import predict
+
+    samples = Path(__file__).parent / "samples"
+    rows: list[Row] = []
+    for group in GROUPS:
+        name = f"{kernel}-{group.name}.log" if arch == "x86_64" else f"{arch}-{kernel}-{group.name}.log"
+        if not (samples / name).exists():
+            continue
+        scenarios = tuple(s for s in group.scenarios if s in predict.ARCH_SCENARIOS[arch])
+        g = type(group)(group.name, scenarios, group.append, group.nvdimm)
+        guest = parse.parse_lines((samples / name).read_text().splitlines())
+        rows += judge(kernel, guest, g, None, predict.predict, arch)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("arch", "kernel"),
+    [
+        ("x86_64", "7.2"),
+        ("arm64-4k", "6.12"),
+        ("arm64-4k", "7.2"),
+        ("arm64-16k", "6.12"),
+        ("arm64-16k", "7.2"),
+    ],
+)
+def test_recorded_7_2_and_arm64_boots_differ_from_the_model_only_where_known(arch, kernel):
+    rows = recorded_rows(arch, kernel)
+    assert rows, f"no recorded transcript of {arch} {kernel}"
+    assert not [r for r in rows if r.verdict in (Verdict.NOT_MEASURED, Verdict.FAILED)]
+    wrong = {(r.arch, r.kernel, r.scenario, r.figure) for r in rows if r.verdict is Verdict.MISMATCH}
+    assert wrong == {m for m in KNOWN_MISMATCHES if m[:2] == (arch, kernel)}
+    assert sum(r.verdict is Verdict.MATCH for r in rows) > 0
+    # sizes and offsets are exact everywhere
+    assert all(
+        r.verdict is Verdict.MATCH
+        for r in rows
+        if r.verdict is not Verdict.NOT_MODELLED
+        and r.figure in ("namespace_size_bytes", "data_offset_bytes", "mem_total_kib")
+    )
+
+
+@pytest.mark.parametrize("kernel", ["6.1", "6.12", "7.2"])
+def test_the_memmap_of_every_recorded_x86_step_is_within_256_kib_of_the_model(kernel):
+    """Measured with the kernel memory /proc/meminfo accounts for taken out, the RAM the memmap
+    costs is the model's figure to within a few dozen pages, far inside the 1 MiB tolerance."""
+    rows = [
+        r
+        for r in recorded_rows("x86_64", kernel)
+        if r.figure == "memmap_ram_kib" and r.verdict is not Verdict.SKIPPED
+    ]
+    assert len(rows) == (22 if kernel == "6.1" else 24)  # 6.1 cannot run kmem-mom1
+    assert all(r.kernel_value is not None and r.model_value is not None for r in rows)
+    assert max(abs(r.kernel_value - r.model_value) for r in rows) <= 256
