@@ -116,7 +116,8 @@ def _arm64(
             ("HOTPLUG_BASE_PFN", const((1 << 36) >> page_shift, "model choice: 64 GiB")),
         ),
         zone_device_since="v5.7",
-        zone_device_source="arch/arm64/Kconfig: select ARCH_HAS_ZONE_DEVICE (03aaf83fba6e)",
+        zone_device_source="arch/arm64/Kconfig: select ARCH_ENABLE_MEMORY_HOTREMOVE (bbd6ec605c0f), "
+        "which mm/Kconfig's ZONE_DEVICE depends on",
         functions=(
             ("arch_add_memory", arch_add_memory),
             ("arch_remove_memory", arch_remove_memory),

@@ -10,11 +10,18 @@ class Patch:
     """A record of one upstream kernel commit the model follows."""
 
     key: str
-    commit: str  # the seed file's id for the five seeds, else the upstream commit
+    commit: str  # the seed file's id for the five seeds, else the upstream commit; "" if not found
     title: str
     version: str  # the release that first shipped it
     seed: str = ""  # the seed file number, for the five seed commits
     upstream: str = ""  # the upstream commit of a seed, where it differs from the seed's id
+    # where the change was read when its mainline id was not found: a posting, a point release
+    source: str = ""
+
+    @property
+    def id(self) -> str:
+        """The commit id to print: the seed's or upstream id, or a note that none was found."""
+        return self.commit or "(id not found)"
 
 
 ZONE_DEVICE = Patch(
@@ -86,13 +93,17 @@ ALTMAP_END_PFN = Patch(
     "libnvdimm/altmap: Track namespace boundaries in altmap",
     "v5.5",
 )
-ARM64_ZONE_DEVICE = Patch("arm64-zone-device", "03aaf83fba6e", "arm64: mm: enable CONFIG_ZONE_DEVICE", "v5.7")
+# arm64 could select ZONE_DEVICE once it had pte_devmap (73b20c84d42d, v5.3) and hot-remove:
+# "select ARCH_ENABLE_MEMORY_HOTREMOVE" is this commit's; mm/Kconfig's "config ZONE_DEVICE"
+# depends on MEMORY_HOTREMOVE
+ARM64_ZONE_DEVICE = Patch("arm64-zone-device", "bbd6ec605c0f", "arm64/mm: Enable memory hot remove", "v5.7")
 ARM64_ALTMAP = Patch(
     "arm64-altmap",
     "01091d25e39408fc",
     "arm64/mm: enable vmem_altmap support for vmemmap mappings",
     "v5.9",
     seed="003",
+    upstream="eee07935bb52",
 )
 
 MHP_PARAMS = Patch(
@@ -111,13 +122,13 @@ MEMMAP_ON_MEMORY = Patch(
     "memmap-on-memory",
     "a08a2ae34613",
     "mm,memory_hotplug: allocate memmap from the added memory range",
-    "v5.15",
+    "v5.13",
 )
 COMPOUND_DEVMAP = Patch(
     "compound-devmap",
     "4917f55b4ef9",
     "mm/sparse-vmemmap: improve memory savings for compound devmaps",
-    "v5.17",
+    "v5.19",
 )
 MEMORY_BLOCK_ALTMAP = Patch(
     "memory-block-altmap",
