@@ -56,11 +56,24 @@ def _add_section(
 
 
 def check_hotplug_memory_addressable(k: Kernel, pfn: Word, nr_pages: Word) -> int:
-    """mm/memory_hotplug.c:check_hotplug_memory_addressable() as of v5.9 (01091d25)."""
+    """mm/memory_hotplug.c:check_hotplug_memory_addressable() as of v5.6 (hotplug-addressable)."""
+    # "const u64 max_addr = PFN_PHYS(pfn + nr_pages) - 1; if (max_addr >> MAX_PHYSMEM_BITS)"
     max_addr = ((pfn + nr_pages) << k.arch.PAGE_SHIFT) - 1
     if k.sem.branch((max_addr >> k.arch.MAX_PHYSMEM_BITS) != 0):
         return -E2BIG  # "Hotplugged memory exceeds maximum addressable address"
     return 0
+
+
+def mhp_range_allowed(k: Kernel, start_pfn: Word, nr_pages: Word, need_mapping: bool) -> bool:
+    """mm/memory_hotplug.c:mhp_range_allowed() as of v5.12 (bca3feaa0764)."""
+    # mhp_get_pluggable_range(): "const u64 max_phys = (1ULL << MAX_PHYSMEM_BITS) - 1;"
+    # Abstraction: with need_mapping the range is also clipped to arch_get_mappable_range(),
+    # the linear map's reach; the window the explorer hot-adds lies far inside every arch's.
+    start = start_pfn << k.arch.PAGE_SHIFT
+    end = start + (nr_pages << k.arch.PAGE_SHIFT)
+    max_phys = (1 << k.arch.MAX_PHYSMEM_BITS) - 1
+    # "if (start < end && start >= mhp_range.start && (end - 1) <= mhp_range.end) return true;"
+    return k.sem.branch((start < end) & (end - 1 <= max_phys))
 
 
 def _add_pages(
@@ -75,11 +88,15 @@ def _add_pages(
     """mm/memory_hotplug.c:__add_pages() as of v4.5 (614186c0, seed 001)."""
     k.call("__add_pages", pfn=phys_start_pfn, nr_pages=nr_pages)
     explicit = k.variant.has(patches.EXPLICIT_ALTMAP)
-    if explicit:
+    # v5.6 to v5.11 only: bca3feaa0764 (v5.12) "drops now redundant
+    # check_hotplug_memory_addressable() check in __add_pages()" for mhp_range_allowed() in the
+    # callers, leaving "VM_BUG_ON(!mhp_range_allowed(PFN_PHYS(pfn), nr_pages * PAGE_SIZE, false));"
+    # here: a debug assertion, off in the kernels the model follows.
+    if k.variant.has(patches.HOTPLUG_ADDRESSABLE) and not k.variant.has(patches.MHP_RANGE_ALLOWED):
         err = check_hotplug_memory_addressable(k, phys_start_pfn, nr_pages)
         if err:
             return s, err
-    elif k.variant.has(patches.ALTMAP_HOTPLUG):
+    if not explicit and k.variant.has(patches.ALTMAP_HOTPLUG):
         altmap = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, phys_start_pfn))
     if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
         a = s.altmap_of(altmap)
@@ -233,6 +250,9 @@ def add_memory(
 ) -> tuple[KernelState, int]:
     """mm/memory_hotplug.c:add_memory() as of v4.5 (4b94ffdc4163)."""
     k.call("add_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    # register_memory_resource(): "if (!mhp_range_allowed(start, size, true)) return ERR_PTR(-E2BIG);"
+    if k.variant.has(patches.MHP_RANGE_ALLOWED) and not mhp_range_allowed(k, start_pfn, nr_pages, True):
+        return s, -E2BIG
     s, ret = resource.request_mem_region(k, s, start_pfn, nr_pages, RAM_OWNER)
     if ret:
         return s, -EEXIST  # register_memory_resource(): "System RAM resource ... cannot be added"

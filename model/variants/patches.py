@@ -97,6 +97,14 @@ ALTMAP_END_PFN = Patch(
 # "select ARCH_ENABLE_MEMORY_HOTREMOVE" is this commit's; mm/Kconfig's "config ZONE_DEVICE"
 # depends on MEMORY_HOTREMOVE
 ARM64_ZONE_DEVICE = Patch("arm64-zone-device", "bbd6ec605c0f", "arm64/mm: Enable memory hot remove", "v5.7")
+HOTPLUG_ADDRESSABLE = Patch(
+    "hotplug-addressable",
+    "",
+    "mm/memory_hotplug.c: add a bounds check to __add_pages()",
+    "v5.6",
+    source="[PATCH v4] memory_hotplug: Add a bounds check to __add_pages (Alastair D'Silva, "
+    "2019-09-26); still carried in his series on 2019-12-03, dropped from it as upstream on 2020-02-21",
+)
 ARM64_ALTMAP = Patch(
     "arm64-altmap",
     "01091d25e39408fc",
@@ -117,6 +125,12 @@ MULTI_RANGE_PGMAP = Patch(
     "b7b3c01b1915",
     "mm/memremap_pages: support multiple ranges per invocation (only range 0 may carry the altmap)",
     "v5.10",
+)
+MHP_RANGE_ALLOWED = Patch(
+    "mhp-range-allowed",
+    "bca3feaa0764",
+    "mm/memory_hotplug: prevalidate the address range being added with platform",
+    "v5.12",
 )
 MEMMAP_ON_MEMORY = Patch(
     "memmap-on-memory",
@@ -162,10 +176,12 @@ PATCHES = (
     SUBSECTION_HOTPLUG,
     POWERPC_ALTMAP_FALLBACK,
     ALTMAP_END_PFN,
+    HOTPLUG_ADDRESSABLE,
     ARM64_ZONE_DEVICE,
     ARM64_ALTMAP,
     MHP_PARAMS,
     MULTI_RANGE_PGMAP,
+    MHP_RANGE_ALLOWED,
     MEMMAP_ON_MEMORY,
     COMPOUND_DEVMAP,
     MEMORY_BLOCK_ALTMAP,

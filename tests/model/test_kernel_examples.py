@@ -4,9 +4,9 @@ import pytest
 
 from mhpcheck.core.values import MASK, Word
 from mhpcheck.model import build
-from mhpcheck.model.errno import EINVAL
+from mhpcheck.model.errno import E2BIG, EINVAL
 from mhpcheck.model.events import SectionRemoved, VmemmapFreed
-from mhpcheck.model.ops import memremap, sparse_vmemmap
+from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, Zone
 from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
 
@@ -162,3 +162,33 @@ def test_seed_003_arm64_memmap_comes_from_the_altmap_only_with_the_patch(arch, n
     t = AddDeviceMemory(0, start, nr, AltmapChoice(0, 0, free))
     assert {x.source for x in run(arch, "v5.9", t)[1].vmemmap} == {0}
     assert {x.source for x in run(arch, "v5.9-pre-arm64-altmap", t)[1].vmemmap} == {SYSMEM}
+
+
+# A range past MAX_PHYSMEM_BITS (46 on x86_64): 2^34 pfns is 64 TiB, one section more is past it.
+BEYOND = AddDeviceMemory(0, (1 << 34) - 0x4000, 0x8000, None)
+
+
+@pytest.mark.parametrize(
+    ("variant", "ret"),
+    [
+        # v5.3: no bounds check yet; the model hot-adds the section as the kernel would
+        ("v5.3", 0),
+        # v5.6-v5.11: __add_pages(): "if (max_addr >> MAX_PHYSMEM_BITS) ... return -E2BIG;"
+        ("v5.9", -E2BIG),
+        # v5.12+: pagemap_range(): "if (!mhp_range_allowed(...)) { error = -EINVAL; goto err_kasan; }"
+        ("v5.15", -EINVAL),
+        ("v6.12", -EINVAL),
+    ],
+)
+def test_a_range_past_max_physmem_bits_is_refused_where_each_era_checks_it(variant, ret):
+    _, s, rets = run("x86_64", variant, BEYOND)
+    assert rets == [ret]
+    if ret:
+        assert s == KernelState()
+
+
+def test_ram_past_max_physmem_bits_is_refused_by_register_memory_resource_from_v5_12():
+    # register_memory_resource(): "if (!mhp_range_allowed(start, size, true)) return ERR_PTR(-E2BIG);"
+    k = build("x86_64", "v6.12")
+    s, ret = memory_hotplug.add_memory(k, KernelState(), 0, Word((1 << 34) - 0x4000), Word(0x8000))
+    assert ret == -E2BIG and s == KernelState()
