@@ -62,14 +62,18 @@ FINDINGS: tuple[Finding, ...] = (
             "device_resource_left_to_driver",
             "map_offset_first_section_only",
         ),
-        ("v4.5", "v4.13"),
+        ("v4.5", "v4.13", "v5.3"),
         _X86_PPC,
         "__add_pages() accepts vmem_altmap_offset() == nr_pages ('>' only). On removal "
         "arch_remove_memory() does 'page += vmem_altmap_offset(altmap); zone = page_zone(page)', "
-        "the struct page one past the range: unmapped (an oops) or another range's. Read as a "
-        "non-device zone, __remove_pages() then releases the driver's iomem resource and passes "
-        "map_offset 0.",
-        fixed_by="v4.16: the altmap and zone are passed to arch_remove_memory()",
+        "the struct page one past the range: unmapped (an oops) or another range's. Before v4.16, "
+        "read as a non-device zone, __remove_pages() then releases the driver's iomem resource and "
+        "passes map_offset 0. From v4.16 the altmap is passed in, 'struct page *page = "
+        "pfn_to_page(start_pfn) + vmem_altmap_offset(altmap); struct zone *zone = "
+        "page_zone(page);', and the read stays (v5.3) though __remove_pages() only shrinks the "
+        "zone with it.",
+        fixed_by="feee6b298916 mm/memory_hotplug: shrink zones when offlining memory (v5.5): "
+        "arch_remove_memory() reads no zone",
     ),
     Finding(
         "powerpc-altmap-lookup-at-page-start",

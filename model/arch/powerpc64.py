@@ -32,19 +32,26 @@ def arch_add_memory(
 def arch_remove_memory(
     k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/powerpc/mm/mem.c:arch_remove_memory() as of v4.13 (d85431d1, seed 002)."""
+    """arch/powerpc/mm/mem.c:arch_remove_memory() as of v4.13 (d85431d1, seed 002).
+
+    From v4.16 (24e6d5a59ac7) the altmap is passed in rather than looked up; from v5.5
+    (feee6b298916) the zone is no longer read here at all.
+    """
     k.call("arch_remove_memory", start_pfn=start_pfn, nr_pages=nr_pages)
     zone = None
-    if not k.variant.has(patches.EXPLICIT_ALTMAP):
+    if not k.variant.has(patches.SHRINK_ZONES):
         page_pfn = start_pfn
-        dev = None
-        if k.variant.has(patches.POWERPC_ALTMAP):
-            # "With altmap the first mapped page is offset from @start"
-            dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
+        if k.variant.has(patches.EXPLICIT_ALTMAP):
+            # v4.16-v5.4: "struct page *page = pfn_to_page(start_pfn) + vmem_altmap_offset(altmap);
+            # __remove_pages(page_zone(page), start_pfn, nr_pages, altmap);"
+            dev = altmap
+        else:
+            dev = None
+            if k.variant.has(patches.POWERPC_ALTMAP):
+                # "With altmap the first mapped page is offset from @start"
+                dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
         if dev is not None:
-            r = s.range_of(dev)
-            assert r is not None
-            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, r.altmap)
+            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, s.altmap_of(dev))
         zone = memory_hotplug.page_zone(k, s, page_pfn, "arch_remove_memory")
     return memory_hotplug._remove_pages(k, s, zone, start_pfn, nr_pages, altmap)
 

@@ -37,21 +37,27 @@ def arch_add_memory(
 def arch_remove_memory(
     k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:arch_remove_memory() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:arch_remove_memory() as of v4.5 (4b94ffdc4163).
+
+    From v4.16 (24e6d5a59ac7) the altmap is passed in rather than looked up; from v5.5
+    (feee6b298916) the zone is no longer read here at all.
+    """
     k.call("arch_remove_memory", start_pfn=start_pfn, nr_pages=nr_pages)
     zone = None
-    if not k.variant.has(patches.EXPLICIT_ALTMAP):
+    if not k.variant.has(patches.SHRINK_ZONES):
         # "With altmap the first mapped page is offset from @start"
         page_pfn = start_pfn
         if k.variant.mutated(mutants.ZONE_FROM_PAGE_PAST_END):
             page_pfn = start_pfn + nr_pages
-        dev = None
-        if k.variant.has(patches.X86_ALTMAP):
-            dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
+        if k.variant.has(patches.EXPLICIT_ALTMAP):
+            # v4.16-v5.4: "struct page *page = pfn_to_page(start_pfn) + vmem_altmap_offset(altmap);"
+            dev = altmap
+        else:
+            dev = None
+            if k.variant.has(patches.X86_ALTMAP):
+                dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
         if dev is not None:
-            r = s.range_of(dev)
-            assert r is not None
-            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, r.altmap)
+            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, s.altmap_of(dev))
         zone = memory_hotplug.page_zone(k, s, page_pfn, "arch_remove_memory")  # zone = page_zone(page)
     return memory_hotplug._remove_pages(k, s, zone, start_pfn, nr_pages, altmap)
 

@@ -97,6 +97,12 @@ ALTMAP_END_PFN = Patch(
 # "select ARCH_ENABLE_MEMORY_HOTREMOVE" is this commit's; mm/Kconfig's "config ZONE_DEVICE"
 # depends on MEMORY_HOTREMOVE
 ARM64_ZONE_DEVICE = Patch("arm64-zone-device", "bbd6ec605c0f", "arm64/mm: Enable memory hot remove", "v5.7")
+SHRINK_ZONES = Patch(
+    "shrink-zones",
+    "feee6b298916",
+    "mm/memory_hotplug: shrink zones when offlining memory (arch_remove_memory() reads no zone)",
+    "v5.5",
+)
 HOTPLUG_ADDRESSABLE = Patch(
     "hotplug-addressable",
     "",
@@ -176,6 +182,7 @@ PATCHES = (
     SUBSECTION_HOTPLUG,
     POWERPC_ALTMAP_FALLBACK,
     ALTMAP_END_PFN,
+    SHRINK_ZONES,
     HOTPLUG_ADDRESSABLE,
     ARM64_ZONE_DEVICE,
     ARM64_ALTMAP,

@@ -5,7 +5,7 @@ import pytest
 from mhpcheck.core.values import MASK, Word
 from mhpcheck.model import build
 from mhpcheck.model.errno import E2BIG, EINVAL
-from mhpcheck.model.events import SectionRemoved, VmemmapFreed
+from mhpcheck.model.events import BadPageAccess, SectionRemoved, VmemmapFreed
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, Zone
 from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
@@ -192,3 +192,21 @@ def test_ram_past_max_physmem_bits_is_refused_by_register_memory_resource_from_v
     k = build("x86_64", "v6.12")
     s, ret = memory_hotplug.add_memory(k, KernelState(), 0, Word((1 << 34) - 0x4000), Word(0x8000))
     assert ret == -E2BIG and s == KernelState()
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "powerpc64-hash"])
+def test_v5_3_arch_remove_memory_reads_the_zone_one_past_the_range(arch):
+    # v4.16-v5.4: "struct page *page = pfn_to_page(start_pfn) + vmem_altmap_offset(altmap);
+    # struct zone *zone = page_zone(page);" -- with reserve + free == nr_pages (which __add_pages()
+    # accepts) that is the struct page past the range, in an absent section. feee6b298916 (v5.5)
+    # dropped the read.
+    start = build(arch, "v5.3").arch.HOTPLUG_BASE_PFN
+    pps = build(arch, "v5.3").arch.PAGES_PER_SECTION
+    add = AddDeviceMemory(0, start, pps, AltmapChoice(0, 0, pps))
+    for variant, reads in (("v5.3", True), ("v5.9", False)):
+        k, s, _ = run(arch, variant, add)
+        k.take_events()
+        s, ret = RemoveDeviceMemory(0).apply(k, s)
+        bad = [e for e in k.take_events() if isinstance(e, BadPageAccess)]
+        assert ret == 0
+        assert [e.pfn.v for e in bad] == ([start + pps] if reads else []), variant
