@@ -132,6 +132,26 @@ FINDINGS = (
         needs_failures=True,
     ),
     Finding(
+        "powerpc-populated-first-subsection",
+        "powerpc at v5.3 maps a vmemmap page a second time when its first section has only later sub-sections",
+        ("present_sections_have_memmap",),
+        ("v5.3",),
+        _PPC,
+        "Sub-section hotplug (v5.3) made pfn_valid() answer per sub-section ('return "
+        "early_section(ms) || pfn_section_valid(ms, pfn);'), but powerpc's vmemmap_populated() "
+        "still walks the 16 MiB (hash) or 2 MiB (radix) vmemmap page section by section: 'for (; "
+        "start < end; start += (PAGES_PER_SECTION * sizeof(struct page))) if "
+        "(pfn_valid(page_to_pfn((struct page *)start))) return 1;', looking at each section's first "
+        "sub-section only. A device that starts past a section's first 2 MiB populates the page; a "
+        "second device in the same span then finds it 'unpopulated', allocates another backing "
+        "page and maps it over the first (vmemmap_list_populate() keeps both), so the first "
+        "device's struct pages are replaced, and on removal a page still in use by such a section "
+        "is freed.",
+        fixed_by="powerpc/nvdimm: Update vmemmap_populated to check sub-section range (Aneesh Kumar K.V, "
+        "v5.5; mainline id not found)",
+        needs_subsections=True,
+    ),
+    Finding(
         "leaked-sections-reused",
         "a re-add over leaked sections reuses their memmap, and its removal frees it to the wrong pool",
         (

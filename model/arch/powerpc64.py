@@ -62,12 +62,28 @@ def vmemmap_section_start(k: Kernel, page: int) -> int:
 
 
 def vmemmap_populated(k: Kernel, s: KernelState, start: int, page_size: int) -> bool:
-    """arch/powerpc/mm/init_64.c:vmemmap_populated() as of v4.13 (d85431d1, seed 002)."""
+    """arch/powerpc/mm/init_64.c:vmemmap_populated() as of v4.13 (d85431d1, seed 002).
+
+    From v5.3 (ba72b4c8cf60) pfn_valid() answers for the sub-section of the pfn it is given, so
+    the section-by-section walk looks at each section's first sub-section only; from v5.5
+    (powerpc-populated-subsection) it walks every sub-section of the span.
+    """
     # "for (; start < end; start += (PAGES_PER_SECTION * sizeof(struct page)))
     #      if (pfn_valid(page_to_pfn((struct page *)start))) return 1;"
     first = vmemmap_section_start(k, start) >> k.arch.PFN_SECTION_SHIFT
-    count = page_size // (k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE)
-    return any(first <= ms.section_nr < first + count for ms in s.sections)
+    count = max(1, page_size // (k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE))
+    first_subsection_only = k.variant.has(patches.SUBSECTION_HOTPLUG) and not k.variant.has(
+        patches.POWERPC_POPULATED_SUBSECTION
+    )
+    for ms in s.sections:
+        # v5.3: pfn_valid() of the section's first pfn is "return early_section(ms) ||
+        # pfn_section_valid(ms, pfn);", its sub-section 0 bit
+        if first <= ms.section_nr < first + count and (not first_subsection_only or ms.subsection_map & 1):
+            return True
+    # From v5.5: "for (; (unsigned long)start < vmemmap_end; start += PAGES_PER_SUBSECTION)
+    # if (pfn_valid(page_to_pfn(start))) return 1;" -- any valid sub-section of the span, i.e. any
+    # present section (a section is present while its sub-section map is not empty).
+    return False
 
 
 def altmap_cross_boundary(k: Kernel, s: KernelState, altmap: int, start: int, page_size: int) -> bool:

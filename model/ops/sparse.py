@@ -143,15 +143,25 @@ def section_activate(
     k: Kernel, s: KernelState, nid: int, pfn: Word, nr_pages: int, altmap: int | None
 ) -> tuple[KernelState, int]:
     """mm/sparse.c:section_activate() as of v5.9 (ba72b4c8cf60)."""
-    rc, _ = fill_subsection_map(k, s, pfn, nr_pages)
+    rc, subsection_map = fill_subsection_map(k, s, pfn, nr_pages)
     if rc:
         return s, rc
+    section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
+    ms = s.section(section_nr)
+    if ms is not None:
+        # The bits are set before the memmap is populated ("bitmap_or(subsection_map, map,
+        # subsection_map, SUBSECTIONS_PER_SECTION)"), so pfn_valid() of a section that is already
+        # valid sees them during populate_section_memmap(). A new section is not valid
+        # (SECTION_HAS_MEM_MAP) until sparse_add_section() makes it so.
+        s = _set_subsection_map(s, section_nr, subsection_map)
     s, ret = populate_section_memmap(k, s, pfn, nr_pages, nid, altmap)
     if ret:
         # "section_deactivate(pfn, nr_pages, altmap); return ERR_PTR(-ENOMEM);": the bits just
         # filled are cleared again and the part-populated memmap freed
         if not k.variant.mutated(mutants.ACTIVATE_NO_ROLLBACK):
-            s = depopulate_section_memmap(k, s, pfn, nr_pages, altmap)
+            s = depopulate_section_memmap(
+                k, _set_subsection_map(s, section_nr, _map_of(ms)), pfn, nr_pages, altmap
+            )
         if k.variant.mutated(mutants.POPULATE_ERROR_EINVAL):
             return s, -EINVAL
         return s, -ENOMEM
@@ -165,14 +175,12 @@ def sparse_add_section(
     s, ret = section_activate(k, s, nid, start_pfn, nr_pages, altmap)
     if ret:
         return s, ret
-    _, subsection_map = fill_subsection_map(k, s, start_pfn, nr_pages)
     section_nr = memory_hotplug.pfn_to_section_nr(k, start_pfn)
-    ms = s.section(section_nr)
-    if ms is not None:  # a further sub-section of a present section
-        sections = tuple(evolve(x, subsection_map=subsection_map) if x is ms else x for x in s.sections)
-        return evolve(s, sections=sections), 0
+    if s.section(section_nr) is not None:  # a further sub-section: section_activate() set its bits
+        return s, 0
     # section_mark_present(ms); the zone is set later by move_pfn_range_to_zone()
     owner = _owner(k, s, start_pfn)
+    subsection_map = subsection_mask_set(k, start_pfn, nr_pages)
     return _mark_present(s, MemSection(section_nr, None, owner, subsection_map)), 0
 
 
@@ -188,14 +196,11 @@ def section_deactivate(
         s = _mark_absent(s, section_nr)
         s = _drop_memmap_init(k, s, section_nr, nr_pages)
     else:
-        sections = tuple(
-            evolve(x, subsection_map=subsection_map) if x.section_nr == section_nr else x for x in s.sections
-        )
         end_pfn = pfn + nr_pages
         kept = tuple(
             iv for iv in s.memmap_init if not k.sem.branch((pfn <= iv.start_pfn) & (iv.end_pfn <= end_pfn))
         )
-        s = evolve(s, sections=sections, memmap_init=kept)
+        s = evolve(_set_subsection_map(s, section_nr, subsection_map), memmap_init=kept)
     # "depopulate_section_memmap(pfn, nr_pages, altmap)": exactly the sub-section range
     return depopulate_section_memmap(k, s, pfn, nr_pages, altmap)
 
@@ -222,6 +227,21 @@ def sparse_remove_section(
 def _memmap_pages(k: Kernel, nr_pages: int) -> int:
     """DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE)."""
     return -(-(nr_pages * k.arch.STRUCT_PAGE_SIZE) // (1 << k.arch.PAGE_SHIFT))
+
+
+@helper
+def _set_subsection_map(s: KernelState, section_nr: int, subsection_map: int) -> KernelState:
+    """The state with present section `section_nr`'s sub-section map set to `subsection_map`."""
+    sections = tuple(
+        evolve(x, subsection_map=subsection_map) if x.section_nr == section_nr else x for x in s.sections
+    )
+    return evolve(s, sections=sections)
+
+
+@helper
+def _map_of(ms: MemSection | None) -> int:
+    """A section's sub-section map, or 0 for a section that is not present."""
+    return ms.subsection_map if ms is not None else 0
 
 
 @helper

@@ -72,14 +72,16 @@ _V5_9 = (
     p.SUBSECTION_HOTPLUG,
     p.POWERPC_ALTMAP_FALLBACK,
     p.ALTMAP_END_PFN,
+    p.POWERPC_POPULATED_SUBSECTION,
     p.SHRINK_ZONES,
     p.HOTPLUG_ADDRESSABLE,
     p.ARM64_ZONE_DEVICE,
     p.ARM64_ALTMAP,
 )
 # v5.3: sub-section hotplug (ba72b4c8cf60); the altmap is passed explicitly since v4.16 and the
-# powerpc fallback to RAM is in (v5.0). Not yet: the namespace end_pfn and arch_remove_memory()
-# without page_zone() (v5.5), __add_pages()'s bounds check (v5.6), arm64 (v5.7).
+# powerpc fallback to RAM is in (v5.0). Not yet: the namespace end_pfn, powerpc's
+# vmemmap_populated() by sub-section and arch_remove_memory() without page_zone() (v5.5),
+# __add_pages()'s bounds check (v5.6), arm64 (v5.7).
 _V5_3 = (
     *_V4_13,
     p.EXPLICIT_ALTMAP,

@@ -97,6 +97,13 @@ ALTMAP_END_PFN = Patch(
 # "select ARCH_ENABLE_MEMORY_HOTREMOVE" is this commit's; mm/Kconfig's "config ZONE_DEVICE"
 # depends on MEMORY_HOTREMOVE
 ARM64_ZONE_DEVICE = Patch("arm64-zone-device", "bbd6ec605c0f", "arm64/mm: Enable memory hot remove", "v5.7")
+POWERPC_POPULATED_SUBSECTION = Patch(
+    "powerpc-populated-subsection",
+    "",
+    "powerpc/nvdimm: Update vmemmap_populated to check sub-section range",
+    "v5.5",
+    source="[PATCH v2] (Aneesh Kumar K.V, 2019-09-17), in the powerpc-5.5-1 pull",
+)
 SHRINK_ZONES = Patch(
     "shrink-zones",
     "feee6b298916",
@@ -182,6 +189,7 @@ PATCHES = (
     SUBSECTION_HOTPLUG,
     POWERPC_ALTMAP_FALLBACK,
     ALTMAP_END_PFN,
+    POWERPC_POPULATED_SUBSECTION,
     SHRINK_ZONES,
     HOTPLUG_ADDRESSABLE,
     ARM64_ZONE_DEVICE,

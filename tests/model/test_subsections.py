@@ -123,3 +123,20 @@ def test_x86_keeps_the_other_devices_memmap_of_a_shared_section():
     )
     assert rets == [0, 0, 0]
     assert property_named("present_sections_have_memmap").first_failure(k, s) is None
+
+
+@pytest.mark.parametrize("arch", ["powerpc64-hash", "powerpc64-radix"])
+def test_powerpc_v5_3_vmemmap_populated_looks_at_each_sections_first_subsection_only(arch):
+    # v5.3 walks the vmemmap page section by section, "if (pfn_valid(page_to_pfn((struct page
+    # *)start))) return 1;", and pfn_valid() is per sub-section since ba72b4c8cf60: a section whose
+    # first 2 MiB is not present does not count. v5.5 walks every sub-section.
+    a = build(arch, "v5.3").arch
+    start, pps, sub = a.HOTPLUG_BASE_PFN, a.PAGES_PER_SECTION, a.PAGES_PER_SUBSECTION
+    tail = AddDeviceMemory(0, start + sub, pps - sub, None)
+    whole = AddDeviceMemory(1, start + pps, pps, None)
+    _, s, rets = run("v5.3", tail, whole, arch=arch)
+    assert rets == [0, 0]
+    # the page holding both sections' memmap is populated a second time, over the first
+    assert [x.index for x in s.vmemmap] == [s.vmemmap[0].index] * 2
+    _, s, rets = run("v5.9", tail, whole, arch=arch)
+    assert rets == [0, 0] and len(s.vmemmap) == 1
