@@ -164,11 +164,12 @@ class KernelState:
         if is_mhp_altmap(dev):
             altmaps = tuple((r, altmap if r == dev else a) for r, a in self.mhp_altmaps)
             return evolve(self, mhp_altmaps=altmaps)
-        ranges = tuple(
-            DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift) if r.dev == dev else r
-            for r in self.device_ranges
-        )
-        return evolve(self, device_ranges=ranges)
+        ranges = list(self.device_ranges)
+        for i, r in enumerate(ranges):
+            if r.dev == dev:
+                ranges[i] = DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift)
+                break
+        return evolve(self, device_ranges=tuple(ranges))
 
 
 def state_key(s: KernelState) -> tuple[Any, ...]:

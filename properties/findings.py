@@ -37,6 +37,7 @@ _SHARED_SECTION = (
     "altmap_fully_freed_on_release",
     "present_sections_have_memmap",
     "system_memory_never_over_freed",
+    "nothing_left_when_all_removed",
 )
 _ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
 

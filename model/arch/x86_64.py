@@ -82,6 +82,8 @@ def vmemmap_populate(
                 k.trace(AltmapFallback(index, "sub-section"))
         return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, None)
     if HAS_PSE:
+        if k.variant.has(patches.GENERIC_VMEMMAP_HUGEPAGES):
+            return sparse_vmemmap.vmemmap_populate_hugepages(k, s, start, end, node, altmap)
         return vmemmap_populate_hugepages(k, s, start, end, node, altmap)
     if altmap is not None:
         return s, -ENOMEM  # pr_err_once("%s: no cpu support for altmap allocations\n")
@@ -91,12 +93,15 @@ def vmemmap_populate(
 def vmemmap_populate_hugepages(
     k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:vmemmap_populate_hugepages() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:vmemmap_populate_hugepages() as of v4.5 (4b94ffdc4163).
+
+    x86's own copy until v6.2 (2045a3b8911b) made it the generic one in mm/sparse-vmemmap.c.
+    """
     addr = start
     while addr < end:
         nxt = min(((addr >> PMD_SHIFT) + 1) << PMD_SHIFT, end)  # pmd_addr_end(addr, end)
         leaf = pgtable.leaf_at(s, addr)
-        if leaf is None:  # pmd_none(*pmd)
+        if pgtable.pmd_none(s, addr, PMD_SHIFT):  # pmd_none(*pmd)
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << PMD_SHIFT, node, altmap)
             if src is not None:
                 s = pgtable.set_leaf(k, s, addr >> PMD_SHIFT, PMD_SHIFT, src, pfn)
@@ -104,7 +109,7 @@ def vmemmap_populate_hugepages(
                 continue
             if altmap is not None:
                 return s, -ENOMEM  # "no fallback"
-        elif leaf.leaf_shift == PMD_SHIFT:  # pmd_large(*pmd): vmemmap_verify()
+        elif leaf is not None and leaf.leaf_shift == PMD_SHIFT:  # pmd_large(*pmd): vmemmap_verify()
             addr = nxt
             continue
         # pr_warn_once("vmemmap: falling back to regular page backing\n")
@@ -113,6 +118,13 @@ def vmemmap_populate_hugepages(
             return s, -ENOMEM
         addr = nxt
     return s, 0
+
+
+def vmemmap_check_pmd(k: Kernel, s: KernelState, addr: int, end: int) -> bool:
+    """arch/x86/mm/init_64.c:vmemmap_check_pmd() as of v6.2 (2045a3b8911b)."""
+    # "int large = pmd_leaf(*pmd); if (pmd_leaf(*pmd)) { vmemmap_verify(...);
+    #  vmemmap_use_sub_pmd(addr, next); } return large;" -- the sub-PMD bookkeeping is not modelled
+    return pgtable.pmd_leaf(s, addr, PMD_SHIFT)
 
 
 def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
@@ -194,6 +206,7 @@ X86_64 = Arch(
         ("arch_remove_memory", arch_remove_memory),
         ("vmemmap_populate", vmemmap_populate),
         ("vmemmap_free", vmemmap_free),
+        ("vmemmap_check_pmd", vmemmap_check_pmd),
     ),
     capabilities=(
         ("altmap", Capability(patches.X86_ALTMAP, "arch/x86/mm/init_64.c: vmemmap_populate_hugepages()")),

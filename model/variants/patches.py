@@ -127,6 +127,12 @@ ARM64_ALTMAP = Patch(
     upstream="eee07935bb52",
 )
 
+ARM64_VMEMMAP_FALLBACK = Patch(
+    "arm64-vmemmap-fallback",
+    "9f84f39f5515",
+    "arm64/mm: add fallback option to allocate virtually contiguous memory",
+    "v5.11",
+)
 MHP_PARAMS = Patch(
     "mhp-params",
     "f5637d3b42ab",
@@ -157,6 +163,12 @@ COMPOUND_DEVMAP = Patch(
     "mm/sparse-vmemmap: improve memory savings for compound devmaps",
     "v5.19",
 )
+GENERIC_VMEMMAP_HUGEPAGES = Patch(
+    "generic-vmemmap-hugepages",
+    "2045a3b8911b",
+    "mm/sparse-vmemmap: generalise vmemmap_populate_hugepages() (x86 and arm64 use it)",
+    "v6.2",
+)
 MEMORY_BLOCK_ALTMAP = Patch(
     "memory-block-altmap",
     "1a8c64e11043",
@@ -174,6 +186,14 @@ KMEM_MEMMAP_ON_MEMORY = Patch(
     "4eca0ef49af9",
     "dax/kmem: allow kmem to add memory with memmap_on_memory",
     "v6.8",
+)
+GENERIC_VMEMMAP_PMD = Patch(
+    "generic-vmemmap-pmd",
+    "",
+    "mm/sparse-vmemmap: provide generic vmemmap_set_pmd() and vmemmap_check_pmd() (arm64's own "
+    "copies removed)",
+    "v7.2",
+    source="[PATCH v3 1/5] (Muchun Song, 2026-06-01); 7.2.13 mm/sparse-vmemmap.c, arch/arm64/mm/mmu.c",
 )
 NR_MEMMAP = Patch("nr-memmap", "15995a352474", "mm: report per-page metadata information", "v6.11")
 
@@ -194,13 +214,16 @@ PATCHES = (
     HOTPLUG_ADDRESSABLE,
     ARM64_ZONE_DEVICE,
     ARM64_ALTMAP,
+    ARM64_VMEMMAP_FALLBACK,
     MHP_PARAMS,
     MULTI_RANGE_PGMAP,
     MHP_RANGE_ALLOWED,
     MEMMAP_ON_MEMORY,
     COMPOUND_DEVMAP,
+    GENERIC_VMEMMAP_HUGEPAGES,
     MEMORY_BLOCK_ALTMAP,
     MEMMAP_ON_MEMORY_PER_BLOCK,
     KMEM_MEMMAP_ON_MEMORY,
     NR_MEMMAP,
+    GENERIC_VMEMMAP_PMD,
 )

@@ -4,7 +4,7 @@ import pytest
 
 from mhpcheck.core.values import MASK, Word
 from mhpcheck.model import build
-from mhpcheck.model.errno import E2BIG, EINVAL
+from mhpcheck.model.errno import E2BIG, EINVAL, ENOMEM
 from mhpcheck.model.events import BadPageAccess, SectionRemoved, VmemmapFreed
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, Zone
@@ -210,3 +210,30 @@ def test_v5_3_arch_remove_memory_reads_the_zone_one_past_the_range(arch):
         bad = [e for e in k.take_events() if isinstance(e, BadPageAccess)]
         assert ret == 0
         assert [e.pfn.v for e in bad] == ([start + pps] if reads else []), variant
+
+
+@pytest.mark.parametrize(
+    ("variant", "altmap", "ret", "sources"),
+    [
+        # v5.9: "p = vmemmap_alloc_block_buf(PMD_SIZE, node, altmap); if (!p) return -ENOMEM;"
+        ("v5.9", False, -ENOMEM, set()),
+        ("v5.9", True, -ENOMEM, set()),
+        # v5.11 (9f84f39f5515): "if (!p) { if (vmemmap_populate_basepages(addr, next, node,
+        # altmap)) return -ENOMEM; continue; }" -- base pages, from the altmap if there is one
+        ("v6.1", False, 0, {SYSMEM}),
+        ("v6.1", True, 0, {0}),
+        # v6.2 (2045a3b8911b), the generic loop: "} else if (altmap) { /* No fallback */ return
+        # -ENOMEM; }", and without an altmap "vmemmap_populate_basepages(addr, next, node, altmap)"
+        ("v6.12", False, 0, {SYSMEM}),
+        ("v6.12", True, -ENOMEM, set()),
+    ],
+)
+def test_arm64_4k_falls_back_to_base_pages_when_a_pmd_allocation_fails(variant, altmap, ret, sources):
+    a = build("arm64-4k", variant).arch
+    choice = AltmapChoice(0, 0, 0x1000) if altmap else None
+    add = AddDeviceMemory(0, a.HOTPLUG_BASE_PFN, 0x8000, choice, fail_alloc=0)
+    _, s, rets = run("arm64-4k", variant, add)
+    assert rets == [ret]
+    assert {x.source for x in s.vmemmap} == sources
+    if ret == 0:  # 2 MiB of memmap in 4 KiB pages
+        assert [x.leaf_shift for x in s.vmemmap] == [12] * 512
