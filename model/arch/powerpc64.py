@@ -87,7 +87,10 @@ def vmemmap_populated(k: Kernel, s: KernelState, start: int, page_size: int) -> 
 
 
 def altmap_cross_boundary(k: Kernel, s: KernelState, altmap: int, start: int, page_size: int) -> bool:
-    """arch/powerpc/mm/init_64.c:altmap_cross_boundary() as of v5.9 (cf387d9644d8)."""
+    """arch/powerpc/mm/init_64.c:altmap_cross_boundary() as of v5.5 (cf387d9644d8).
+
+    From v6.5 (c8eebc4a99f1) the page's last pfn, not the one past it, is compared with end_pfn.
+    """
     r = s.range_of(altmap)
     assert r is not None and r.altmap is not None
     nr_pfn = page_size // k.arch.STRUCT_PAGE_SIZE
@@ -95,8 +98,12 @@ def altmap_cross_boundary(k: Kernel, s: KernelState, altmap: int, start: int, pa
     # Abstraction: altmap->end_pfn is not a field of the model's altmap; nvdimm sets it to the
     # namespace's last pfn (inclusive), which is the range's last pfn here.
     end_pfn = r.start_pfn + r.nr_pages - 1
-    # "if ((start_pfn + nr_pfn) > altmap->end_pfn)": off by one on the safe side until 2023
-    return k.sem.branch((start_pfn + nr_pfn > end_pfn) | (start_pfn < r.altmap.base_pfn))
+    last = start_pfn + nr_pfn
+    if k.variant.has(patches.POWERPC_CROSS_BOUNDARY_END):
+        last = last - 1  # "if ((start_pfn + nr_pfn - 1) > altmap->end_pfn)"
+    # before v6.5: "if ((start_pfn + nr_pfn) > altmap->end_pfn)", a page ending on the
+    # namespace's last pfn counts as crossing it
+    return k.sem.branch((last > end_pfn) | (start_pfn < r.altmap.base_pfn))
 
 
 def vmemmap_populate(
@@ -141,7 +148,11 @@ def vmemmap_populate(
 
 
 def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
-    """arch/powerpc/mm/init_64.c:vmemmap_free() as of v4.13 (d85431d1, seed 002)."""
+    """arch/powerpc/mm/init_64.c:vmemmap_free() as of v4.13 (d85431d1, seed 002).
+
+    From v5.0 (9ef34630a461) a page is given back to the altmap by its backing pfn; the bound of
+    that test lost its alloc + align in v6.5 (6722b2571205).
+    """
     page_size = 1 << k.arch.VMEMMAP_SHIFT
     nr_pages = page_size >> k.arch.PAGE_SHIFT  # 1 << page_order
     start = start & ~(page_size - 1)
@@ -182,7 +193,7 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
 
 @helper
 def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word, source: int) -> int | None:
-    """The altmap test of vmemmap_free() as of v5.9: is the backing pfn inside the altmap?"""
+    """The altmap test of vmemmap_free() from v5.0 (9ef34630a461): is the backing pfn inside the altmap?"""
     # "alt_start = altmap->base_pfn; alt_end = altmap->base_pfn + altmap->reserve +
     #  altmap->free + altmap->alloc + altmap->align;
     #  if (base_pfn >= alt_start && base_pfn < alt_end) vmem_altmap_free(altmap, nr_pages);"
@@ -193,7 +204,11 @@ def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word,
     assert r is not None and r.altmap is not None
     a = r.altmap
     alt_start = a.base_pfn
-    alt_end = a.base_pfn + a.reserve + a.free + a.alloc + a.align
+    alt_end = a.base_pfn + a.reserve + a.free
+    if not k.variant.has(patches.POWERPC_ALTMAP_BOUNDARY):
+        # v6.5 (6722b2571205): "altmap->free includes the entire free space from which altmap
+        # blocks can be allocated", so "alt_end = altmap->base_pfn + altmap->reserve + altmap->free;"
+        alt_end = alt_end + a.alloc + a.align
     if k.sem.branch((pfn >= alt_start) & (pfn < alt_end)):
         return altmap
     return None

@@ -163,6 +163,18 @@ COMPOUND_DEVMAP = Patch(
     "mm/sparse-vmemmap: improve memory savings for compound devmaps",
     "v5.19",
 )
+POWERPC_CROSS_BOUNDARY_END = Patch(
+    "powerpc-cross-boundary-end",
+    "c8eebc4a99f1",
+    "powerpc/mm/dax: Fix the condition when checking if altmap vmemap can cross-boundary",
+    "v6.5",
+)
+POWERPC_ALTMAP_BOUNDARY = Patch(
+    "powerpc-altmap-boundary",
+    "6722b2571205",
+    "powerpc/mm/altmap: Fix altmap boundary check",
+    "v6.5",
+)
 GENERIC_VMEMMAP_HUGEPAGES = Patch(
     "generic-vmemmap-hugepages",
     "2045a3b8911b",
@@ -221,6 +233,8 @@ PATCHES = (
     MEMMAP_ON_MEMORY,
     COMPOUND_DEVMAP,
     GENERIC_VMEMMAP_HUGEPAGES,
+    POWERPC_CROSS_BOUNDARY_END,
+    POWERPC_ALTMAP_BOUNDARY,
     MEMORY_BLOCK_ALTMAP,
     MEMMAP_ON_MEMORY_PER_BLOCK,
     KMEM_MEMMAP_ON_MEMORY,

@@ -4,10 +4,11 @@ import pytest
 
 from mhpcheck.core.values import MASK, Word
 from mhpcheck.model import build
+from mhpcheck.model.arch import powerpc64
 from mhpcheck.model.errno import E2BIG, EINVAL, ENOMEM
 from mhpcheck.model.events import BadPageAccess, SectionRemoved, VmemmapFreed
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
-from mhpcheck.model.state import SYSMEM, KernelState, VmemAltmap, Zone
+from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap, Zone
 from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
 
 GIB_X86 = 0x40000  # 1 GiB in 4 KiB pfns: 8 sections of 0x8000
@@ -237,3 +238,35 @@ def test_arm64_4k_falls_back_to_base_pages_when_a_pmd_allocation_fails(variant, 
     assert {x.source for x in s.vmemmap} == sources
     if ret == 0:  # 2 MiB of memmap in 4 KiB pages
         assert [x.leaf_shift for x in s.vmemmap] == [12] * 512
+
+
+POWERPC_ERAS_AROUND_V6_5 = [("v6.1", False), ("v6.12", True)]
+
+
+@pytest.mark.parametrize(("variant", "fixed"), POWERPC_ERAS_AROUND_V6_5)
+def test_powerpc_vmemmap_free_bounds_the_altmap_by_reserve_plus_free_from_v6_5(variant, fixed):
+    # 6722b2571205 (v6.5): "alt_end = altmap->base_pfn + altmap->reserve + altmap->free;" where
+    # the bound had been "... + altmap->free + altmap->alloc + altmap->align". A page backed at
+    # pfn base + reserve + free lies past the altmap's free area: before v6.5 it is still
+    # credited to the altmap, from v6.5 it is not.
+    k = build("powerpc64-hash", variant)
+    altmap = VmemAltmap(Word(0x40000), Word(2), Word(0x100), Word(0), Word(0x40))
+    s = KernelState(device_ranges=(DeviceRange(0, Word(0x40000), Word(0x200), altmap),))
+    pfn = Word(0x40000 + 2 + 0x100)
+    owner = powerpc64._altmap_owning_pfn(k, s, 0, pfn, 1)
+    assert owner == (None if fixed else 0)
+    # inside the free area it is the altmap's in both
+    assert powerpc64._altmap_owning_pfn(k, s, 0, pfn - 1, 1) == 0
+
+
+@pytest.mark.parametrize(("variant", "fixed"), POWERPC_ERAS_AROUND_V6_5)
+def test_powerpc_a_vmemmap_page_ending_on_the_namespace_end_does_not_cross_it_from_v6_5(variant, fixed):
+    # c8eebc4a99f1 (v6.5): "if ((start_pfn + nr_pfn - 1) > altmap->end_pfn)" where it was
+    # "if ((start_pfn + nr_pfn) > altmap->end_pfn)": a 2 MiB radix page describes 0x8000 pfns; a
+    # namespace of exactly those pfns no longer counts as crossed by it.
+    k = build("powerpc64-radix", variant)
+    start_pfn = 0x8000 * 8
+    altmap = VmemAltmap(Word(start_pfn), Word(0), Word(0x100), Word(0), Word(0))
+    s = KernelState(device_ranges=(DeviceRange(0, Word(start_pfn), Word(0x8000), altmap),))
+    crosses = powerpc64.altmap_cross_boundary(k, s, 0, start_pfn * 64, 1 << 21)
+    assert crosses is not fixed
