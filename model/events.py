@@ -25,7 +25,7 @@ class SectionRemoved(Event):
     """__remove_section() / sparse_remove_section() ran for a section with this map_offset."""
 
     section_nr: int
-    map_offset: Word
+    map_offset: Word | None  # None from v6.5, where sparse_remove_section() has no such argument
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,12 +194,18 @@ def _remove_pages(
     nr_pages: Word,
     altmap: int | None,
 ) -> tuple[KernelState, int]:
-    """mm/memory_hotplug.c:__remove_pages() as of v4.5 (614186c0, seed 001)."""
+    """mm/memory_hotplug.c:__remove_pages() as of v4.5 (614186c0, seed 001).
+
+    From v4.16 (24e6d5a59ac7) the altmap is passed in; from v5.3 (ba72b4c8cf60) it removes
+    sub-section chunks; from v6.5 (map-offset-removed) it passes no map_offset.
+    """
     k.call("__remove_pages", pfn=phys_start_pfn, nr_pages=nr_pages)
-    map_offset = k.sem.word(0)
+    map_offset: Word | None = k.sem.word(0)
     explicit = k.variant.has(patches.EXPLICIT_ALTMAP)
     ret = 0
-    if explicit:
+    if k.variant.has(patches.MAP_OFFSET_REMOVED):
+        map_offset = None  # v6.5: "sparse_remove_section(pfn, cur_nr_pages, altmap);"
+    elif explicit:
         # v5.3+: "map_offset = vmem_altmap_offset(altmap);" for every caller
         if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
             map_offset = memremap.vmem_altmap_offset(k, s.altmap_of(altmap))
@@ -222,9 +228,10 @@ def _remove_pages(
         for pfn, cur_nr_pages in _section_chunks(k, phys_start_pfn, nr_pages):
             # __remove_section() is void from v5.3: an absent section is WARNed and skipped
             s, _ = sparse.sparse_remove_section(k, s, pfn, cur_nr_pages, map_offset, altmap)
-            if not k.variant.mutated(mutants.MAP_OFFSET_EVERY_SECTION):
+            if map_offset is not None and not k.variant.mutated(mutants.MAP_OFFSET_EVERY_SECTION):
                 map_offset = k.sem.word(0)
         return s, 0
+    assert map_offset is not None  # v4.5-v4.15: always passed
     nr_sections = k.sem.concrete(nr_pages) // k.arch.PAGES_PER_SECTION
     first = pfn_to_section_nr(k, phys_start_pfn)
     for i in range(nr_sections):

@@ -210,10 +210,15 @@ def sparse_remove_section(
     s: KernelState,
     pfn: Word,
     nr_pages: int,
-    map_offset: Word,
+    map_offset: Word | None,
     altmap: int | None,
 ) -> tuple[KernelState, int]:
-    """mm/sparse.c:sparse_remove_section() as of v5.9 (ba72b4c8cf60)."""
+    """mm/sparse.c:sparse_remove_section() as of v5.3 (ba72b4c8cf60).
+
+    Until v6.2 it also ran "clear_hwpoisoned_pages(pfn_to_page(pfn) + map_offset, nr_pages -
+    map_offset);", which only reads struct pages; from v6.5 (map-offset-removed) it takes no
+    map_offset (None here).
+    """
     section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
     rc, _ = clear_subsection_map(k, s, pfn, nr_pages)
     if rc:

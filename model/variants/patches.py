@@ -181,6 +181,15 @@ GENERIC_VMEMMAP_HUGEPAGES = Patch(
     "mm/sparse-vmemmap: generalise vmemmap_populate_hugepages() (x86 and arm64 use it)",
     "v6.2",
 )
+MAP_OFFSET_REMOVED = Patch(
+    "map-offset-removed",
+    "",
+    "mm/sparse: remove unused parameters in sparse_remove_section() (map_offset's last use, "
+    "clear_hwpoisoned_pages(), went in v6.2)",
+    "v6.5",
+    source="Yajun Deng's patch in the v6.5 mm pull; __remove_pages() passes map_offset in 6.1.176, "
+    "not in 6.12.118",
+)
 MEMORY_BLOCK_ALTMAP = Patch(
     "memory-block-altmap",
     "1a8c64e11043",
@@ -235,6 +244,7 @@ PATCHES = (
     GENERIC_VMEMMAP_HUGEPAGES,
     POWERPC_CROSS_BOUNDARY_END,
     POWERPC_ALTMAP_BOUNDARY,
+    MAP_OFFSET_REMOVED,
     MEMORY_BLOCK_ALTMAP,
     MEMMAP_ON_MEMORY_PER_BLOCK,
     KMEM_MEMMAP_ON_MEMORY,

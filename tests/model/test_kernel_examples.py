@@ -3,13 +3,15 @@
 import pytest
 
 from mhpcheck.core.values import MASK, Word
+from mhpcheck.engines.cell import Cell
 from mhpcheck.model import build
 from mhpcheck.model.arch import powerpc64
 from mhpcheck.model.errno import E2BIG, EINVAL, ENOMEM
 from mhpcheck.model.events import BadPageAccess, SectionRemoved, VmemmapFreed
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
 from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap, Zone
-from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, RemoveDeviceMemory
+from mhpcheck.model.transitions import AddDeviceMemory, AltmapChoice, Bounds, RemoveDeviceMemory
+from mhpcheck.properties import property_named
 
 GIB_X86 = 0x40000  # 1 GiB in 4 KiB pfns: 8 sections of 0x8000
 
@@ -270,3 +272,21 @@ def test_powerpc_a_vmemmap_page_ending_on_the_namespace_end_does_not_cross_it_fr
     s = KernelState(device_ranges=(DeviceRange(0, Word(start_pfn), Word(0x8000), altmap),))
     crosses = powerpc64.altmap_cross_boundary(k, s, 0, start_pfn * 64, 1 << 21)
     assert crosses is not fixed
+
+
+def test_map_offset_is_gone_from_v6_5_and_its_property_says_it_does_not_apply():
+    # 6.1.176 __remove_pages(): "map_offset = vmem_altmap_offset(altmap); ... __remove_section(pfn,
+    # cur_nr_pages, map_offset, altmap); map_offset = 0;"; 6.12.118: "sparse_remove_section(pfn,
+    # cur_nr_pages, altmap, pgmap);" -- nothing to check there, rather than a check that holds
+    # because it tests nothing
+    prop = property_named("map_offset_first_section_only")
+    add = AddDeviceMemory(0, 0x140000, 0x10000, AltmapChoice(0, 0x180, 0x600))
+    for variant, offsets in (("v6.1", [0x780, 0]), ("v6.12", [None, None])):
+        k, s, _ = run("x86_64", variant, add)
+        k.take_events()
+        s, _ = RemoveDeviceMemory(0).apply(k, s)
+        removed = [e.map_offset for e in k.take_events() if isinstance(e, SectionRemoved)]
+        assert [None if x is None else x.v for x in removed] == offsets
+        assert prop.applies_to(k.arch, k.variant) is (variant == "v6.1")
+        assert prop in Cell("x86_64", variant, Bounds()).properties or variant == "v6.12"
+    assert prop not in Cell("x86_64", "v6.12", Bounds()).properties
