@@ -57,6 +57,7 @@ class Capabilities:
     altmap_pmd_falls_back_to_base_pages: bool = False  # ... with an altmap too: base pages from it
     vmemmap_page_spans_sections: bool = False  # one vmemmap page holds several sections' memmap
     memmap_on_memory: bool = False  # ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE: hot-added RAM holds its memmap
+    optimize_dax_vmemmap: bool = False  # ARCH_WANT_OPTIMIZE_DAX_VMEMMAP: compound devmaps share tail pages
 
 
 CAPABILITIES = tuple(Capabilities.__dataclass_fields__)
@@ -126,6 +127,7 @@ class ArchConfig:
         self.vmemmap_free = functions["vmemmap_free"]
         # an arch's own copy of a __weak generic function, where it has one
         self.vmemmap_check_pmd = functions.get("vmemmap_check_pmd")
+        self.arch_supports_memmap_on_memory = functions.get("arch_supports_memmap_on_memory")
 
     @property
     def memmap_pages_per_section(self) -> int:

@@ -145,6 +145,14 @@ def _arm64(
                     "arch/arm64/include/asm/pgtable-hwdef.h: ARM64_HW_PGTABLE_LEVEL_SHIFT(2)",
                 ),
             ),
+            (
+                "pageblock_order",
+                const(
+                    (page_shift - 3) * 2 + 3 - page_shift,
+                    "include/linux/pageblock-flags.h: MIN_T(HUGETLB_PAGE_ORDER, MAX_PAGE_ORDER); "
+                    "arch/arm64/Kconfig ARCH_FORCE_MAX_ORDER 10, 11, 13 does not cut PMD_SHIFT - PAGE_SHIFT",
+                ),
+            ),
         ),
         zone_device_since="v5.7",
         zone_device_source="arch/arm64/Kconfig: select ARCH_ENABLE_MEMORY_HOTREMOVE (bbd6ec605c0f), "
@@ -162,6 +170,13 @@ def _arm64(
                 Capability(patches.ARM64_ALTMAP, "arch/arm64/mm/mmu.c: vmemmap_populate() (seed 003)"),
             ),
             *(_PMD_FALLBACKS if vmemmap_shift == PMD_SHIFT_4K else ()),
+            (
+                "memmap_on_memory",
+                Capability(
+                    patches.MEMMAP_ON_MEMORY,
+                    "arch/arm64/Kconfig: ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE (ca6e51d592d2)",
+                ),
+            ),
         ),
     )
 

@@ -228,11 +228,20 @@ _COMMON = (
     ("HOTPLUG_BASE_PFN", const(0x40000, "model choice: 16 GiB, a hash vmemmap page boundary")),
 )
 
+
+def arch_supports_memmap_on_memory(k: Kernel, vmemmap_size: int) -> bool:
+    """arch/powerpc/include/asm/pgtable.h:arch_supports_memmap_on_memory() as of v6.6 (603fd64dfa45)."""
+    # "if (!radix_enabled()) return false; ... if (IS_ENABLED(CONFIG_PPC_4K_PAGES)) return
+    # IS_ALIGNED(vmemmap_size, PMD_SIZE); return true;" -- the configs here have 64K pages
+    return k.arch.has.memmap_on_memory
+
+
 _FUNCTIONS = (
     ("arch_add_memory", arch_add_memory),
     ("arch_remove_memory", arch_remove_memory),
     ("vmemmap_populate", vmemmap_populate),
     ("vmemmap_free", vmemmap_free),
+    ("arch_supports_memmap_on_memory", arch_supports_memmap_on_memory),
 )
 
 _CAPABILITIES = (
@@ -289,9 +298,34 @@ POWERPC64_RADIX = Arch(
             ),
         ),
         ("VMEMMAP_SHIFT", const(21, "arch/powerpc/mm/pgtable-radix.c: mmu_vmemmap_psize = MMU_PAGE_2M")),
+        ("PMD_SHIFT", const(21, "arch/powerpc/include/asm/book3s/64/radix-64k.h: RADIX_PTE_INDEX_SIZE 5")),
+        (
+            "pageblock_order",
+            const(
+                5,
+                "mm/mm_init.c:set_pageblock_order(): HUGETLB_PAGE_ORDER, with hpage_shift the 2 MiB "
+                "page (arch/powerpc/mm/book3s64/hugetlbpage.c; radix has no 16M or 1M)",
+            ),
+        ),
     ),
     zone_device_since="v4.13",
     zone_device_source="arch/powerpc/Kconfig: select ARCH_HAS_ZONE_DEVICE if PPC_BOOK3S_64",
     functions=_FUNCTIONS,
-    capabilities=_CAPABILITIES,
+    capabilities=(
+        *_CAPABILITIES,
+        (
+            "memmap_on_memory",
+            Capability(
+                patches.RADIX_MEMMAP_ON_MEMORY,
+                "arch/powerpc/Kconfig: select ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE if PPC_RADIX_MMU",
+            ),
+        ),
+        (
+            "optimize_dax_vmemmap",
+            Capability(
+                patches.RADIX_DAX_VMEMMAP,
+                "arch/powerpc/Kconfig: select ARCH_WANT_OPTIMIZE_DAX_VMEMMAP if PPC_RADIX_MMU",
+            ),
+        ),
+    ),
 )

@@ -216,7 +216,17 @@ X86_64 = Arch(
         ),
         (
             "memmap_on_memory",
-            Capability(patches.MEMMAP_ON_MEMORY, "arch/x86/Kconfig: ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE"),
+            Capability(
+                patches.MEMMAP_ON_MEMORY, "arch/x86/Kconfig: ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE (f91ef2223dc4)"
+            ),
+        ),
+        (
+            "optimize_dax_vmemmap",
+            Capability(
+                None,
+                "arch/x86/Kconfig: select ARCH_WANT_OPTIMIZE_DAX_VMEMMAP if X86_64 (the HVO option "
+                "87a7ae75d738 tested in v6.4)",
+            ),
         ),
     ),
 )

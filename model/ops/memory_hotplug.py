@@ -307,16 +307,38 @@ def page_zone(k: Kernel, s: KernelState, pfn: Word, caller: str) -> Zone | None:
 
 
 def mhp_supports_memmap_on_memory(k: Kernel, size: int, memmap_on_memory: bool) -> bool:
-    """mm/memory_hotplug.c:mhp_supports_memmap_on_memory() as of v5.15 (a08a2ae34613)."""
+    """mm/memory_hotplug.c:mhp_supports_memmap_on_memory() as of v5.13 (a08a2ae34613).
+
+    From v6.6 (2d1f649c7c08, 85a2b4b08f20) the memmap must cover whole pageblocks, not all of the
+    block, and the arch decides on its PMD alignment; from v6.8 (6b8f0798b85a) it is asked about
+    one memory block, whatever the size of the request (the caller passes a block).
+    """
     # Abstraction: `memmap_on_memory` is the boot parameter memory_hotplug.memmap_on_memory
-    # (mhp_memmap_on_memory()), passed in so that one exploration covers both settings.
+    # (mhp_memmap_on_memory()), passed in so that one exploration covers both settings; its
+    # "force" mode (v6.6) is not modelled.
     if not k.arch.has.memmap_on_memory:  # IS_ENABLED(CONFIG_MHP_MEMMAP_ON_MEMORY)
         return False
+    pageblock_pages = 1 << k.arch.pageblock_order
+    if k.variant.has(patches.MEMMAP_ON_MEMORY_PAGEBLOCK):
+        block_pages = memory.memory_block_size_bytes(k) >> k.arch.PAGE_SHIFT
+        vmemmap_size = block_pages * k.arch.STRUCT_PAGE_SIZE  # memory_block_memmap_size()
+        page_size = 1 << k.arch.PAGE_SHIFT
+        memmap_pages = memory_block_memmap_on_memory_pages(k)
+        if not memmap_on_memory:  # "if (!mhp_memmap_on_memory()) return false;"
+            return False
+        if vmemmap_size % page_size:  # "if (!IS_ALIGNED(vmemmap_size, PAGE_SIZE))"
+            return False
+        if memmap_pages % pageblock_pages:  # "if (!pageblock_aligned(memmap_pages))"
+            return False
+        if memmap_pages == block_pages:  # "No effective hotplugged memory doesn't make sense."
+            return False
+        supports = k.arch.arch_supports_memmap_on_memory or arch_supports_memmap_on_memory
+        return bool(supports(k, vmemmap_size))
     nr_vmemmap_pages = size >> k.arch.PAGE_SHIFT
     vmemmap_size = nr_vmemmap_pages * k.arch.STRUCT_PAGE_SIZE
     remaining_size = size - vmemmap_size
     pmd_size = 1 << k.arch.PMD_SHIFT
-    pageblock_size = 1 << (k.arch.pageblock_order + k.arch.PAGE_SHIFT)
+    pageblock_size = pageblock_pages << k.arch.PAGE_SHIFT
     # "a) We span a single memory block; b) ... vmemmap pages span complete PMDs;
     #  c) The vmemmap pages (and thereby the pages that will be exposed to the buddy) have to
     #  cover full pageblocks."
@@ -331,11 +353,40 @@ def mhp_supports_memmap_on_memory(k: Kernel, size: int, memmap_on_memory: bool) 
     )
 
 
+def arch_supports_memmap_on_memory(k: Kernel, vmemmap_size: int) -> bool:
+    """mm/memory_hotplug.c:arch_supports_memmap_on_memory() as of v6.6 (85a2b4b08f20)."""
+    # "As default, we want the vmemmap to span a complete PMD such that we can map the vmemmap
+    # using a single PMD if supported by the architecture."
+    return vmemmap_size % (1 << k.arch.PMD_SHIFT) == 0
+
+
+def memory_block_memmap_on_memory_pages(k: Kernel) -> int:
+    """mm/memory_hotplug.c:memory_block_memmap_on_memory_pages() as of v6.6 (2d1f649c7c08)."""
+    # "unsigned long nr_pages = PFN_UP(memory_block_memmap_size());" -- without "force"
+    block_pages = memory.memory_block_size_bytes(k) >> k.arch.PAGE_SHIFT
+    page_size = 1 << k.arch.PAGE_SHIFT
+    return -(-(block_pages * k.arch.STRUCT_PAGE_SIZE) // page_size)
+
+
+@helper
+def _memmap_on_memory_possible(k: Kernel) -> bool:
+    """Whether this kernel can put a memory block's memmap on the block at all (the arch opts in
+    and mhp_supports_memmap_on_memory() accepts a block with the parameter on)."""
+    block = memory.memory_block_size_bytes(k)
+    return k.variant.has(patches.MEMMAP_ON_MEMORY) and mhp_supports_memmap_on_memory(k, block, True)
+
+
 @helper
 def _mhp_altmap(k: Kernel, start_pfn: Word, size: int) -> VmemAltmap:
-    """The struct vmem_altmap memmap_on_memory builds: base at the range, free = its memmap."""
+    """The struct vmem_altmap memmap_on_memory builds: base at the range, reserve 0.
+
+    Its free is the whole range until v6.6 ("mhp_altmap.free = PHYS_PFN(size);"), then the
+    block's memmap (".free = memory_block_memmap_on_memory_pages()", 2d1f649c7c08).
+    """
     w = k.sem.word
-    free = ((size >> k.arch.PAGE_SHIFT) * k.arch.STRUCT_PAGE_SIZE) >> k.arch.PAGE_SHIFT
+    free = size >> k.arch.PAGE_SHIFT
+    if k.variant.has(patches.MEMMAP_ON_MEMORY_PAGEBLOCK):
+        free = memory_block_memmap_on_memory_pages(k)
     return VmemAltmap(start_pfn, w(0), w(free), w(0), w(0))
 
 

@@ -78,11 +78,9 @@ def populate_section_memmap(
     if (
         k.variant.has(patches.COMPOUND_DEVMAP)
         and pgmap is not None
-        and pgmap.vmemmap_shift > 0  # pgmap_vmemmap_nr(pgmap) > 1
-        and altmap is None
+        and sparse_vmemmap.vmemmap_can_optimize(k, altmap, pgmap)
     ):
-        # __populate_section_memmap(): "if (is_power_of_2(sizeof(struct page)) && pgmap &&
-        # pgmap_vmemmap_nr(pgmap) > 1 && !altmap)"
+        # __populate_section_memmap(): "if (vmemmap_can_optimize(altmap, pgmap))"
         s, ret = sparse_vmemmap.vmemmap_populate_compound_pages(k, s, pfn, start, end, nid, pgmap)
     else:
         s, ret = k.arch.vmemmap_populate(k, s, start, end, nid, altmap)

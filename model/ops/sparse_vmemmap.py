@@ -172,6 +172,29 @@ def vmemmap_populate_hugepages(
 VMEMMAP_RESERVE_NR = 2  # "head and first tail page": populated, the rest reuse the tail page
 
 
+def vmemmap_can_optimize(k: Kernel, altmap: AltmapRef | None, pgmap: DeviceRange | None) -> bool:
+    """include/linux/mm.h:vmemmap_can_optimize() as of v6.4 (87a7ae75d738).
+
+    Before v6.4 the same test stood inline in __populate_section_memmap() (4917f55b4ef9, v5.19)
+    on every arch; from v6.4 it is false unless the arch opts in (x86_64, and radix from v6.6);
+    from v6.6 (vmemmap-can-optimize-reserve) a compound page needs more than VMEMMAP_RESERVE_NR
+    pages of memmap.
+    """
+    if k.variant.has(patches.COMPOUND_DEVMAP_OPT_IN) and not k.arch.has.optimize_dax_vmemmap:
+        return False  # "static inline bool vmemmap_can_optimize(...) { return false; }"
+    if pgmap is None or altmap is not None:
+        return False
+    nr_pages = 1 << pgmap.vmemmap_shift  # pgmap_vmemmap_nr(pgmap)
+    if k.variant.has(patches.VMEMMAP_CAN_OPTIMIZE_RESERVE):
+        # "nr_vmemmap_pages = ((nr_pages * sizeof(struct page)) >> PAGE_SHIFT);
+        #  return !altmap && (nr_vmemmap_pages > VMEMMAP_RESERVE_NR);"
+        return (nr_pages * k.arch.STRUCT_PAGE_SIZE) >> k.arch.PAGE_SHIFT > VMEMMAP_RESERVE_NR
+    # "return is_power_of_2(sizeof(struct page)) && pgmap && (pgmap_vmemmap_nr(pgmap) > 1) && !altmap;"
+    # Abstraction: radix's own vmemmap_populate_compound_pages() (v6.6) is stood for by the
+    # generic one.
+    return nr_pages > 1
+
+
 def vmemmap_populate_compound_pages(
     k: Kernel, s: KernelState, start_pfn: Word, start: int, end: int, node: int, pgmap: DeviceRange
 ) -> tuple[KernelState, int]:

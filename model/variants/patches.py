@@ -175,6 +175,13 @@ POWERPC_ALTMAP_BOUNDARY = Patch(
     "powerpc/mm/altmap: Fix altmap boundary check",
     "v6.5",
 )
+COMPOUND_DEVMAP_OPT_IN = Patch(
+    "compound-devmap-opt-in",
+    "87a7ae75d738",
+    "mm/vmemmap/devdax: fix kernel crash when probing devdax devices (vmemmap_can_optimize() only "
+    "where the arch opts in)",
+    "v6.4",
+)
 GENERIC_VMEMMAP_HUGEPAGES = Patch(
     "generic-vmemmap-hugepages",
     "2045a3b8911b",
@@ -189,6 +196,38 @@ MAP_OFFSET_REMOVED = Patch(
     "v6.5",
     source="Yajun Deng's patch in the v6.5 mm pull; __remove_pages() passes map_offset in 6.1.176, "
     "not in 6.12.118",
+)
+MEMMAP_ON_MEMORY_PAGEBLOCK = Patch(
+    "memmap-on-memory-pageblock",
+    "2d1f649c7c08",
+    "mm/memory_hotplug: support memmap_on_memory when memmap is not aligned to pageblocks",
+    "v6.6",
+)
+ARCH_SUPPORTS_MEMMAP_ON_MEMORY = Patch(
+    "arch-supports-memmap-on-memory",
+    "85a2b4b08f20",
+    "mm/memory_hotplug: allow architecture to override memmap on memory support check",
+    "v6.6",
+)
+RADIX_MEMMAP_ON_MEMORY = Patch(
+    "radix-memmap-on-memory",
+    "603fd64dfa45",
+    "powerpc/book3s64/memhotplug: enable memmap on memory for radix",
+    "v6.6",
+)
+VMEMMAP_CAN_OPTIMIZE_RESERVE = Patch(
+    "vmemmap-can-optimize-reserve",
+    "",
+    "mm/vmemmap: Improve vmemmap_can_optimize and allow architectures to override",
+    "v6.6",
+    source="[PATCH v4 03/13] (Aneesh Kumar K.V, 2023-07-10) of the ppc64 DAX vmemmap series with "
+    "f2b79c0d7968; 6.12.118 include/linux/mm.h",
+)
+RADIX_DAX_VMEMMAP = Patch(
+    "radix-dax-vmemmap",
+    "f2b79c0d7968",
+    "powerpc/book3s64/radix: add support for vmemmap optimization for radix",
+    "v6.6",
 )
 MEMORY_BLOCK_ALTMAP = Patch(
     "memory-block-altmap",
@@ -245,6 +284,12 @@ PATCHES = (
     POWERPC_CROSS_BOUNDARY_END,
     POWERPC_ALTMAP_BOUNDARY,
     MAP_OFFSET_REMOVED,
+    COMPOUND_DEVMAP_OPT_IN,
+    MEMMAP_ON_MEMORY_PAGEBLOCK,
+    ARCH_SUPPORTS_MEMMAP_ON_MEMORY,
+    RADIX_MEMMAP_ON_MEMORY,
+    VMEMMAP_CAN_OPTIMIZE_RESERVE,
+    RADIX_DAX_VMEMMAP,
     MEMORY_BLOCK_ALTMAP,
     MEMMAP_ON_MEMORY_PER_BLOCK,
     KMEM_MEMMAP_ON_MEMORY,

@@ -290,3 +290,72 @@ def test_map_offset_is_gone_from_v6_5_and_its_property_says_it_does_not_apply():
         assert prop.applies_to(k.arch, k.variant) is (variant == "v6.1")
         assert prop in Cell("x86_64", variant, Bounds()).properties or variant == "v6.12"
     assert prop not in Cell("x86_64", "v6.12", Bounds()).properties
+
+
+@pytest.mark.parametrize(("variant", "free"), [("v6.1", 0x8000), ("v6.12", 0x200)])
+def test_memmap_on_memory_altmap_free_is_the_range_until_v6_6_then_the_blocks_memmap(variant, free):
+    # 6.1.176 add_memory_resource(): "mhp_altmap.free = PHYS_PFN(size);"; from v6.6 (2d1f649c7c08)
+    # ".free = memory_block_memmap_on_memory_pages()", PFN_UP(32768 * 64) = 512 pages
+    k = build("x86_64", variant)
+    s, ret = memory_hotplug.add_memory(k, KernelState(), 0, Word(0x140000), Word(0x8000), 1 << 1, True)
+    assert ret == 0
+    ((_, altmap),) = s.mhp_altmaps
+    assert altmap.free.v == free and altmap.alloc.v == 0x200
+    assert s.memory_blocks[0].nr_vmemmap_pages == 0x200
+
+
+@pytest.mark.parametrize(
+    ("arch", "variant", "compound"),
+    [
+        ("x86_64", "v6.1", True),
+        ("arm64-4k", "v6.1", True),  # v5.19-v6.3: on every arch
+        ("x86_64", "v6.12", True),  # from v6.4 only where the arch opts in (87a7ae75d738)
+        ("arm64-4k", "v6.12", False),
+        ("powerpc64-hash", "v6.12", False),
+        # radix opts in ("select ARCH_WANT_OPTIMIZE_DAX_VMEMMAP if PPC_RADIX_MMU"), but a 2 MiB
+        # compound page has 2 KiB of memmap there: "nr_vmemmap_pages > VMEMMAP_RESERVE_NR" fails
+        ("powerpc64-radix", "v6.12", False),
+    ],
+)
+def test_compound_devmap_vmemmap_is_shared_only_where_the_arch_opts_in_from_v6_4(arch, variant, compound):
+    k = build(arch, variant)
+    a = k.arch
+    # 2 MiB compound pages (device-dax align), no altmap
+    shift = 21 - a.PAGE_SHIFT
+    add = AddDeviceMemory(0, a.HOTPLUG_BASE_PFN, a.PAGES_PER_SECTION, None, vmemmap_shift=shift)
+    s, ret = add.apply(k, KernelState())
+    assert ret == 0
+    assert any(x.reused for x in s.vmemmap) is compound
+
+
+@pytest.mark.parametrize(
+    ("arch", "variant", "on_memory"),
+    [
+        ("x86_64", "v6.12", True),
+        ("arm64-4k", "v5.15", True),  # ca6e51d592d2 (v5.13): "select ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE"
+        ("arm64-4k", "v6.12", True),
+        # 16K pages: a 128 MiB block's memmap is 32 pages, not a 2048-page pageblock
+        ("arm64-16k", "v6.12", False),
+        # radix opts in from v6.6 (603fd64dfa45), but a 16 MiB block's memmap is one 64K page, not
+        # a pageblock of 32: refused unless memory_hotplug.memmap_on_memory=force
+        ("powerpc64-radix", "v6.12", False),
+        ("powerpc64-hash", "v6.12", False),
+    ],
+)
+def test_memmap_on_memory_per_arch(arch, variant, on_memory):
+    k = build(arch, variant)
+    a = k.arch
+    s, ret = memory_hotplug.add_memory(
+        k, KernelState(), 0, Word(a.HOTPLUG_BASE_PFN), Word(a.PAGES_PER_SECTION), 1 << 1, True
+    )
+    assert ret == 0
+    assert bool(s.mhp_altmaps) is on_memory
+    assert (s.sysmem_vmemmap_pages == 0) is on_memory
+
+
+def test_radix_opts_in_to_compound_devmap_vmemmap_from_v6_6():
+    # a 1 GiB compound page: 16384 struct pages, 16 vmemmap pages of 64 KiB
+    pgmap = DeviceRange(0, Word(0x40000), Word(0x4000), None, vmemmap_shift=14)
+    assert sparse_vmemmap.vmemmap_can_optimize(build("powerpc64-radix", "v6.12"), None, pgmap)
+    assert not sparse_vmemmap.vmemmap_can_optimize(build("powerpc64-hash", "v6.12"), None, pgmap)
+    assert not sparse_vmemmap.vmemmap_can_optimize(build("powerpc64-radix", "v6.12"), 0, pgmap)
