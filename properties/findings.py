@@ -22,6 +22,8 @@ class Finding:
     detail: str
     fixed_by: str = ""
     needs_failures: bool = False  # shows only when adds can fail part-way (--faults, --partial-failures)
+    # ... except on these archs, where an altmap with no room already fails an add
+    shows_without_faults: tuple[str, ...] = ()
     needs_subsections: bool = False  # shows only with ranges that are not section aligned (--subsections)
     engines: tuple[str, ...] = ("explicit", "symbolic")  # which engines can show it
 
@@ -40,6 +42,8 @@ _SHARED_SECTION = (
     "nothing_left_when_all_removed",
 )
 _ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
+# nr_memmap_pages (v6.11) up to the 7.2 fix
+_NR_MEMMAP_UNDERFLOW_ERAS = ("v6.12",)
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -227,12 +231,40 @@ FINDINGS = (
     ),
 )
 
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "nr-memmap-failed-add-underflow",
+        "a failed add takes its chunk's memmap off nr_memmap_pages although it never counted it",
+        ("nr_memmap_pages_count_the_memmap_mapped",),
+        _NR_MEMMAP_UNDERFLOW_ERAS,
+        _ALL,
+        "nr_memmap_pages (v6.11, 15995a352474) is counted once a chunk's memmap is populated, in "
+        "__populate_section_memmap() after 'if (r < 0) return NULL;' (v6.11-v6.16), then in "
+        "section_activate() after 'if (!memmap) { section_deactivate(pfn, nr_pages, altmap); "
+        "return ERR_PTR(-ENOMEM); }' (c3576889d87b, v6.17). The failure path's "
+        "section_deactivate() takes it back all the same: 'memmap_pages_add(-1L * "
+        "(DIV_ROUND_UP(end - start, PAGE_SIZE)));' in depopulate_section_memmap() (v6.11-v6.16), "
+        "'memmap_pages_add(-1L * (DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE)));' in "
+        "section_deactivate() (v6.17-v7.1). Each add that fails to populate a chunk lowers the "
+        "counter by that chunk's memmap, below zero on a fresh system.",
+        fixed_by="mm/sparse-vmemmap: fix vmemmap accounting underflow (Muchun Song, 7.2; Fixes: "
+        "c3576889d87b; mainline id not found): populate_section_memmap() counts whatever the "
+        "outcome, depopulate_section_memmap() takes back",
+        needs_failures=True,
+        # an altmap one page short fails the add with no fallback; powerpc falls back to RAM
+        shows_without_faults=("x86_64", "arm64-4k", "arm64-16k", "arm64-64k"),
+    ),
+)
+
 
 def findings_for(
     prop: str, era: str, arch: str, failures: bool = True, engine: str = "explicit"
 ) -> Finding | None:
     for f in FINDINGS:
-        if (f.needs_failures and not failures) or engine not in f.engines:
+        if (
+            f.needs_failures and not failures and arch not in f.shows_without_faults
+        ) or engine not in f.engines:
             continue
         if prop in f.properties and era in f.eras and arch in f.archs:
             return f

@@ -247,6 +247,28 @@ KMEM_MEMMAP_ON_MEMORY = Patch(
     "dax/kmem: allow kmem to add memory with memmap_on_memory",
     "v6.8",
 )
+MEMMAP_ACCOUNTING = Patch(
+    "memmap-accounting",
+    "c3576889d87b",
+    "mm: fix accounting of memmap pages (counted in section_activate(), taken back in section_deactivate())",
+    "v6.17",
+)
+MEMMAP_ACCOUNTING_UNDERFLOW = Patch(
+    "memmap-accounting-underflow",
+    "",
+    "mm/sparse-vmemmap: fix vmemmap accounting underflow",
+    "v7.2",
+    source="[PATCH v8 1/6] (Muchun Song, 2026-04-28; Fixes: c3576889d87b), in mm-stable on "
+    "2026-05-28; 7.2.13 mm/sparse-vmemmap.c populate_section_memmap()",
+)
+DAX_VMEMMAP_ACCOUNTING = Patch(
+    "dax-vmemmap-accounting",
+    "",
+    "mm/sparse-vmemmap: fix DAX vmemmap accounting with optimization",
+    "v7.2",
+    source="[PATCH v8 4/6] (Muchun Song; Fixes: 15995a352474); 7.2.13 mm/sparse-vmemmap.c "
+    "section_nr_vmemmap_pages()",
+)
 GENERIC_VMEMMAP_PMD = Patch(
     "generic-vmemmap-pmd",
     "",
@@ -255,6 +277,8 @@ GENERIC_VMEMMAP_PMD = Patch(
     "v7.2",
     source="[PATCH v3 1/5] (Muchun Song, 2026-06-01); 7.2.13 mm/sparse-vmemmap.c, arch/arm64/mm/mmu.c",
 )
+# 9d8573111024 "mm: don't account memmap per-node" made the counter global before v6.11 shipped;
+# one node is modelled, so the two count alike
 NR_MEMMAP = Patch("nr-memmap", "15995a352474", "mm: report per-page metadata information", "v6.11")
 
 PATCHES = (
@@ -294,5 +318,8 @@ PATCHES = (
     MEMMAP_ON_MEMORY_PER_BLOCK,
     KMEM_MEMMAP_ON_MEMORY,
     NR_MEMMAP,
+    MEMMAP_ACCOUNTING,
+    MEMMAP_ACCOUNTING_UNDERFLOW,
+    DAX_VMEMMAP_ACCOUNTING,
     GENERIC_VMEMMAP_PMD,
 )

@@ -359,3 +359,22 @@ def test_radix_opts_in_to_compound_devmap_vmemmap_from_v6_6():
     assert sparse_vmemmap.vmemmap_can_optimize(build("powerpc64-radix", "v6.12"), None, pgmap)
     assert not sparse_vmemmap.vmemmap_can_optimize(build("powerpc64-hash", "v6.12"), None, pgmap)
     assert not sparse_vmemmap.vmemmap_can_optimize(build("powerpc64-radix", "v6.12"), 0, pgmap)
+
+
+NR_MEMMAP_AFTER_A_FAILED_ADD = [
+    # v6.11-v6.16: counted in __populate_section_memmap() after "if (r < 0) return NULL;", taken
+    # back in depopulate_section_memmap() by the rollback: one section's 512 pages too few
+    ("v6.12", -512),
+]
+
+
+@pytest.mark.parametrize(("variant", "counter"), NR_MEMMAP_AFTER_A_FAILED_ADD)
+def test_nr_memmap_pages_after_an_add_whose_memmap_allocation_fails(variant, counter):
+    _k, s, rets = run(
+        "x86_64", variant, AddDeviceMemory(0, 0x140000, 0x8000, AltmapChoice(0, 0, 0x200), fail_alloc=0)
+    )
+    assert rets == [-ENOMEM] and s.sections == ()
+    assert s.nr_memmap_pages == counter
+    # a successful add and its removal balance in every era
+    _, s, rets = run("x86_64", variant, AddDeviceMemory(0, 0x140000, 0x8000, None), RemoveDeviceMemory(0))
+    assert rets == [0, 0] and s.nr_memmap_pages == 0
