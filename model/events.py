@@ -92,6 +92,7 @@ class AltmapFallback(Event):
     # powerpc: "cross-boundary" or "exhausted"; x86 (v5.3): "sub-section", a range smaller than
     # a section gets base pages from RAM
     reason: str
+    leaf_shift: int  # the size of the leaf `index` counts in
 
 
 @dataclass(frozen=True, slots=True)

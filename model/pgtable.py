@@ -7,7 +7,7 @@ import bisect
 from mhpcheck.core.values import Word
 from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf, evolve
+from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState, VmemmapLeaf, evolve
 
 
 def set_leaf(k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word) -> KernelState:
@@ -95,6 +95,8 @@ def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]
         gone.add(id(leaf))
         if to == SYSMEM and not leaf.reused:  # a reused page is freed with the leaf that owns it
             to_page_allocator += 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+        elif to == FIRST_PAGE_ONLY:
+            to_page_allocator += 1
     return evolve(
         s,
         vmemmap=tuple(x for x in s.vmemmap if id(x) not in gone),

@@ -12,6 +12,9 @@ from mhpcheck.core.values import Word
 
 SYSMEM = -1  # a vmemmap leaf backed by the page allocator, not by any altmap
 RAM_OWNER = -1  # sections and resources of ordinary hot-added RAM (add_memory), not of a device
+# Where a freed vmemmap leaf went when only its first page reached the page allocator and the
+# rest went nowhere (x86 v6.19: pagetable_free() of a block that is not a compound page)
+FIRST_PAGE_ONLY = -3
 
 
 def mhp_altmap_ref(section_nr: int) -> int:

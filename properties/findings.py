@@ -42,8 +42,22 @@ _SHARED_SECTION = (
     "nothing_left_when_all_removed",
 )
 _ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
+_EVERY_ERA = (
+    "v4.3",
+    "v4.5",
+    "v4.13",
+    "v5.3",
+    "v5.9",
+    "v5.15",
+    "v6.1",
+    "v6.12",
+    "v6.14",
+    "v6.17",
+    "v6.19",
+    "v7.2",
+)
 # nr_memmap_pages (v6.11) up to the 7.2 fix
-_NR_MEMMAP_UNDERFLOW_ERAS = ("v6.12",)
+_NR_MEMMAP_UNDERFLOW_ERAS = ("v6.12", "v6.14", "v6.17", "v6.19")
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -126,7 +140,7 @@ FINDINGS = (
             "nothing_left_when_all_removed",
             "altmap_leaves_belong_to_present_devices",
         ),
-        ("v4.3", "v4.5", "v4.13", "v5.3", "v5.9", "v5.15", "v6.1", "v6.12"),
+        _EVERY_ERA,
         _ALL,
         "__add_pages() breaks out of its section loop on the first error and returns it; the "
         "sections added before stay, with their memmap. devm_memremap_pages() / memremap_pages() "
@@ -181,7 +195,7 @@ FINDINGS = (
             "altmap_leaves_below_next_pfn",
             "reserve_pfns_never_initialised",
         ),
-        ("v4.5", "v4.13", "v5.3", "v5.9", "v5.15", "v6.1", "v6.12"),
+        _EVERY_ERA[1:],
         _ALL,
         "The altmap is validated with 'altmap->base_pfn != pfn || vmem_altmap_offset(altmap) > "
         "nr_pages', and vmem_altmap_offset() is reserve + free in unsigned long (from seed 001, "
@@ -206,16 +220,17 @@ FINDINGS = (
         "included. Removing either device runs vmemmap_free() over its 32 KiB of the range, and "
         "unmap_hotplug_range() clears and frees the whole PMD block: the remaining device's "
         "memmap is unmapped, and the block goes back to whichever pool the remover's altmap says.",
-        fixed_by="arm64: mm: Populate vmemmap at the page level if not section aligned (v6.14, "
-        "Zhenhua Huang, lore 20250304072700.3405036-1-quic_zhenhuah@quicinc.com; Fixes: "
-        "ba72b4c8cf60, Cc stable v5.4+)",
+        fixed_by="d4234d131b0a arm64: mm: Populate vmemmap at the page level if not section aligned "
+        "(v6.14; Fixes: ba72b4c8cf60, Cc stable v5.4+). Reproduced under QEMU on 6.12.118 built "
+        "with d4234d131b0a reverted (an oops touching the remaining device's struct pages), not "
+        "with it kept, nor on Debian's 6.12.95 and 7.2.13 arm64 kernels",
         needs_subsections=True,
     ),
     Finding(
         "arm64-subsection-shared-vmemmap-page",
         "arm64 (16K, 64K pages) frees a base page of memmap that neighbouring sub-sections still use",
         _SHARED_SECTION,
-        _ARM64_SUBSECTION_ERAS,
+        (*_ARM64_SUBSECTION_ERAS, "v6.14", "v6.17", "v6.19", "v7.2"),
         ("arm64-16k", "arm64-64k"),
         "With 16 KiB pages a 2 MiB sub-section has 8 KiB of struct pages, with 64 KiB pages 2 KiB: "
         "a vmemmap base page holds the struct pages of several sub-sections, and two devices "
@@ -224,9 +239,13 @@ FINDINGS = (
         "rolling back its failed add, runs vmemmap_free() over its own range, and arm64's "
         "unmap_hotplug_pte_range() clears and frees every page the range touches, with no check "
         "that the rest of the page is unused (x86's remove_pte_table() keeps a partly used page "
-        "until it is all PAGE_INUSE-free): the other device's struct pages are unmapped. Derived "
-        "from arch/arm64/mm/mmu.c as of v5.9-v6.12; the 4K fix (arm64-subsection-pmd-memmap) "
-        "does not cover it.",
+        "until it is all PAGE_INUSE-free): the other device's struct pages are unmapped. "
+        "Unchanged in 7.2.13 arch/arm64/mm/mmu.c: 'do { ... __pte_clear(&init_mm, addr, ptep); if "
+        "(free_mapped) { ... free_hotplug_page_range(pte_page(pte), PAGE_SIZE, altmap); } } while "
+        "(addr += PAGE_SIZE, addr < end);'; the 4K fix (arm64-subsection-pmd-memmap) does not cover "
+        "it. Reproduced under QEMU on Debian's 7.2.13+deb14-arm64-16k (and 6.12.95+deb12-arm64-16k): "
+        "two devdax namespaces of 18 MiB share the 16 KiB vmemmap page of 0xc1000000; destroying "
+        "one, then touching the other, oopses in dax_set_mapping() at that page's struct page.",
         needs_subsections=True,
     ),
 )
@@ -254,6 +273,27 @@ FINDINGS = (
         needs_failures=True,
         # an altmap one page short fails the add with no fallback; powerpc falls back to RAM
         shows_without_faults=("x86_64", "arm64-4k", "arm64-16k", "arm64-64k"),
+    ),
+)
+
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "x86-pmd-vmemmap-leak",
+        "x86 frees a 2 MiB vmemmap block from RAM as its first page and leaks the other 511",
+        ("removal_returns_every_leaf_to_its_source", "nothing_left_when_all_removed"),
+        ("v6.19",),
+        ("x86_64",),
+        "bf9e4e30f353 'x86/mm: use pagetable_free()' (v6.19) changed free_pagetable()'s last "
+        "branch from 'free_pages((unsigned long)page_address(page), order);' to "
+        "'pagetable_free(page_ptdesc(page));', which is '__free_pages(page, compound_order(page));'. "
+        "free_hugepage_table() still frees vmemmap PMDs from RAM through it ('else "
+        "free_pagetable(page, get_order(PMD_SIZE));'), and a vmemmap block is not a compound page: "
+        "removing a device or RAM without an altmap returns one page of each 2 MiB of memmap to "
+        "the page allocator and loses the other 511.",
+        fixed_by="x86/mm: fix freeing of PMD-sized vmemmap pages (David Hildenbrand; Fixes: "
+        "bf9e4e30f353; in 7.2, mainline id not found): free_vmemmap_pages(page, PMD_ORDER, altmap) "
+        "ends in '__free_pages(page, order);'",
     ),
 )
 

@@ -8,11 +8,13 @@ from mhpcheck.core.results import Step
 from mhpcheck.core.spec import Claim, check, invariant, monitor
 from mhpcheck.model.events import AltmapReleased, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState
 from mhpcheck.properties.common import hexw
 
 
 def _where(src: int) -> str:
+    if src == FIRST_PAGE_ONLY:
+        return "its first page only (the rest to nobody)"
     return "system memory" if src == SYSMEM else f"dev {src}'s altmap"
 
 

@@ -27,7 +27,7 @@ from mhpcheck.model.transitions import (
 )
 from mhpcheck.model.variants import patches
 
-_ERAS = {"6.1": "v6.1", "6.12": "v6.12"}
+_ERAS = {"6.1": "v6.1", "6.12": "v6.12", "7.2": "v7.2"}
 
 ARCH = "x86_64"  # the QEMU machines: 4 KiB pages, 128 MiB sections and memory blocks, PSE
 GIB = 1 << 30

@@ -58,6 +58,7 @@ class Capabilities:
     vmemmap_page_spans_sections: bool = False  # one vmemmap page holds several sections' memmap
     memmap_on_memory: bool = False  # ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE: hot-added RAM holds its memmap
     optimize_dax_vmemmap: bool = False  # ARCH_WANT_OPTIMIZE_DAX_VMEMMAP: compound devmaps share tail pages
+    radix_vmemmap: bool = False  # radix_enabled(): vmemmap_populate() is radix__vmemmap_populate()
 
 
 CAPABILITIES = tuple(Capabilities.__dataclass_fields__)

@@ -46,11 +46,19 @@ def vmemmap_populate(
 
     From v5.11 (9f84f39f5515) a PMD that cannot be allocated is populated with base pages, from
     the same altmap if there is one; from v6.2 (2045a3b8911b) the PMD loop is the generic
-    vmemmap_populate_hugepages().
+    vmemmap_populate_hugepages(); from v6.14 (d4234d131b0a) a range smaller than a section gets
+    base pages, from its altmap if it has one.
     """
     if not k.variant.has(patches.ARM64_ALTMAP):
         altmap = None  # before seed 003 the altmap argument is ignored
     if k.arch.VMEMMAP_SHIFT != PMD_SHIFT_4K:  # !ARM64_SWAPPER_USES_SECTION_MAPS
+        return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, altmap)
+    if (
+        k.variant.has(patches.ARM64_SUBSECTION_BASEPAGES)
+        and end - start < k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE
+    ):
+        # v6.14: "if (!IS_ENABLED(CONFIG_ARM64_4K_PAGES) || (end - start < PAGES_PER_SECTION *
+        # sizeof(struct page))) return vmemmap_populate_basepages(start, end, node, altmap);"
         return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, altmap)
     if k.variant.has(patches.GENERIC_VMEMMAP_HUGEPAGES):
         # "else return vmemmap_populate_hugepages(start, end, node, altmap);"

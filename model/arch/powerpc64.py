@@ -10,7 +10,7 @@ from mhpcheck.model.events import AltmapFallback
 from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
-from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf
 from mhpcheck.model.variants import mutants, patches
 
 
@@ -109,7 +109,13 @@ def altmap_cross_boundary(k: Kernel, s: KernelState, altmap: int, start: int, pa
 def vmemmap_populate(
     k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/powerpc/mm/init_64.c:vmemmap_populate() as of v4.13 (d85431d1, seed 002)."""
+    """arch/powerpc/mm/init_64.c:vmemmap_populate() as of v4.13 (d85431d1, seed 002).
+
+    From v6.6 (368a0590d954) radix goes to radix__vmemmap_populate() and hash to the same loop,
+    renamed __vmemmap_populate().
+    """
+    if k.arch.has.radix_vmemmap:  # "if (radix_enabled()) return radix__vmemmap_populate(...)"
+        return radix__vmemmap_populate(k, s, start, end, node, altmap)
     page_size = 1 << k.arch.VMEMMAP_SHIFT
     start = start & ~(page_size - 1)  # _ALIGN_DOWN(start, page_size)
     while start < end:
@@ -131,13 +137,13 @@ def vmemmap_populate(
                 and altmap_cross_boundary(k, s, use, start, page_size)
                 and not k.variant.mutated(mutants.CROSS_BOUNDARY_IGNORED)
             ):
-                k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
+                k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary", k.arch.VMEMMAP_SHIFT))
                 use = None
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
         if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
             # "This may fail due to alignment issues when using 16MB hugepages, so fall back
             # to system memory"
-            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted"))
+            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted", k.arch.VMEMMAP_SHIFT))
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, None)
         if src is None:
             return s, -ENOMEM
@@ -151,8 +157,11 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
     """arch/powerpc/mm/init_64.c:vmemmap_free() as of v4.13 (d85431d1, seed 002).
 
     From v5.0 (9ef34630a461) a page is given back to the altmap by its backing pfn; the bound of
-    that test lost its alloc + align in v6.5 (6722b2571205).
+    that test lost its alloc + align in v6.5 (6722b2571205). From v6.6 (368a0590d954) radix goes
+    to radix__vmemmap_free().
     """
+    if k.arch.has.radix_vmemmap:  # "if (radix_enabled()) return radix__vmemmap_free(...)"
+        return radix__vmemmap_free(k, s, start, end, altmap)
     page_size = 1 << k.arch.VMEMMAP_SHIFT
     nr_pages = page_size >> k.arch.PAGE_SHIFT  # 1 << page_order
     start = start & ~(page_size - 1)
@@ -189,6 +198,126 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
         s = pgtable.clear_leaf(k, s, leaf, to)  # vmemmap_remove_mapping()
         start += page_size
     return s
+
+
+def radix__vmemmap_populate(
+    k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/powerpc/mm/book3s64/radix_pgtable.c:radix__vmemmap_populate() as of v6.6 (368a0590d954).
+
+    From v6.15 (9cf7e13fecba) start is aligned down to PAGE_SIZE and a PMD is mapped only at a
+    PMD-aligned address, altmap or not; from v6.17 (f5164797284d) start is aligned down to
+    PMD_SIZE without an altmap, and the PMD test is for altmaps only again. (58450938f771, also
+    v6.17, changed the control flow of a failed PMD allocation, not where it ends.)
+    """
+    page_size, pmd_size = 1 << k.arch.PAGE_SHIFT, 1 << k.arch.PMD_SHIFT
+    align_only = k.variant.has(patches.RADIX_VMEMMAP_ALIGN) and not k.variant.has(
+        patches.RADIX_VMEMMAP_ALIGN_RAM
+    )
+    if k.variant.has(patches.RADIX_VMEMMAP_ALIGN_RAM):
+        # "if (altmap) start = ALIGN_DOWN(start, PAGE_SIZE); else start = ALIGN_DOWN(start, PMD_SIZE);"
+        start = start & ~((page_size if altmap is not None else pmd_size) - 1)
+    elif align_only:
+        start = start & ~(page_size - 1)  # "start = ALIGN_DOWN(start, PAGE_SIZE);"
+    addr = start
+    while addr < end:
+        nxt = min(((addr >> k.arch.PMD_SHIFT) + 1) << k.arch.PMD_SHIFT, end)  # pmd_addr_end(addr, end)
+        if pgtable.pmd_none(s, addr, k.arch.PMD_SHIFT):  # pmd_none(READ_ONCE(*pmd))
+            unaligned = addr & (pmd_size - 1) != 0
+            if align_only:
+                # "if (!IS_ALIGNED(addr, PMD_SIZE) || (altmap && altmap_cross_boundary(altmap, addr,
+                # PMD_SIZE)))"
+                base = unaligned or (
+                    altmap is not None and altmap_cross_boundary(k, s, altmap, addr, pmd_size)
+                )
+            else:
+                # "if (altmap && (!IS_ALIGNED(addr, PMD_SIZE) || altmap_cross_boundary(altmap, addr,
+                # PMD_SIZE))) goto base_mapping;"
+                base = altmap is not None and (
+                    unaligned or altmap_cross_boundary(k, s, altmap, addr, pmd_size)
+                )
+            if not base:
+                s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, pmd_size, node, altmap)
+                if src is not None:
+                    # vmemmap_set_pmd(pmd, p, node, addr, next): the PMD holding addr
+                    s = pgtable.set_leaf(k, s, addr >> k.arch.PMD_SHIFT, k.arch.PMD_SHIFT, src, pfn)
+                    addr = nxt
+                    continue
+                # "A vmemmap block allocation can fail ... Try base mapping on failure."
+        elif pgtable.pmd_leaf(s, addr, k.arch.PMD_SHIFT):  # vmemmap_check_pmd(): "pmd_leaf(*pmdp)"
+            addr = nxt
+            continue
+        # base_mapping: "pte = radix__vmemmap_pte_populate(pmd, addr, node, altmap, NULL);"
+        s, err = radix__vmemmap_pte_populate(k, s, addr, node, altmap)
+        if err:
+            return s, -ENOMEM
+        addr = addr + page_size  # "next = addr + PAGE_SIZE;"
+    return s, 0
+
+
+def radix__vmemmap_pte_populate(
+    k: Kernel, s: KernelState, addr: int, node: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/powerpc/mm/book3s64/radix_pgtable.c:radix__vmemmap_pte_populate() as of v6.6 (368a0590d954)."""
+    page_shift = k.arch.PAGE_SHIFT
+    if pgtable.leaf_at(s, addr) is not None:  # "if (pte_none(*pte))"
+        return s, 0
+    use = altmap
+    # "make sure we don't create altmap mappings covering things outside the device."
+    if use is not None and altmap_cross_boundary(k, s, use, addr, 1 << page_shift):
+        k.trace(AltmapFallback(addr >> page_shift, "cross-boundary", page_shift))
+        use = None
+    s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << page_shift, node, use)
+    if src is None and use is not None:
+        # "if (!p && altmap) p = vmemmap_alloc_block_buf(PAGE_SIZE, node, NULL);"
+        k.trace(AltmapFallback(addr >> page_shift, "exhausted", page_shift))
+        s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << page_shift, node, None)
+    if src is None:
+        return s, -ENOMEM
+    # "set_pte_at(&init_mm, addr, pte, entry);": the page holding addr
+    return pgtable.set_leaf(k, s, addr >> page_shift, page_shift, src, pfn), 0
+
+
+def radix__vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
+    """arch/powerpc/mm/book3s64/radix_pgtable.c:radix__vmemmap_free() as of v6.6 (368a0590d954)."""
+    # remove_pagetable(start, end, false, altmap) -> remove_pmd_table() / remove_pte_table()
+    freed = []
+    for leaf in pgtable.leaves_in(s, start, end):
+        lo = leaf.index << leaf.leaf_shift
+        size = 1 << leaf.leaf_shift
+        # PMD leaf: "if (IS_ALIGNED(addr, PMD_SIZE) && IS_ALIGNED(next, PMD_SIZE)) ... else if
+        # (!direct && vmemmap_pmd_is_unused(addr, next))"; PTE: the same with PAGE_ALIGNED() and
+        # vmemmap_page_is_unused(): "return !vmemmap_populated(ALIGN_DOWN(addr, ...), ...);"
+        whole = start <= lo and lo + size <= end
+        if (
+            not whole
+            and vmemmap_populated(k, s, lo, size)
+            and not k.variant.mutated(mutants.POPULATED_CHECK_DROPPED)
+        ):
+            continue
+        s, to = free_vmemmap_pages(k, s, leaf, altmap)
+        freed.append((leaf, to))
+    return pgtable.clear_leaves(k, s, freed)  # pte_clear(&init_mm, addr, ...)
+
+
+def free_vmemmap_pages(
+    k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/powerpc/mm/book3s64/radix_pgtable.c:free_vmemmap_pages() as of v6.6 (368a0590d954)."""
+    nr_pages = 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+    if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
+        altmap = None
+    a = s.altmap_of(altmap) if altmap is not None else None
+    # Abstraction: pages from the page allocator never lie inside a device's range.
+    if a is not None and leaf.source != SYSMEM:
+        # "alt_start = altmap->base_pfn; alt_end = altmap->base_pfn + altmap->reserve +
+        #  altmap->free; if (base_pfn >= alt_start && base_pfn < alt_end) {
+        #  vmem_altmap_free(altmap, nr_pages); return; }"
+        assert altmap is not None
+        if k.sem.branch((leaf.pfn >= a.base_pfn) & (leaf.pfn < a.base_pfn + a.reserve + a.free)):
+            return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
+    # "if (PageReserved(page)) free_reserved_page(page++); else __free_pages(page, order);"
+    return s, SYSMEM
 
 
 @helper
@@ -318,6 +447,14 @@ POWERPC64_RADIX = Arch(
             Capability(
                 patches.RADIX_MEMMAP_ON_MEMORY,
                 "arch/powerpc/Kconfig: select ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE if PPC_RADIX_MMU",
+            ),
+        ),
+        (
+            "radix_vmemmap",
+            Capability(
+                patches.RADIX_VMEMMAP,
+                "arch/powerpc/mm/init_64.c: vmemmap_populate(): if (radix_enabled()) return "
+                "radix__vmemmap_populate(...)",
             ),
         ),
         (

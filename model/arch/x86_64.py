@@ -9,7 +9,7 @@ from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.events import AltmapFallback
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
-from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf
+from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState, VmemmapLeaf
 from mhpcheck.model.variants import mutants, patches
 
 PMD_SHIFT = 21  # arch/x86/include/asm/pgtable_64_types.h
@@ -79,7 +79,7 @@ def vmemmap_populate(
         # sub-section range gets base pages from RAM, whatever its altmap
         if altmap is not None:
             for index in range(start >> k.arch.PAGE_SHIFT, -(-end >> k.arch.PAGE_SHIFT)):
-                k.trace(AltmapFallback(index, "sub-section"))
+                k.trace(AltmapFallback(index, "sub-section", k.arch.PAGE_SHIFT))
         return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, None)
     if HAS_PSE:
         if k.variant.has(patches.GENERIC_VMEMMAP_HUGEPAGES):
@@ -147,8 +147,17 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
 def remove_pmd_table(
     k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:remove_pmd_table() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:remove_pmd_table() as of v4.5 (4b94ffdc4163).
+
+    From v4.16 (24e6d5a59ac7) a PMD goes through free_hugepage_table(); from 7.2
+    (x86-vmemmap-free) every vmemmap page through free_vmemmap_pages().
+    """
     nr_pages = 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+    if k.variant.has(patches.X86_VMEMMAP_FREE):
+        # 7.2: "free_vmemmap_pages(pmd_page(*pmd), PMD_ORDER, altmap);", and from
+        # remove_pte_table() "/* We never populate base pages from the altmap. */
+        # free_vmemmap_pages(pte_page(*pte), 0, NULL);"
+        return free_vmemmap_pages(k, s, nr_pages, altmap if leaf.leaf_shift == PMD_SHIFT else None)
     if k.variant.has(patches.EXPLICIT_ALTMAP) and leaf.leaf_shift == PMD_SHIFT:
         return free_hugepage_table(k, s, altmap)
     # PTE leaves (remove_pte_table) and, before v4.16, PMD leaves too: free_pagetable()
@@ -158,7 +167,10 @@ def remove_pmd_table(
 def free_pagetable(
     k: Kernel, s: KernelState, backing_pfn: Word | None, nr_pages: int
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:free_pagetable() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:free_pagetable() as of v4.5 (4b94ffdc4163).
+
+    From v6.19 (bf9e4e30f353) a page that is not reserved goes to pagetable_free().
+    """
     altmap = None
     if (
         backing_pfn is not None
@@ -172,6 +184,11 @@ def free_pagetable(
     if altmap is not None:
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
     # "bootmem page has reserved flag" / free_pages(): back to the page allocator
+    if k.variant.has(patches.X86_PAGETABLE_FREE) and nr_pages > 1:
+        # v6.19 (bf9e4e30f353): "pagetable_free(page_ptdesc(page));" is "__free_pages(page,
+        # compound_order(page));", and a vmemmap block is not a compound page: its first page
+        # goes back, the other nr_pages - 1 go nowhere
+        return s, FIRST_PAGE_ONLY
     return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
 
 
@@ -182,7 +199,22 @@ def free_hugepage_table(k: Kernel, s: KernelState, altmap: int | None) -> tuple[
         altmap = None
     if altmap is not None:
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
-    return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
+    # "else free_pagetable(page, get_order(PMD_SIZE));"
+    return free_pagetable(k, s, None, nr_pages)
+
+
+def free_vmemmap_pages(
+    k: Kernel, s: KernelState, nr_pages: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/x86/mm/init_64.c:free_vmemmap_pages() as of v7.2 (x86-vmemmap-free)."""
+    if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
+        altmap = None
+    if altmap is not None:
+        # "if (altmap) { vmem_altmap_free(altmap, nr_pages); }"
+        return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
+    # "else if (PageReserved(page)) { ... free_reserved_pages(page, nr_pages); } else {
+    # __free_pages(page, order); }"
+    return s, SYSMEM  # accounted when the leaf is cleared
 
 
 X86_64 = Arch(

@@ -107,6 +107,7 @@ _V6_12 = (
     p.COMPOUND_DEVMAP_OPT_IN,
     p.MEMMAP_ON_MEMORY_PAGEBLOCK,
     p.ARCH_SUPPORTS_MEMMAP_ON_MEMORY,
+    p.RADIX_VMEMMAP,
     p.RADIX_MEMMAP_ON_MEMORY,
     p.VMEMMAP_CAN_OPTIMIZE_RESERVE,
     p.RADIX_DAX_VMEMMAP,
@@ -114,6 +115,19 @@ _V6_12 = (
     p.MEMMAP_ON_MEMORY_PER_BLOCK,
     p.KMEM_MEMMAP_ON_MEMORY,
     p.NR_MEMMAP,
+)
+
+_V6_14 = (*_V6_12, p.ARM64_SUBSECTION_BASEPAGES)
+# v6.15's radix start alignment (9cf7e13fecba) is modelled with v6.17's, which changed it again
+_V6_17 = (*_V6_14, p.RADIX_VMEMMAP_ALIGN, p.RADIX_VMEMMAP_ALIGN_RAM, p.MEMMAP_ACCOUNTING)
+_V6_19 = (*_V6_17, p.X86_PAGETABLE_FREE)
+# 7.2 as Debian's 7.2.13 has it
+_V7_2 = (
+    *_V6_19,
+    p.X86_VMEMMAP_FREE,
+    p.MEMMAP_ACCOUNTING_UNDERFLOW,
+    p.DAX_VMEMMAP_ACCOUNTING,
+    p.GENERIC_VMEMMAP_PMD,
 )
 
 # The name that stands for every era on the command line and in configuration files.
@@ -128,6 +142,10 @@ ERAS = (
     _variant("v5.15", "v5.15", _V5_15),
     _variant("v6.1", "v6.1", _V6_1),
     _variant("v6.12", "v6.12", _V6_12),
+    _variant("v6.14", "v6.14", _V6_14),
+    _variant("v6.17", "v6.17", _V6_17),
+    _variant("v6.19", "v6.19", _V6_19),
+    _variant("v7.2", "v7.2", _V7_2),
 )
 
 # Each seed's pre-patch variant: its era with the seed's commit left out.

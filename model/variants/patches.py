@@ -215,6 +215,12 @@ RADIX_MEMMAP_ON_MEMORY = Patch(
     "powerpc/book3s64/memhotplug: enable memmap on memory for radix",
     "v6.6",
 )
+RADIX_VMEMMAP = Patch(
+    "radix-vmemmap",
+    "368a0590d954",
+    "powerpc/book3s64/vmemmap: switch radix to use a different vmemmap handling function",
+    "v6.6",
+)
 VMEMMAP_CAN_OPTIMIZE_RESERVE = Patch(
     "vmemmap-can-optimize-reserve",
     "",
@@ -247,6 +253,24 @@ KMEM_MEMMAP_ON_MEMORY = Patch(
     "dax/kmem: allow kmem to add memory with memmap_on_memory",
     "v6.8",
 )
+ARM64_SUBSECTION_BASEPAGES = Patch(
+    "arm64-subsection-basepages",
+    "d4234d131b0a",
+    "arm64: mm: Populate vmemmap at the page level if not section aligned",
+    "v6.14",
+)
+RADIX_VMEMMAP_ALIGN = Patch(
+    "radix-vmemmap-align",
+    "9cf7e13fecba",
+    "book3s64/radix : Align section vmemmap start address to PAGE_SIZE",
+    "v6.15",
+)
+RADIX_VMEMMAP_ALIGN_RAM = Patch(
+    "radix-vmemmap-align-ram",
+    "f5164797284d",
+    "book3s64/radix : Optimize vmemmap start alignment",
+    "v6.17",
+)
 MEMMAP_ACCOUNTING = Patch(
     "memmap-accounting",
     "c3576889d87b",
@@ -260,6 +284,20 @@ MEMMAP_ACCOUNTING_UNDERFLOW = Patch(
     "v7.2",
     source="[PATCH v8 1/6] (Muchun Song, 2026-04-28; Fixes: c3576889d87b), in mm-stable on "
     "2026-05-28; 7.2.13 mm/sparse-vmemmap.c populate_section_memmap()",
+)
+X86_PAGETABLE_FREE = Patch(
+    "x86-pagetable-free",
+    "bf9e4e30f353",
+    "x86/mm: use pagetable_free() (a PMD of vmemmap from RAM is freed as its first page)",
+    "v6.19",
+)
+X86_VMEMMAP_FREE = Patch(
+    "x86-vmemmap-free",
+    "",
+    "x86/mm: fix freeing of PMD-sized vmemmap pages",
+    "v7.2",
+    source="[PATCH v2] (David Hildenbrand, 2026-04-29; Fixes: bf9e4e30f353); first tag v7.1 or v7.2, "
+    "not pinned; 7.2.13 arch/x86/mm/init_64.c free_vmemmap_pages()",
 )
 DAX_VMEMMAP_ACCOUNTING = Patch(
     "dax-vmemmap-accounting",
@@ -311,6 +349,7 @@ PATCHES = (
     COMPOUND_DEVMAP_OPT_IN,
     MEMMAP_ON_MEMORY_PAGEBLOCK,
     ARCH_SUPPORTS_MEMMAP_ON_MEMORY,
+    RADIX_VMEMMAP,
     RADIX_MEMMAP_ON_MEMORY,
     VMEMMAP_CAN_OPTIMIZE_RESERVE,
     RADIX_DAX_VMEMMAP,
@@ -318,7 +357,12 @@ PATCHES = (
     MEMMAP_ON_MEMORY_PER_BLOCK,
     KMEM_MEMMAP_ON_MEMORY,
     NR_MEMMAP,
+    ARM64_SUBSECTION_BASEPAGES,
+    RADIX_VMEMMAP_ALIGN,
+    RADIX_VMEMMAP_ALIGN_RAM,
     MEMMAP_ACCOUNTING,
+    X86_PAGETABLE_FREE,
+    X86_VMEMMAP_FREE,
     MEMMAP_ACCOUNTING_UNDERFLOW,
     DAX_VMEMMAP_ACCOUNTING,
     GENERIC_VMEMMAP_PMD,

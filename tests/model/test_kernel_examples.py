@@ -229,6 +229,8 @@ def test_v5_3_arch_remove_memory_reads_the_zone_one_past_the_range(arch):
         # -ENOMEM; }", and without an altmap "vmemmap_populate_basepages(addr, next, node, altmap)"
         ("v6.12", False, 0, {SYSMEM}),
         ("v6.12", True, -ENOMEM, set()),
+        ("v7.2", False, 0, {SYSMEM}),
+        ("v7.2", True, -ENOMEM, set()),
     ],
 )
 def test_arm64_4k_falls_back_to_base_pages_when_a_pmd_allocation_fails(variant, altmap, ret, sources):
@@ -242,7 +244,7 @@ def test_arm64_4k_falls_back_to_base_pages_when_a_pmd_allocation_fails(variant, 
         assert [x.leaf_shift for x in s.vmemmap] == [12] * 512
 
 
-POWERPC_ERAS_AROUND_V6_5 = [("v6.1", False), ("v6.12", True)]
+POWERPC_ERAS_AROUND_V6_5 = [("v6.1", False), ("v6.12", True), ("v7.2", True)]
 
 
 @pytest.mark.parametrize(("variant", "fixed"), POWERPC_ERAS_AROUND_V6_5)
@@ -365,6 +367,11 @@ NR_MEMMAP_AFTER_A_FAILED_ADD = [
     # v6.11-v6.16: counted in __populate_section_memmap() after "if (r < 0) return NULL;", taken
     # back in depopulate_section_memmap() by the rollback: one section's 512 pages too few
     ("v6.12", -512),
+    # v6.17-v7.1 (c3576889d87b): counted in section_activate() after success, taken back in
+    # section_deactivate(), which the failure path runs all the same
+    ("v6.17", -512),
+    # 7.2: populate_section_memmap() counts whatever the outcome, depopulate takes back: balanced
+    ("v7.2", 0),
 ]
 
 
@@ -378,3 +385,26 @@ def test_nr_memmap_pages_after_an_add_whose_memmap_allocation_fails(variant, cou
     # a successful add and its removal balance in every era
     _, s, rets = run("x86_64", variant, AddDeviceMemory(0, 0x140000, 0x8000, None), RemoveDeviceMemory(0))
     assert rets == [0, 0] and s.nr_memmap_pages == 0
+
+
+@pytest.mark.parametrize(("variant", "leaked"), [("v6.12", 0), ("v6.19", 511), ("v7.2", 0)])
+def test_x86_frees_a_ram_pmd_of_vmemmap_as_its_first_page_only_at_v6_19(variant, leaked):
+    # bf9e4e30f353 (v6.19): free_pagetable() ends in "pagetable_free(page_ptdesc(page));", i.e.
+    # "__free_pages(page, compound_order(page));" of a block that is not compound; 7.2's
+    # free_vmemmap_pages() does "__free_pages(page, order);"
+    _, s, rets = run("x86_64", variant, AddDeviceMemory(0, 0x140000, 0x8000, None), RemoveDeviceMemory(0))
+    assert rets == [0, 0] and s.vmemmap == ()
+    assert s.sysmem_vmemmap_pages == leaked
+
+
+def test_arm64_4k_maps_a_subsection_range_with_base_pages_from_its_altmap_from_v6_14():
+    # d4234d131b0a (v6.14): "if (!IS_ENABLED(CONFIG_ARM64_4K_PAGES) || (end - start <
+    # PAGES_PER_SECTION * sizeof(struct page))) return vmemmap_populate_basepages(start, end, node,
+    # altmap);" -- 32 KiB of memmap per 2 MiB sub-section, in 4 KiB pages from the altmap
+    a = build("arm64-4k", "v7.2").arch
+    tail = AddDeviceMemory(0, a.HOTPLUG_BASE_PFN + 0x200, 0x7E00, AltmapChoice(0, 0, 0x200))
+    _, s, rets = run("arm64-4k", "v6.12", tail)
+    assert rets == [0] and [(x.leaf_shift, x.source) for x in s.vmemmap] == [(21, 0)]
+    _, s, rets = run("arm64-4k", "v7.2", tail)
+    assert rets == [0] and {(x.leaf_shift, x.source) for x in s.vmemmap} == {(12, 0)}
+    assert len(s.vmemmap) == 0x7E00 * 64 // 4096
