@@ -25,7 +25,7 @@ class SectionRemoved(Event):
     """__remove_section() / sparse_remove_section() ran for a section with this map_offset."""
 
     section_nr: int
-    map_offset: Word
+    map_offset: Word | None  # None from v6.5, where sparse_remove_section() has no such argument
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,7 @@ class AltmapFallback(Event):
     # powerpc: "cross-boundary" or "exhausted"; x86 (v5.3): "sub-section", a range smaller than
     # a section gets base pages from RAM
     reason: str
+    leaf_shift: int  # the size of the leaf `index` counts in
 
 
 @dataclass(frozen=True, slots=True)

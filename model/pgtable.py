@@ -7,7 +7,7 @@ import bisect
 from mhpcheck.core.values import Word
 from mhpcheck.model.events import VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf, evolve
+from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState, VmemmapLeaf, evolve
 
 
 def set_leaf(k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word) -> KernelState:
@@ -37,6 +37,39 @@ def leaf_at(s: KernelState, offset: int) -> VmemmapLeaf | None:
     return None
 
 
+def leaves_in(s: KernelState, start: int, end: int) -> list[VmemmapLeaf]:
+    """The leaves mapping any byte of [start, end) of the vmemmap area, in address order."""
+    leaves = s.vmemmap
+    i = max(0, bisect.bisect_right(leaves, start, key=_leaf_start) - 1)
+    out = []
+    for leaf in leaves[i:]:
+        lo = leaf.index << leaf.leaf_shift
+        if lo >= end:
+            break
+        if lo + (1 << leaf.leaf_shift) > start:
+            out.append(leaf)
+    return out
+
+
+def pmd_none(s: KernelState, offset: int, pmd_shift: int) -> bool:
+    """Whether the PMD covering byte `offset` of the vmemmap is empty: no leaf, huge or base, maps any
+    of its 2 MiB (pmd_none(*pmd); a PTE table is not none)."""
+    lo = (offset >> pmd_shift) << pmd_shift
+    hi = lo + (1 << pmd_shift)
+    leaves = s.vmemmap
+    i = bisect.bisect_left(leaves, hi, key=_leaf_start)
+    if i == 0:
+        return True
+    leaf = leaves[i - 1]
+    return (leaf.index << leaf.leaf_shift) + (1 << leaf.leaf_shift) <= lo
+
+
+def pmd_leaf(s: KernelState, offset: int, pmd_shift: int) -> bool:
+    """Whether the PMD covering byte `offset` of the vmemmap is itself a leaf (pmd_leaf(*pmd))."""
+    leaf = leaf_at(s, offset)
+    return leaf is not None and leaf.leaf_shift == pmd_shift
+
+
 def clear_leaf(k: Kernel, s: KernelState, leaf: VmemmapLeaf, to: int) -> KernelState:
     """Clear a vmemmap leaf (pmd_clear / pte_clear / vmemmap_remove_mapping), freed to `to`."""
     return clear_leaves(k, s, [(leaf, to)])
@@ -62,6 +95,8 @@ def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]
         gone.add(id(leaf))
         if to == SYSMEM and not leaf.reused:  # a reused page is freed with the leaf that owns it
             to_page_allocator += 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+        elif to == FIRST_PAGE_ONLY:
+            to_page_allocator += 1
     return evolve(
         s,
         vmemmap=tuple(x for x in s.vmemmap if id(x) not in gone),

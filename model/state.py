@@ -12,6 +12,9 @@ from mhpcheck.core.values import Word
 
 SYSMEM = -1  # a vmemmap leaf backed by the page allocator, not by any altmap
 RAM_OWNER = -1  # sections and resources of ordinary hot-added RAM (add_memory), not of a device
+# Where a freed vmemmap leaf went when only its first page reached the page allocator and the
+# rest went nowhere (x86 v6.19: pagetable_free() of a block that is not a compound page)
+FIRST_PAGE_ONLY = -3
 
 
 def mhp_altmap_ref(section_nr: int) -> int:
@@ -126,7 +129,8 @@ class KernelState:
     memory_blocks: tuple[MemoryBlock, ...] = ()  # sorted by start_section_nr
     # memmap_on_memory altmaps by mhp_altmap_ref(); sorted by ref, highest (lowest block) first
     mhp_altmaps: tuple[tuple[int, VmemAltmap], ...] = ()
-    nr_memmap_pages: int = 0  # /proc/vmstat nr_memmap_pages (v6.11): memmap pages wherever they live
+    # /proc/vmstat nr_memmap_pages (v6.11): memmap pages wherever they live; not in state_key()
+    nr_memmap_pages: int = 0
     # Abstraction: how many allocation failures the environment has injected so far, so that
     # --faults bounds them along a path; not kernel state.
     faults_injected: int = 0
@@ -164,11 +168,12 @@ class KernelState:
         if is_mhp_altmap(dev):
             altmaps = tuple((r, altmap if r == dev else a) for r, a in self.mhp_altmaps)
             return evolve(self, mhp_altmaps=altmaps)
-        ranges = tuple(
-            DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift) if r.dev == dev else r
-            for r in self.device_ranges
-        )
-        return evolve(self, device_ranges=ranges)
+        ranges = list(self.device_ranges)
+        for i, r in enumerate(ranges):
+            if r.dev == dev:
+                ranges[i] = DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift)
+                break
+        return evolve(self, device_ranges=tuple(ranges))
 
 
 def state_key(s: KernelState) -> tuple[Any, ...]:
@@ -208,7 +213,10 @@ def state_key(s: KernelState) -> tuple[Any, ...]:
             for b in s.memory_blocks
         ),
         tuple((ref, a.base_pfn.v, a.reserve.v, a.free.v, a.align.v, a.alloc.v) for ref, a in s.mhp_altmaps),
-        s.nr_memmap_pages,
+        # Abstraction: nr_memmap_pages is left out. No kernel path the model follows reads it, so
+        # states that differ only in it behave alike and change it alike; the explorer keeps one
+        # of them (its counter read as 0), and the counter is judged by how each step changes it
+        # (nr_memmap_pages_count_the_memmap_mapped). Replays and predictions keep its real value.
     )
 
 
@@ -224,7 +232,7 @@ _ZONE_OF = {-1: None, **{int(z): z for z in Zone}}
 
 def state_from_key(key: tuple[Any, ...]) -> KernelState:
     """The concrete state whose state_key() is `key`: the explorer's queue holds keys, not states."""
-    ranges, sections, leaves, intervals, resources, sysmem, faults, blocks, altmaps, nr_memmap = key
+    ranges, sections, leaves, intervals, resources, sysmem, faults, blocks, altmaps = key
     w = Word
 
     def altmap(a: tuple[int, ...]) -> VmemAltmap:
@@ -244,7 +252,6 @@ def state_from_key(key: tuple[Any, ...]) -> KernelState:
         sysmem_vmemmap_pages=sysmem,
         memory_blocks=tuple([MemoryBlock(nr, pages, ref, _ZONE_OF[z]) for nr, pages, ref, z in blocks]),
         mhp_altmaps=tuple([(ref, altmap(a)) for ref, *a in altmaps]),
-        nr_memmap_pages=nr_memmap,
         faults_injected=faults,
     )
 

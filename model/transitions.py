@@ -272,7 +272,7 @@ class AddMemory(Transition):
     start_pfn: int
     nr_pages: int
     fail_alloc: int | None = None
-    # the boot parameter memory_hotplug.memmap_on_memory (from v5.15)
+    # the boot parameter memory_hotplug.memmap_on_memory (from v5.13)
     memmap_on_memory: bool = False
 
     @staticmethod
@@ -280,9 +280,11 @@ class AddMemory(Transition):
         if not b.ram or any(x.owner == RAM_OWNER for x in s.resources):
             return
         pps = k.arch.PAGES_PER_SECTION
-        # Where the arch has no memmap_on_memory (ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE), the boot
-        # parameter and the DIMM's size change nothing: one block, parameter off, covers them.
-        if not (k.variant.has(patches.MEMMAP_ON_MEMORY) and k.arch.has.memmap_on_memory):
+        # Where the arch has no memmap_on_memory (ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE), or
+        # mhp_supports_memmap_on_memory() refuses every block (arm64 with 16K or 64K pages, radix:
+        # the memmap does not fill a pageblock), the boot parameter and the DIMM's size change
+        # nothing: one block, parameter off, covers them.
+        if not memory_hotplug._memmap_on_memory_possible(k):
             for first in range(b.sections):
                 yield from with_faults(k, s, b, AddMemory(_window_pfn(k, first), pps))
             return
@@ -331,9 +333,9 @@ class OnlineMemoryBlock(Transition):
 
     @staticmethod
     def choices(k: Kernel, s: KernelState, b: Bounds) -> Iterator[OnlineMemoryBlock]:
-        # Abstraction: onlining is explored where memmap_on_memory makes it matter (the arch
-        # opts in); elsewhere a block's memmap is the same online or offline.
-        if not k.arch.has.memmap_on_memory:
+        # Abstraction: onlining is explored where memmap_on_memory makes it matter (a block's
+        # memmap can live on it); elsewhere a block's memmap is the same online or offline.
+        if not memory_hotplug._memmap_on_memory_possible(k):
             return
         for mb in s.memory_blocks:
             if mb.zone is None:

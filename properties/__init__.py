@@ -28,6 +28,7 @@ from mhpcheck.properties.memmap_source import (
     altmap_leaves_belong_to_present_devices,
     altmap_leaves_describe_own_device,
 )
+from mhpcheck.properties.nr_memmap import nr_memmap_pages_count_the_memmap_mapped
 from mhpcheck.properties.removal import (
     altmap_fully_freed_on_release,
     nothing_left_when_all_removed,
@@ -83,6 +84,7 @@ PROPERTIES: tuple[Property, ...] = (
     memmap_on_memory_pages_never_given_to_page_allocator,
     block_memmap_lies_inside_its_block,
     memmap_on_memory_block_online,
+    nr_memmap_pages_count_the_memmap_mapped,
 )
 
 

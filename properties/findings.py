@@ -22,6 +22,8 @@ class Finding:
     detail: str
     fixed_by: str = ""
     needs_failures: bool = False  # shows only when adds can fail part-way (--faults, --partial-failures)
+    # ... except on these archs, where an altmap with no room already fails an add
+    shows_without_faults: tuple[str, ...] = ()
     needs_subsections: bool = False  # shows only with ranges that are not section aligned (--subsections)
     engines: tuple[str, ...] = ("explicit", "symbolic")  # which engines can show it
 
@@ -37,8 +39,25 @@ _SHARED_SECTION = (
     "altmap_fully_freed_on_release",
     "present_sections_have_memmap",
     "system_memory_never_over_freed",
+    "nothing_left_when_all_removed",
 )
 _ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
+_EVERY_ERA = (
+    "v4.3",
+    "v4.5",
+    "v4.13",
+    "v5.3",
+    "v5.9",
+    "v5.15",
+    "v6.1",
+    "v6.12",
+    "v6.14",
+    "v6.17",
+    "v6.19",
+    "v7.2",
+)
+# nr_memmap_pages (v6.11) up to the 7.2 fix
+_NR_MEMMAP_UNDERFLOW_ERAS = ("v6.12", "v6.14", "v6.17", "v6.19")
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -62,14 +81,18 @@ FINDINGS: tuple[Finding, ...] = (
             "device_resource_left_to_driver",
             "map_offset_first_section_only",
         ),
-        ("v4.5", "v4.13"),
+        ("v4.5", "v4.13", "v5.3"),
         _X86_PPC,
         "__add_pages() accepts vmem_altmap_offset() == nr_pages ('>' only). On removal "
         "arch_remove_memory() does 'page += vmem_altmap_offset(altmap); zone = page_zone(page)', "
-        "the struct page one past the range: unmapped (an oops) or another range's. Read as a "
-        "non-device zone, __remove_pages() then releases the driver's iomem resource and passes "
-        "map_offset 0.",
-        fixed_by="v4.16: the altmap and zone are passed to arch_remove_memory()",
+        "the struct page one past the range: unmapped (an oops) or another range's. Before v4.16, "
+        "read as a non-device zone, __remove_pages() then releases the driver's iomem resource and "
+        "passes map_offset 0. From v4.16 the altmap is passed in, 'struct page *page = "
+        "pfn_to_page(start_pfn) + vmem_altmap_offset(altmap); struct zone *zone = "
+        "page_zone(page);', and the read stays (v5.3) though __remove_pages() only shrinks the "
+        "zone with it.",
+        fixed_by="feee6b298916 mm/memory_hotplug: shrink zones when offlining memory (v5.5): "
+        "arch_remove_memory() reads no zone",
     ),
     Finding(
         "powerpc-altmap-lookup-at-page-start",
@@ -117,7 +140,7 @@ FINDINGS = (
             "nothing_left_when_all_removed",
             "altmap_leaves_belong_to_present_devices",
         ),
-        ("v4.3", "v4.5", "v4.13", "v5.3", "v5.9", "v5.15", "v6.1", "v6.12"),
+        _EVERY_ERA,
         _ALL,
         "__add_pages() breaks out of its section loop on the first error and returns it; the "
         "sections added before stay, with their memmap. devm_memremap_pages() / memremap_pages() "
@@ -126,6 +149,26 @@ FINDINGS = (
         "system memory or in the altmap of a device that is gone. Before v5.3 a section whose own "
         "memmap population failed part-way also keeps the pages already populated.",
         needs_failures=True,
+    ),
+    Finding(
+        "powerpc-populated-first-subsection",
+        "powerpc at v5.3 maps a vmemmap page a second time when its first section has only later sub-sections",
+        ("present_sections_have_memmap",),
+        ("v5.3",),
+        _PPC,
+        "Sub-section hotplug (v5.3) made pfn_valid() answer per sub-section ('return "
+        "early_section(ms) || pfn_section_valid(ms, pfn);'), but powerpc's vmemmap_populated() "
+        "still walks the 16 MiB (hash) or 2 MiB (radix) vmemmap page section by section: 'for (; "
+        "start < end; start += (PAGES_PER_SECTION * sizeof(struct page))) if "
+        "(pfn_valid(page_to_pfn((struct page *)start))) return 1;', looking at each section's first "
+        "sub-section only. A device that starts past a section's first 2 MiB populates the page; a "
+        "second device in the same span then finds it 'unpopulated', allocates another backing "
+        "page and maps it over the first (vmemmap_list_populate() keeps both), so the first "
+        "device's struct pages are replaced, and on removal a page still in use by such a section "
+        "is freed.",
+        fixed_by="powerpc/nvdimm: Update vmemmap_populated to check sub-section range (Aneesh Kumar K.V, "
+        "v5.5; mainline id not found)",
+        needs_subsections=True,
     ),
     Finding(
         "leaked-sections-reused",
@@ -152,7 +195,7 @@ FINDINGS = (
             "altmap_leaves_below_next_pfn",
             "reserve_pfns_never_initialised",
         ),
-        ("v4.5", "v4.13", "v5.3", "v5.9", "v5.15", "v6.1", "v6.12"),
+        _EVERY_ERA[1:],
         _ALL,
         "The altmap is validated with 'altmap->base_pfn != pfn || vmem_altmap_offset(altmap) > "
         "nr_pages', and vmem_altmap_offset() is reserve + free in unsigned long (from seed 001, "
@@ -177,16 +220,17 @@ FINDINGS = (
         "included. Removing either device runs vmemmap_free() over its 32 KiB of the range, and "
         "unmap_hotplug_range() clears and frees the whole PMD block: the remaining device's "
         "memmap is unmapped, and the block goes back to whichever pool the remover's altmap says.",
-        fixed_by="arm64: mm: Populate vmemmap at the page level if not section aligned (v6.14, "
-        "Zhenhua Huang, lore 20250304072700.3405036-1-quic_zhenhuah@quicinc.com; Fixes: "
-        "ba72b4c8cf60, Cc stable v5.4+)",
+        fixed_by="d4234d131b0a arm64: mm: Populate vmemmap at the page level if not section aligned "
+        "(v6.14; Fixes: ba72b4c8cf60, Cc stable v5.4+). Reproduced under QEMU on 6.12.118 built "
+        "with d4234d131b0a reverted (an oops touching the remaining device's struct pages), not "
+        "with it kept, nor on Debian's 6.12.95 and 7.2.13 arm64 kernels",
         needs_subsections=True,
     ),
     Finding(
         "arm64-subsection-shared-vmemmap-page",
         "arm64 (16K, 64K pages) frees a base page of memmap that neighbouring sub-sections still use",
         _SHARED_SECTION,
-        _ARM64_SUBSECTION_ERAS,
+        (*_ARM64_SUBSECTION_ERAS, "v6.14", "v6.17", "v6.19", "v7.2"),
         ("arm64-16k", "arm64-64k"),
         "With 16 KiB pages a 2 MiB sub-section has 8 KiB of struct pages, with 64 KiB pages 2 KiB: "
         "a vmemmap base page holds the struct pages of several sub-sections, and two devices "
@@ -195,10 +239,61 @@ FINDINGS = (
         "rolling back its failed add, runs vmemmap_free() over its own range, and arm64's "
         "unmap_hotplug_pte_range() clears and frees every page the range touches, with no check "
         "that the rest of the page is unused (x86's remove_pte_table() keeps a partly used page "
-        "until it is all PAGE_INUSE-free): the other device's struct pages are unmapped. Derived "
-        "from arch/arm64/mm/mmu.c as of v5.9-v6.12; the 4K fix (arm64-subsection-pmd-memmap) "
-        "does not cover it.",
+        "until it is all PAGE_INUSE-free): the other device's struct pages are unmapped. "
+        "Unchanged in 7.2.13 arch/arm64/mm/mmu.c: 'do { ... __pte_clear(&init_mm, addr, ptep); if "
+        "(free_mapped) { ... free_hotplug_page_range(pte_page(pte), PAGE_SIZE, altmap); } } while "
+        "(addr += PAGE_SIZE, addr < end);'; the 4K fix (arm64-subsection-pmd-memmap) does not cover "
+        "it. Reproduced under QEMU on Debian's 7.2.13+deb14-arm64-16k (and 6.12.95+deb12-arm64-16k): "
+        "two devdax namespaces of 18 MiB share the 16 KiB vmemmap page of 0xc1000000; destroying "
+        "one, then touching the other, oopses in dax_set_mapping() at that page's struct page.",
         needs_subsections=True,
+    ),
+)
+
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "nr-memmap-failed-add-underflow",
+        "a failed add takes its chunk's memmap off nr_memmap_pages although it never counted it",
+        ("nr_memmap_pages_count_the_memmap_mapped",),
+        _NR_MEMMAP_UNDERFLOW_ERAS,
+        _ALL,
+        "nr_memmap_pages (v6.11, 15995a352474) is counted once a chunk's memmap is populated, in "
+        "__populate_section_memmap() after 'if (r < 0) return NULL;' (v6.11-v6.16), then in "
+        "section_activate() after 'if (!memmap) { section_deactivate(pfn, nr_pages, altmap); "
+        "return ERR_PTR(-ENOMEM); }' (c3576889d87b, v6.17). The failure path's "
+        "section_deactivate() takes it back all the same: 'memmap_pages_add(-1L * "
+        "(DIV_ROUND_UP(end - start, PAGE_SIZE)));' in depopulate_section_memmap() (v6.11-v6.16), "
+        "'memmap_pages_add(-1L * (DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE)));' in "
+        "section_deactivate() (v6.17-v7.1). Each add that fails to populate a chunk lowers the "
+        "counter by that chunk's memmap, below zero on a fresh system.",
+        fixed_by="mm/sparse-vmemmap: fix vmemmap accounting underflow (Muchun Song, 7.2; Fixes: "
+        "c3576889d87b; mainline id not found): populate_section_memmap() counts whatever the "
+        "outcome, depopulate_section_memmap() takes back",
+        needs_failures=True,
+        # an altmap one page short fails the add with no fallback; powerpc falls back to RAM
+        shows_without_faults=("x86_64", "arm64-4k", "arm64-16k", "arm64-64k"),
+    ),
+)
+
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "x86-pmd-vmemmap-leak",
+        "x86 frees a 2 MiB vmemmap block from RAM as its first page and leaks the other 511",
+        ("removal_returns_every_leaf_to_its_source", "nothing_left_when_all_removed"),
+        ("v6.19",),
+        ("x86_64",),
+        "bf9e4e30f353 'x86/mm: use pagetable_free()' (v6.19) changed free_pagetable()'s last "
+        "branch from 'free_pages((unsigned long)page_address(page), order);' to "
+        "'pagetable_free(page_ptdesc(page));', which is '__free_pages(page, compound_order(page));'. "
+        "free_hugepage_table() still frees vmemmap PMDs from RAM through it ('else "
+        "free_pagetable(page, get_order(PMD_SIZE));'), and a vmemmap block is not a compound page: "
+        "removing a device or RAM without an altmap returns one page of each 2 MiB of memmap to "
+        "the page allocator and loses the other 511.",
+        fixed_by="x86/mm: fix freeing of PMD-sized vmemmap pages (David Hildenbrand; Fixes: "
+        "bf9e4e30f353; in 7.2, mainline id not found): free_vmemmap_pages(page, PMD_ORDER, altmap) "
+        "ends in '__free_pages(page, order);'",
     ),
 )
 
@@ -207,7 +302,9 @@ def findings_for(
     prop: str, era: str, arch: str, failures: bool = True, engine: str = "explicit"
 ) -> Finding | None:
     for f in FINDINGS:
-        if (f.needs_failures and not failures) or engine not in f.engines:
+        if (
+            f.needs_failures and not failures and arch not in f.shows_without_faults
+        ) or engine not in f.engines:
             continue
         if prop in f.properties and era in f.eras and arch in f.archs:
             return f

@@ -6,17 +6,20 @@ from collections.abc import Iterator
 
 from mhpcheck.core.results import Step
 from mhpcheck.core.spec import Claim, check, invariant, monitor, reachable
+from mhpcheck.core.values import CONCRETE
 from mhpcheck.model.arch import ArchConfig
 from mhpcheck.model.events import PagesOnlined
 from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.ops import memory_hotplug
 from mhpcheck.model.state import KernelState, is_mhp_altmap
 from mhpcheck.model.variants import Variant
 from mhpcheck.properties.common import described, leaf_pages
 
 
 def has_memmap_on_memory(arch: ArchConfig, v: Variant) -> bool:
-    """memmap_on_memory exists from v5.15 (a08a2ae34613) where the arch opts in."""
-    return arch.has.memmap_on_memory
+    """memmap_on_memory exists from v5.13 (a08a2ae34613) where the arch opts in and a memory
+    block's memmap can live on the block (mhp_supports_memmap_on_memory())."""
+    return arch.has.memmap_on_memory and memory_hotplug._memmap_on_memory_possible(Kernel(CONCRETE, arch, v))
 
 
 def _block_of(k: Kernel, ref: int) -> tuple[int, int]:

@@ -26,13 +26,13 @@ def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterat
     r = step.after.range_of(t.dev)
     if r is None or r.altmap is None:
         return
-    fallback = {e.index for e in step.events if isinstance(e, AltmapFallback)}
+    fallback = {(e.index, e.leaf_shift) for e in step.events if isinstance(e, AltmapFallback)}
     for e in step.events:
         if not isinstance(e, VmemmapAllocated) or e.source != SYSMEM:
             continue
         lo = (e.index << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
         hi = lo + (1 << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
-        if e.index in fallback:
+        if (e.index, e.leaf_shift) in fallback:
             continue
         yield check(
             ~overlaps(k, lo, hi, r),

@@ -8,11 +8,13 @@ from mhpcheck.core.results import Step
 from mhpcheck.core.spec import Claim, check, invariant, monitor
 from mhpcheck.model.events import AltmapReleased, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState
 from mhpcheck.properties.common import hexw
 
 
 def _where(src: int) -> str:
+    if src == FIRST_PAGE_ONLY:
+        return "its first page only (the rest to nobody)"
     return "system memory" if src == SYSMEM else f"dev {src}'s altmap"
 
 
@@ -61,7 +63,7 @@ def nothing_left_when_all_removed(k: Kernel, s: KernelState) -> Iterator[Claim]:
 
 @invariant(kills=("vmemmap-populated-ignored",))
 def present_sections_have_memmap(k: Kernel, s: KernelState) -> Iterator[Claim]:
-    """Every present section's memmap is mapped: a vmemmap page is freed only when no valid section uses it (vmemmap_populated())."""
+    """Every present section's memmap is mapped, once: a vmemmap page is populated only where none is and freed only when no valid section uses it (vmemmap_populated())."""
     for ms in s.sections:
         lo = (ms.section_nr << k.arch.PFN_SECTION_SHIFT) * k.arch.STRUCT_PAGE_SIZE
         hi = lo + k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE
@@ -79,8 +81,9 @@ def present_sections_have_memmap(k: Kernel, s: KernelState) -> Iterator[Claim]:
         yield check(
             k.sem.true() if covered == need else k.sem.false(),
             lambda: (
-                f"section {ms.section_nr:#x} is present but {need - covered:#x} bytes of its "
-                "memmap are unmapped"
+                f"section {ms.section_nr:#x} is present but {need - covered:#x} bytes of its memmap are unmapped"
+                if covered < need
+                else f"section {ms.section_nr:#x} has {covered - need:#x} bytes of its memmap mapped twice"
             ),
         )
 

@@ -28,17 +28,18 @@ def archs() -> Iterator[str]:
 def variants() -> Iterator[str]:
     yield "eras (--variant eras checks them all; with no --variant, check runs the newest):"
     for v in ERAS:
-        yield f"  {v.name}: " + ", ".join(f"{p.key} {p.commit}" for p in v.patches)
+        yield f"  {v.name}: " + ", ".join(f"{p.key} {p.id}" for p in v.patches)
     yield "pre-patch variants (each seed's commit left out):"
     for v in PRE_PATCH:
         assert v.reverts is not None
         seed = f"seed {v.reverts.seed}, " if v.reverts.seed else ""
         r = v.reverts
-        yield f"  {v.name}: {v.version} without {r.key} ({seed}{r.commit} {r.title})"
+        yield f"  {v.name}: {v.version} without {r.key} ({seed}{r.id} {r.title})"
     yield "patches:"
     for p in PATCHES:
-        seed = f"  [seed {p.seed}]" if p.seed else ""
-        yield f"  {p.key:24s} {p.commit:16s} {p.version:6s} {p.title}{seed}"
+        seed = f"  [seed {p.seed}" + (f", upstream {p.upstream}]" if p.upstream else "]") if p.seed else ""
+        source = f"  [read in {p.source}]" if p.source else ""
+        yield f"  {p.key:24s} {p.id:16s} {p.version:6s} {p.title}{seed}{source}"
     yield "mutants apply on top of any variant: <variant>+<mutant> (mhpcheck list mutants)"
     _ = VARIANTS
 
@@ -47,7 +48,7 @@ def mutants() -> Iterator[str]:
     for m in MUTANTS:
         yield f"{m.name}: {m.why}"
         on = f"{m.era} {', '.join(m.archs)}"
-        yield f"  at {m.where}; breaks {m.breaks.key} ({m.breaks.commit}); checked on {on}"
+        yield f"  at {m.where}; breaks {m.breaks.key} ({m.breaks.id}); checked on {on}"
 
 
 def properties() -> Iterator[str]:

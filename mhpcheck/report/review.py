@@ -52,4 +52,4 @@ def bisect_lines(r: BisectResult) -> Iterator[str]:
         return
     yield f"flips between {r.flip[0]} and {r.flip[1]}"
     if r.patch is not None:
-        yield f"flipped by {r.patch.key}: {r.patch.commit} {r.patch.title} ({r.patch.version})"
+        yield f"flipped by {r.patch.key}: {r.patch.id} {r.patch.title} ({r.patch.version})"

@@ -65,7 +65,11 @@ def calls_line(events: tuple[object, ...]) -> str:
             src = "system memory" if e.source < 0 else f"dev {e.source}'s altmap"
             name = f"✗ allocation #{e.n} ({e.size >> 10} KiB from {src}) fails"
         elif isinstance(e, SectionRemoved):
-            name = f"__remove_section({e.section_nr:#x}, map_offset={e.map_offset.v:#x})"
+            offset = e.map_offset
+            if offset is None:
+                name = f"sparse_remove_section({e.section_nr:#x})"
+            else:
+                name = f"__remove_section({e.section_nr:#x}, map_offset={offset.v:#x})"
         else:
             continue
         if name not in counts:

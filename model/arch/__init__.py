@@ -39,9 +39,12 @@ class Capability:
 
     since: Patch | None  # None: in every era the config has
     source: str
+    until: Patch | None = None  # the commit that took it away again, if any
 
     def at(self, variant: Variant) -> bool:
-        return self.since is None or variant.has(self.since)
+        return (self.since is None or variant.has(self.since)) and (
+            self.until is None or not variant.has(self.until)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +54,11 @@ class Capabilities:
     altmap: bool = False  # vmemmap_populate() takes the memmap from a device's altmap
     altmap_falls_back_to_ram: bool = False  # an altmap that cannot back a vmemmap page: RAM, not -ENOMEM
     pmd_falls_back_to_base_pages: bool = False  # a failed PMD allocation without altmap: base pages
+    altmap_pmd_falls_back_to_base_pages: bool = False  # ... with an altmap too: base pages from it
     vmemmap_page_spans_sections: bool = False  # one vmemmap page holds several sections' memmap
     memmap_on_memory: bool = False  # ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE: hot-added RAM holds its memmap
+    optimize_dax_vmemmap: bool = False  # ARCH_WANT_OPTIMIZE_DAX_VMEMMAP: compound devmaps share tail pages
+    radix_vmemmap: bool = False  # radix_enabled(): vmemmap_populate() is radix__vmemmap_populate()
 
 
 CAPABILITIES = tuple(Capabilities.__dataclass_fields__)
@@ -120,6 +126,9 @@ class ArchConfig:
         self.arch_remove_memory = functions["arch_remove_memory"]
         self.vmemmap_populate = functions["vmemmap_populate"]
         self.vmemmap_free = functions["vmemmap_free"]
+        # an arch's own copy of a __weak generic function, where it has one
+        self.vmemmap_check_pmd = functions.get("vmemmap_check_pmd")
+        self.arch_supports_memmap_on_memory = functions.get("arch_supports_memmap_on_memory")
 
     @property
     def memmap_pages_per_section(self) -> int:

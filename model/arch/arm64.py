@@ -42,23 +42,58 @@ def arch_remove_memory(
 def vmemmap_populate(
     k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/arm64/mm/mmu.c:vmemmap_populate() as of v5.9 (01091d25, seed 003)."""
+    """arch/arm64/mm/mmu.c:vmemmap_populate() as of v5.9 (01091d25, seed 003).
+
+    From v5.11 (9f84f39f5515) a PMD that cannot be allocated is populated with base pages, from
+    the same altmap if there is one; from v6.2 (2045a3b8911b) the PMD loop is the generic
+    vmemmap_populate_hugepages(); from v6.14 (d4234d131b0a) a range smaller than a section gets
+    base pages, from its altmap if it has one.
+    """
     if not k.variant.has(patches.ARM64_ALTMAP):
         altmap = None  # before seed 003 the altmap argument is ignored
     if k.arch.VMEMMAP_SHIFT != PMD_SHIFT_4K:  # !ARM64_SWAPPER_USES_SECTION_MAPS
         return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, altmap)
+    if (
+        k.variant.has(patches.ARM64_SUBSECTION_BASEPAGES)
+        and end - start < k.arch.PAGES_PER_SECTION * k.arch.STRUCT_PAGE_SIZE
+    ):
+        # v6.14: "if (!IS_ENABLED(CONFIG_ARM64_4K_PAGES) || (end - start < PAGES_PER_SECTION *
+        # sizeof(struct page))) return vmemmap_populate_basepages(start, end, node, altmap);"
+        return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, altmap)
+    if k.variant.has(patches.GENERIC_VMEMMAP_HUGEPAGES):
+        # "else return vmemmap_populate_hugepages(start, end, node, altmap);"
+        return sparse_vmemmap.vmemmap_populate_hugepages(k, s, start, end, node, altmap)
     addr = start
     while addr < end:
         nxt = min(((addr >> PMD_SHIFT_4K) + 1) << PMD_SHIFT_4K, end)  # pmd_addr_end()
-        if pgtable.leaf_at(s, addr) is None:  # pmd_none(READ_ONCE(*pmdp))
+        if pgtable.pmd_none(s, addr, PMD_SHIFT_4K):  # pmd_none(READ_ONCE(*pmdp))
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << PMD_SHIFT_4K, node, altmap)
             if src is None:
-                return s, -ENOMEM
+                if not k.variant.has(patches.ARM64_VMEMMAP_FALLBACK):
+                    return s, -ENOMEM
+                # v5.11: "if (!p) { if (vmemmap_populate_basepages(addr, next, node, altmap))
+                # return -ENOMEM; continue; }"
+                s, err = sparse_vmemmap.vmemmap_populate_basepages(k, s, addr, nxt, node, altmap)
+                if err:
+                    return s, -ENOMEM
+                addr = nxt
+                continue
             s = pgtable.set_leaf(
                 k, s, addr >> PMD_SHIFT_4K, PMD_SHIFT_4K, src, pfn
             )  # pmd_set_huge(pmdp, __pa(p), __pgprot(PROT_SECT_NORMAL))
+        # else: vmemmap_verify((pte_t *)pmdp, node, addr, next), whatever the PMD holds
         addr = nxt
     return s, 0
+
+
+def vmemmap_check_pmd(k: Kernel, s: KernelState, addr: int, end: int) -> bool:
+    """arch/arm64/mm/mmu.c:vmemmap_check_pmd() as of v6.2 (2045a3b8911b)."""
+    # "vmemmap_verify((pte_t *)pmdp, node, addr, next); return 1;": any PMD that is not none,
+    # a PTE table too, counts as populated. 7.2 removed this copy for the generic one, which
+    # tests pmd_leaf().
+    if k.variant.has(patches.GENERIC_VMEMMAP_PMD):
+        return sparse_vmemmap.vmemmap_check_pmd(k, s, addr, end)
+    return True
 
 
 def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
@@ -67,12 +102,9 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
         altmap = None
     # unmap_hotplug_range(start, end, true, altmap); free_empty_tables(start, end, ...)
     freed = []
-    for leaf in s.vmemmap:
-        lo = leaf.index << leaf.leaf_shift
-        hi = lo + (1 << leaf.leaf_shift)
-        if hi <= start or lo >= end:
-            continue
-        # A PMD leaf is cleared and freed even when [addr, next) covers only part of it.
+    for leaf in pgtable.leaves_in(s, start, end):
+        # A PMD leaf is cleared and freed even when [addr, next) covers only part of it; so is a
+        # base page ("do { ... } while (addr += PAGE_SIZE, addr < end);").
         s, to = free_hotplug_page_range(k, s, leaf.leaf_shift, altmap)
         freed.append((leaf, to))
     return pgtable.clear_leaves(k, s, freed)
@@ -114,22 +146,69 @@ def _arm64(
             ("VMEMMAP_SHIFT", const(vmemmap_shift, "arch/arm64/mm/mmu.c: PMD maps with 4K, else base pages")),
             ("STRUCT_PAGE_SIZE", const(64, "include/linux/mm_types.h: sizeof(struct page)")),
             ("HOTPLUG_BASE_PFN", const((1 << 36) >> page_shift, "model choice: 64 GiB")),
+            (
+                "PMD_SHIFT",
+                const(
+                    (page_shift - 3) * 2 + 3,
+                    "arch/arm64/include/asm/pgtable-hwdef.h: ARM64_HW_PGTABLE_LEVEL_SHIFT(2)",
+                ),
+            ),
+            (
+                "pageblock_order",
+                const(
+                    (page_shift - 3) * 2 + 3 - page_shift,
+                    "include/linux/pageblock-flags.h: MIN_T(HUGETLB_PAGE_ORDER, MAX_PAGE_ORDER); "
+                    "arch/arm64/Kconfig ARCH_FORCE_MAX_ORDER 10, 11, 13 does not cut PMD_SHIFT - PAGE_SHIFT",
+                ),
+            ),
         ),
         zone_device_since="v5.7",
-        zone_device_source="arch/arm64/Kconfig: select ARCH_HAS_ZONE_DEVICE (03aaf83fba6e)",
+        zone_device_source="arch/arm64/Kconfig: select ARCH_ENABLE_MEMORY_HOTREMOVE (bbd6ec605c0f), "
+        "which mm/Kconfig's ZONE_DEVICE depends on",
         functions=(
             ("arch_add_memory", arch_add_memory),
             ("arch_remove_memory", arch_remove_memory),
             ("vmemmap_populate", vmemmap_populate),
             ("vmemmap_free", vmemmap_free),
+            ("vmemmap_check_pmd", vmemmap_check_pmd),
         ),
         capabilities=(
             (
                 "altmap",
                 Capability(patches.ARM64_ALTMAP, "arch/arm64/mm/mmu.c: vmemmap_populate() (seed 003)"),
             ),
+            *(_PMD_FALLBACKS if vmemmap_shift == PMD_SHIFT_4K else ()),
+            (
+                "memmap_on_memory",
+                Capability(
+                    patches.MEMMAP_ON_MEMORY,
+                    "arch/arm64/Kconfig: ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE (ca6e51d592d2)",
+                ),
+            ),
         ),
     )
+
+
+# With 4K pages the vmemmap is mapped with PMDs, and a PMD that cannot be allocated falls back
+_PMD_FALLBACKS = (
+    (
+        "pmd_falls_back_to_base_pages",
+        Capability(
+            patches.ARM64_VMEMMAP_FALLBACK,
+            "arch/arm64/mm/mmu.c: vmemmap_populate() (9f84f39f5515); from v6.2 the generic "
+            "vmemmap_populate_hugepages()",
+        ),
+    ),
+    (
+        "altmap_pmd_falls_back_to_base_pages",
+        Capability(
+            patches.ARM64_VMEMMAP_FALLBACK,
+            "arch/arm64/mm/mmu.c: vmemmap_populate(): vmemmap_populate_basepages(addr, next, node, "
+            "altmap) (9f84f39f5515), until the generic loop's 'No fallback' (2045a3b8911b)",
+            until=patches.GENERIC_VMEMMAP_HUGEPAGES,
+        ),
+    ),
+)
 
 
 ARM64_4K = _arm64(

@@ -9,7 +9,7 @@ from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.events import AltmapFallback
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
-from mhpcheck.model.state import SYSMEM, KernelState, VmemmapLeaf
+from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState, VmemmapLeaf
 from mhpcheck.model.variants import mutants, patches
 
 PMD_SHIFT = 21  # arch/x86/include/asm/pgtable_64_types.h
@@ -37,21 +37,27 @@ def arch_add_memory(
 def arch_remove_memory(
     k: Kernel, s: KernelState, start_pfn: Word, nr_pages: Word, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:arch_remove_memory() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:arch_remove_memory() as of v4.5 (4b94ffdc4163).
+
+    From v4.16 (24e6d5a59ac7) the altmap is passed in rather than looked up; from v5.5
+    (feee6b298916) the zone is no longer read here at all.
+    """
     k.call("arch_remove_memory", start_pfn=start_pfn, nr_pages=nr_pages)
     zone = None
-    if not k.variant.has(patches.EXPLICIT_ALTMAP):
+    if not k.variant.has(patches.SHRINK_ZONES):
         # "With altmap the first mapped page is offset from @start"
         page_pfn = start_pfn
         if k.variant.mutated(mutants.ZONE_FROM_PAGE_PAST_END):
             page_pfn = start_pfn + nr_pages
-        dev = None
-        if k.variant.has(patches.X86_ALTMAP):
-            dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
+        if k.variant.has(patches.EXPLICIT_ALTMAP):
+            # v4.16-v5.4: "struct page *page = pfn_to_page(start_pfn) + vmem_altmap_offset(altmap);"
+            dev = altmap
+        else:
+            dev = None
+            if k.variant.has(patches.X86_ALTMAP):
+                dev = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, start_pfn))
         if dev is not None:
-            r = s.range_of(dev)
-            assert r is not None
-            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, r.altmap)
+            page_pfn = page_pfn + memremap.vmem_altmap_offset(k, s.altmap_of(dev))
         zone = memory_hotplug.page_zone(k, s, page_pfn, "arch_remove_memory")  # zone = page_zone(page)
     return memory_hotplug._remove_pages(k, s, zone, start_pfn, nr_pages, altmap)
 
@@ -73,9 +79,11 @@ def vmemmap_populate(
         # sub-section range gets base pages from RAM, whatever its altmap
         if altmap is not None:
             for index in range(start >> k.arch.PAGE_SHIFT, -(-end >> k.arch.PAGE_SHIFT)):
-                k.trace(AltmapFallback(index, "sub-section"))
+                k.trace(AltmapFallback(index, "sub-section", k.arch.PAGE_SHIFT))
         return sparse_vmemmap.vmemmap_populate_basepages(k, s, start, end, node, None)
     if HAS_PSE:
+        if k.variant.has(patches.GENERIC_VMEMMAP_HUGEPAGES):
+            return sparse_vmemmap.vmemmap_populate_hugepages(k, s, start, end, node, altmap)
         return vmemmap_populate_hugepages(k, s, start, end, node, altmap)
     if altmap is not None:
         return s, -ENOMEM  # pr_err_once("%s: no cpu support for altmap allocations\n")
@@ -85,12 +93,15 @@ def vmemmap_populate(
 def vmemmap_populate_hugepages(
     k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:vmemmap_populate_hugepages() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:vmemmap_populate_hugepages() as of v4.5 (4b94ffdc4163).
+
+    x86's own copy until v6.2 (2045a3b8911b) made it the generic one in mm/sparse-vmemmap.c.
+    """
     addr = start
     while addr < end:
         nxt = min(((addr >> PMD_SHIFT) + 1) << PMD_SHIFT, end)  # pmd_addr_end(addr, end)
         leaf = pgtable.leaf_at(s, addr)
-        if leaf is None:  # pmd_none(*pmd)
+        if pgtable.pmd_none(s, addr, PMD_SHIFT):  # pmd_none(*pmd)
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, 1 << PMD_SHIFT, node, altmap)
             if src is not None:
                 s = pgtable.set_leaf(k, s, addr >> PMD_SHIFT, PMD_SHIFT, src, pfn)
@@ -98,7 +109,7 @@ def vmemmap_populate_hugepages(
                 continue
             if altmap is not None:
                 return s, -ENOMEM  # "no fallback"
-        elif leaf.leaf_shift == PMD_SHIFT:  # pmd_large(*pmd): vmemmap_verify()
+        elif leaf is not None and leaf.leaf_shift == PMD_SHIFT:  # pmd_large(*pmd): vmemmap_verify()
             addr = nxt
             continue
         # pr_warn_once("vmemmap: falling back to regular page backing\n")
@@ -107,6 +118,13 @@ def vmemmap_populate_hugepages(
             return s, -ENOMEM
         addr = nxt
     return s, 0
+
+
+def vmemmap_check_pmd(k: Kernel, s: KernelState, addr: int, end: int) -> bool:
+    """arch/x86/mm/init_64.c:vmemmap_check_pmd() as of v6.2 (2045a3b8911b)."""
+    # "int large = pmd_leaf(*pmd); if (pmd_leaf(*pmd)) { vmemmap_verify(...);
+    #  vmemmap_use_sub_pmd(addr, next); } return large;" -- the sub-PMD bookkeeping is not modelled
+    return pgtable.pmd_leaf(s, addr, PMD_SHIFT)
 
 
 def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | None) -> KernelState:
@@ -129,8 +147,17 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
 def remove_pmd_table(
     k: Kernel, s: KernelState, leaf: VmemmapLeaf, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:remove_pmd_table() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:remove_pmd_table() as of v4.5 (4b94ffdc4163).
+
+    From v4.16 (24e6d5a59ac7) a PMD goes through free_hugepage_table(); from 7.2
+    (x86-vmemmap-free) every vmemmap page through free_vmemmap_pages().
+    """
     nr_pages = 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+    if k.variant.has(patches.X86_VMEMMAP_FREE):
+        # 7.2: "free_vmemmap_pages(pmd_page(*pmd), PMD_ORDER, altmap);", and from
+        # remove_pte_table() "/* We never populate base pages from the altmap. */
+        # free_vmemmap_pages(pte_page(*pte), 0, NULL);"
+        return free_vmemmap_pages(k, s, nr_pages, altmap if leaf.leaf_shift == PMD_SHIFT else None)
     if k.variant.has(patches.EXPLICIT_ALTMAP) and leaf.leaf_shift == PMD_SHIFT:
         return free_hugepage_table(k, s, altmap)
     # PTE leaves (remove_pte_table) and, before v4.16, PMD leaves too: free_pagetable()
@@ -140,7 +167,10 @@ def remove_pmd_table(
 def free_pagetable(
     k: Kernel, s: KernelState, backing_pfn: Word | None, nr_pages: int
 ) -> tuple[KernelState, int]:
-    """arch/x86/mm/init_64.c:free_pagetable() as of v4.5 (4b94ffdc4163)."""
+    """arch/x86/mm/init_64.c:free_pagetable() as of v4.5 (4b94ffdc4163).
+
+    From v6.19 (bf9e4e30f353) a page that is not reserved goes to pagetable_free().
+    """
     altmap = None
     if (
         backing_pfn is not None
@@ -154,6 +184,11 @@ def free_pagetable(
     if altmap is not None:
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
     # "bootmem page has reserved flag" / free_pages(): back to the page allocator
+    if k.variant.has(patches.X86_PAGETABLE_FREE) and nr_pages > 1:
+        # v6.19 (bf9e4e30f353): "pagetable_free(page_ptdesc(page));" is "__free_pages(page,
+        # compound_order(page));", and a vmemmap block is not a compound page: its first page
+        # goes back, the other nr_pages - 1 go nowhere
+        return s, FIRST_PAGE_ONLY
     return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
 
 
@@ -164,7 +199,22 @@ def free_hugepage_table(k: Kernel, s: KernelState, altmap: int | None) -> tuple[
         altmap = None
     if altmap is not None:
         return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
-    return s, SYSMEM  # free_pages(): accounted when the leaf is cleared
+    # "else free_pagetable(page, get_order(PMD_SIZE));"
+    return free_pagetable(k, s, None, nr_pages)
+
+
+def free_vmemmap_pages(
+    k: Kernel, s: KernelState, nr_pages: int, altmap: int | None
+) -> tuple[KernelState, int]:
+    """arch/x86/mm/init_64.c:free_vmemmap_pages() as of v7.2 (x86-vmemmap-free)."""
+    if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
+        altmap = None
+    if altmap is not None:
+        # "if (altmap) { vmem_altmap_free(altmap, nr_pages); }"
+        return sparse_vmemmap.vmem_altmap_free(k, s, altmap, nr_pages), altmap
+    # "else if (PageReserved(page)) { ... free_reserved_pages(page, nr_pages); } else {
+    # __free_pages(page, order); }"
+    return s, SYSMEM  # accounted when the leaf is cleared
 
 
 X86_64 = Arch(
@@ -188,6 +238,7 @@ X86_64 = Arch(
         ("arch_remove_memory", arch_remove_memory),
         ("vmemmap_populate", vmemmap_populate),
         ("vmemmap_free", vmemmap_free),
+        ("vmemmap_check_pmd", vmemmap_check_pmd),
     ),
     capabilities=(
         ("altmap", Capability(patches.X86_ALTMAP, "arch/x86/mm/init_64.c: vmemmap_populate_hugepages()")),
@@ -197,7 +248,17 @@ X86_64 = Arch(
         ),
         (
             "memmap_on_memory",
-            Capability(patches.MEMMAP_ON_MEMORY, "arch/x86/Kconfig: ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE"),
+            Capability(
+                patches.MEMMAP_ON_MEMORY, "arch/x86/Kconfig: ARCH_MHP_MEMMAP_ON_MEMORY_ENABLE (f91ef2223dc4)"
+            ),
+        ),
+        (
+            "optimize_dax_vmemmap",
+            Capability(
+                None,
+                "arch/x86/Kconfig: select ARCH_WANT_OPTIMIZE_DAX_VMEMMAP if X86_64 (the HVO option "
+                "87a7ae75d738 tested in v6.4)",
+            ),
         ),
     ),
 )

@@ -56,11 +56,24 @@ def _add_section(
 
 
 def check_hotplug_memory_addressable(k: Kernel, pfn: Word, nr_pages: Word) -> int:
-    """mm/memory_hotplug.c:check_hotplug_memory_addressable() as of v5.9 (01091d25)."""
+    """mm/memory_hotplug.c:check_hotplug_memory_addressable() as of v5.6 (hotplug-addressable)."""
+    # "const u64 max_addr = PFN_PHYS(pfn + nr_pages) - 1; if (max_addr >> MAX_PHYSMEM_BITS)"
     max_addr = ((pfn + nr_pages) << k.arch.PAGE_SHIFT) - 1
     if k.sem.branch((max_addr >> k.arch.MAX_PHYSMEM_BITS) != 0):
         return -E2BIG  # "Hotplugged memory exceeds maximum addressable address"
     return 0
+
+
+def mhp_range_allowed(k: Kernel, start_pfn: Word, nr_pages: Word, need_mapping: bool) -> bool:
+    """mm/memory_hotplug.c:mhp_range_allowed() as of v5.12 (bca3feaa0764)."""
+    # mhp_get_pluggable_range(): "const u64 max_phys = (1ULL << MAX_PHYSMEM_BITS) - 1;"
+    # Abstraction: with need_mapping the range is also clipped to arch_get_mappable_range(),
+    # the linear map's reach; the window the explorer hot-adds lies far inside every arch's.
+    start = start_pfn << k.arch.PAGE_SHIFT
+    end = start + (nr_pages << k.arch.PAGE_SHIFT)
+    max_phys = (1 << k.arch.MAX_PHYSMEM_BITS) - 1
+    # "if (start < end && start >= mhp_range.start && (end - 1) <= mhp_range.end) return true;"
+    return k.sem.branch((start < end) & (end - 1 <= max_phys))
 
 
 def _add_pages(
@@ -75,11 +88,15 @@ def _add_pages(
     """mm/memory_hotplug.c:__add_pages() as of v4.5 (614186c0, seed 001)."""
     k.call("__add_pages", pfn=phys_start_pfn, nr_pages=nr_pages)
     explicit = k.variant.has(patches.EXPLICIT_ALTMAP)
-    if explicit:
+    # v5.6 to v5.11 only: bca3feaa0764 (v5.12) "drops now redundant
+    # check_hotplug_memory_addressable() check in __add_pages()" for mhp_range_allowed() in the
+    # callers, leaving "VM_BUG_ON(!mhp_range_allowed(PFN_PHYS(pfn), nr_pages * PAGE_SIZE, false));"
+    # here: a debug assertion, off in the kernels the model follows.
+    if k.variant.has(patches.HOTPLUG_ADDRESSABLE) and not k.variant.has(patches.MHP_RANGE_ALLOWED):
         err = check_hotplug_memory_addressable(k, phys_start_pfn, nr_pages)
         if err:
             return s, err
-    elif k.variant.has(patches.ALTMAP_HOTPLUG):
+    if not explicit and k.variant.has(patches.ALTMAP_HOTPLUG):
         altmap = memremap.to_vmem_altmap(k, s, memremap.pfn_to_page(k, phys_start_pfn))
     if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
         a = s.altmap_of(altmap)
@@ -177,12 +194,18 @@ def _remove_pages(
     nr_pages: Word,
     altmap: int | None,
 ) -> tuple[KernelState, int]:
-    """mm/memory_hotplug.c:__remove_pages() as of v4.5 (614186c0, seed 001)."""
+    """mm/memory_hotplug.c:__remove_pages() as of v4.5 (614186c0, seed 001).
+
+    From v4.16 (24e6d5a59ac7) the altmap is passed in; from v5.3 (ba72b4c8cf60) it removes
+    sub-section chunks; from v6.5 (map-offset-removed) it passes no map_offset.
+    """
     k.call("__remove_pages", pfn=phys_start_pfn, nr_pages=nr_pages)
-    map_offset = k.sem.word(0)
+    map_offset: Word | None = k.sem.word(0)
     explicit = k.variant.has(patches.EXPLICIT_ALTMAP)
     ret = 0
-    if explicit:
+    if k.variant.has(patches.MAP_OFFSET_REMOVED):
+        map_offset = None  # v6.5: "sparse_remove_section(pfn, cur_nr_pages, altmap);"
+    elif explicit:
         # v5.3+: "map_offset = vmem_altmap_offset(altmap);" for every caller
         if altmap is not None and k.variant.has(patches.ALTMAP_HOTPLUG):
             map_offset = memremap.vmem_altmap_offset(k, s.altmap_of(altmap))
@@ -205,9 +228,10 @@ def _remove_pages(
         for pfn, cur_nr_pages in _section_chunks(k, phys_start_pfn, nr_pages):
             # __remove_section() is void from v5.3: an absent section is WARNed and skipped
             s, _ = sparse.sparse_remove_section(k, s, pfn, cur_nr_pages, map_offset, altmap)
-            if not k.variant.mutated(mutants.MAP_OFFSET_EVERY_SECTION):
+            if map_offset is not None and not k.variant.mutated(mutants.MAP_OFFSET_EVERY_SECTION):
                 map_offset = k.sem.word(0)
         return s, 0
+    assert map_offset is not None  # v4.5-v4.15: always passed
     nr_sections = k.sem.concrete(nr_pages) // k.arch.PAGES_PER_SECTION
     first = pfn_to_section_nr(k, phys_start_pfn)
     for i in range(nr_sections):
@@ -233,6 +257,9 @@ def add_memory(
 ) -> tuple[KernelState, int]:
     """mm/memory_hotplug.c:add_memory() as of v4.5 (4b94ffdc4163)."""
     k.call("add_memory", start_pfn=start_pfn, nr_pages=nr_pages)
+    # register_memory_resource(): "if (!mhp_range_allowed(start, size, true)) return ERR_PTR(-E2BIG);"
+    if k.variant.has(patches.MHP_RANGE_ALLOWED) and not mhp_range_allowed(k, start_pfn, nr_pages, True):
+        return s, -E2BIG
     s, ret = resource.request_mem_region(k, s, start_pfn, nr_pages, RAM_OWNER)
     if ret:
         return s, -EEXIST  # register_memory_resource(): "System RAM resource ... cannot be added"
@@ -280,16 +307,38 @@ def page_zone(k: Kernel, s: KernelState, pfn: Word, caller: str) -> Zone | None:
 
 
 def mhp_supports_memmap_on_memory(k: Kernel, size: int, memmap_on_memory: bool) -> bool:
-    """mm/memory_hotplug.c:mhp_supports_memmap_on_memory() as of v5.15 (a08a2ae34613)."""
+    """mm/memory_hotplug.c:mhp_supports_memmap_on_memory() as of v5.13 (a08a2ae34613).
+
+    From v6.6 (2d1f649c7c08, 85a2b4b08f20) the memmap must cover whole pageblocks, not all of the
+    block, and the arch decides on its PMD alignment; from v6.8 (6b8f0798b85a) it is asked about
+    one memory block, whatever the size of the request (the caller passes a block).
+    """
     # Abstraction: `memmap_on_memory` is the boot parameter memory_hotplug.memmap_on_memory
-    # (mhp_memmap_on_memory()), passed in so that one exploration covers both settings.
+    # (mhp_memmap_on_memory()), passed in so that one exploration covers both settings; its
+    # "force" mode (v6.6) is not modelled.
     if not k.arch.has.memmap_on_memory:  # IS_ENABLED(CONFIG_MHP_MEMMAP_ON_MEMORY)
         return False
+    pageblock_pages = 1 << k.arch.pageblock_order
+    if k.variant.has(patches.MEMMAP_ON_MEMORY_PAGEBLOCK):
+        block_pages = memory.memory_block_size_bytes(k) >> k.arch.PAGE_SHIFT
+        vmemmap_size = block_pages * k.arch.STRUCT_PAGE_SIZE  # memory_block_memmap_size()
+        page_size = 1 << k.arch.PAGE_SHIFT
+        memmap_pages = memory_block_memmap_on_memory_pages(k)
+        if not memmap_on_memory:  # "if (!mhp_memmap_on_memory()) return false;"
+            return False
+        if vmemmap_size % page_size:  # "if (!IS_ALIGNED(vmemmap_size, PAGE_SIZE))"
+            return False
+        if memmap_pages % pageblock_pages:  # "if (!pageblock_aligned(memmap_pages))"
+            return False
+        if memmap_pages == block_pages:  # "No effective hotplugged memory doesn't make sense."
+            return False
+        supports = k.arch.arch_supports_memmap_on_memory or arch_supports_memmap_on_memory
+        return bool(supports(k, vmemmap_size))
     nr_vmemmap_pages = size >> k.arch.PAGE_SHIFT
     vmemmap_size = nr_vmemmap_pages * k.arch.STRUCT_PAGE_SIZE
     remaining_size = size - vmemmap_size
     pmd_size = 1 << k.arch.PMD_SHIFT
-    pageblock_size = 1 << (k.arch.pageblock_order + k.arch.PAGE_SHIFT)
+    pageblock_size = pageblock_pages << k.arch.PAGE_SHIFT
     # "a) We span a single memory block; b) ... vmemmap pages span complete PMDs;
     #  c) The vmemmap pages (and thereby the pages that will be exposed to the buddy) have to
     #  cover full pageblocks."
@@ -304,11 +353,40 @@ def mhp_supports_memmap_on_memory(k: Kernel, size: int, memmap_on_memory: bool) 
     )
 
 
+def arch_supports_memmap_on_memory(k: Kernel, vmemmap_size: int) -> bool:
+    """mm/memory_hotplug.c:arch_supports_memmap_on_memory() as of v6.6 (85a2b4b08f20)."""
+    # "As default, we want the vmemmap to span a complete PMD such that we can map the vmemmap
+    # using a single PMD if supported by the architecture."
+    return vmemmap_size % (1 << k.arch.PMD_SHIFT) == 0
+
+
+def memory_block_memmap_on_memory_pages(k: Kernel) -> int:
+    """mm/memory_hotplug.c:memory_block_memmap_on_memory_pages() as of v6.6 (2d1f649c7c08)."""
+    # "unsigned long nr_pages = PFN_UP(memory_block_memmap_size());" -- without "force"
+    block_pages = memory.memory_block_size_bytes(k) >> k.arch.PAGE_SHIFT
+    page_size = 1 << k.arch.PAGE_SHIFT
+    return -(-(block_pages * k.arch.STRUCT_PAGE_SIZE) // page_size)
+
+
+@helper
+def _memmap_on_memory_possible(k: Kernel) -> bool:
+    """Whether this kernel can put a memory block's memmap on the block at all (the arch opts in
+    and mhp_supports_memmap_on_memory() accepts a block with the parameter on)."""
+    block = memory.memory_block_size_bytes(k)
+    return k.variant.has(patches.MEMMAP_ON_MEMORY) and mhp_supports_memmap_on_memory(k, block, True)
+
+
 @helper
 def _mhp_altmap(k: Kernel, start_pfn: Word, size: int) -> VmemAltmap:
-    """The struct vmem_altmap memmap_on_memory builds: base at the range, free = its memmap."""
+    """The struct vmem_altmap memmap_on_memory builds: base at the range, reserve 0.
+
+    Its free is the whole range until v6.6 ("mhp_altmap.free = PHYS_PFN(size);"), then the
+    block's memmap (".free = memory_block_memmap_on_memory_pages()", 2d1f649c7c08).
+    """
     w = k.sem.word
-    free = ((size >> k.arch.PAGE_SHIFT) * k.arch.STRUCT_PAGE_SIZE) >> k.arch.PAGE_SHIFT
+    free = size >> k.arch.PAGE_SHIFT
+    if k.variant.has(patches.MEMMAP_ON_MEMORY_PAGEBLOCK):
+        free = memory_block_memmap_on_memory_pages(k)
     return VmemAltmap(start_pfn, w(0), w(free), w(0), w(0))
 
 

@@ -94,14 +94,22 @@ def devm_memremap_pages(
 
 
 def memremap_pages(k: Kernel, s: KernelState, pgmap: DeviceRange) -> tuple[KernelState, int]:
-    """mm/memremap.c:memremap_pages() as of v5.9 (01091d25)."""
+    """mm/memremap.c:memremap_pages() as of v5.9 (01091d25).
+
+    From v5.12 (bca3feaa0764) its pagemap_range() refuses a range mhp_range_allowed() does not.
+    """
     k.call("memremap_pages", dev=pgmap.dev)
     # Abstraction: a pgmap has one range (nr_range == 1). From v5.10 (b7b3c01b1915) a pgmap may
     # have several, and pagemap_range() refuses an altmap on any but the first: "if
     # (WARN_ONCE(pgmap_altmap(pgmap) && range_id > 0, "altmap not supported for multiple
     # ranges\n")) return -EINVAL;" -- so range 0 is the one this models.
     altmap = pgmap.dev if pgmap.altmap is not None else None  # pgmap_altmap(pgmap)
-    error = 0
+    # pagemap_range() from v5.12 (bca3feaa0764): "if (!mhp_range_allowed(range->start,
+    # range_len(range), !is_private)) { error = -EINVAL; goto err_kasan; }"
+    if k.variant.has(patches.MHP_RANGE_ALLOWED) and not memory_hotplug.mhp_range_allowed(
+        k, pgmap.start_pfn, pgmap.nr_pages, True
+    ):
+        return _pgmap_delete(s, pgmap.dev), -EINVAL
     s, error = k.arch.arch_add_memory(k, s, NUMA_NO_NODE, pgmap.start_pfn, pgmap.nr_pages, True, altmap)
     if not error:
         s = memory_hotplug.move_pfn_range_to_zone(

@@ -8,7 +8,7 @@ from mhpcheck.model.events import SectionRemoved
 from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, memremap, sparse_vmemmap
-from mhpcheck.model.state import RAM_OWNER, KernelState, MemSection, Zone, evolve
+from mhpcheck.model.state import RAM_OWNER, DeviceRange, KernelState, MemSection, Zone, evolve
 from mhpcheck.model.variants import mutants, patches
 
 
@@ -70,7 +70,12 @@ def sparse_remove_one_section(
 def populate_section_memmap(
     k: Kernel, s: KernelState, pfn: Word, nr_pages: int, nid: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """mm/sparse.c:populate_section_memmap() as of v5.9 (ba72b4c8cf60)."""
+    """mm/sparse.c:populate_section_memmap() as of v5.3 (ba72b4c8cf60).
+
+    With __populate_section_memmap() folded in. nr_memmap_pages: from v6.11 (15995a352474)
+    counted here when the population succeeds, from v6.17 (c3576889d87b) in section_activate()
+    instead, from 7.2 (memmap-accounting-underflow) here again, whatever the outcome.
+    """
     start, end = _memmap_range(k, k.sem.concrete(pfn), nr_pages)
     # Abstraction: the kernel passes params->pgmap down; the model finds the same pgmap by pfn
     # (memremap_pages() stores it in pgmap_array before arch_add_memory()).
@@ -78,28 +83,45 @@ def populate_section_memmap(
     if (
         k.variant.has(patches.COMPOUND_DEVMAP)
         and pgmap is not None
-        and pgmap.vmemmap_shift > 0  # pgmap_vmemmap_nr(pgmap) > 1
-        and altmap is None
+        and sparse_vmemmap.vmemmap_can_optimize(k, altmap, pgmap)
     ):
-        # __populate_section_memmap(): "if (is_power_of_2(sizeof(struct page)) && pgmap &&
-        # pgmap_vmemmap_nr(pgmap) > 1 && !altmap)"
+        # __populate_section_memmap(): "if (vmemmap_can_optimize(altmap, pgmap))"
         s, ret = sparse_vmemmap.vmemmap_populate_compound_pages(k, s, pfn, start, end, nid, pgmap)
     else:
         s, ret = k.arch.vmemmap_populate(k, s, start, end, nid, altmap)
-    if k.variant.has(patches.NR_MEMMAP):
-        # "memmap_pages_add(DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE))" (15995a352474):
-        # counted wherever the memmap lives, altmap or RAM; depopulate takes it back on failure
-        s = evolve(s, nr_memmap_pages=s.nr_memmap_pages + _memmap_pages(k, nr_pages))
+    if k.variant.has(patches.MEMMAP_ACCOUNTING_UNDERFLOW):
+        # 7.2: "memmap_pages_add(section_nr_vmemmap_pages(pfn, nr_pages, altmap, pgmap));",
+        # whether the population succeeded or not: the failure path takes it back
+        s = _memmap_pages_add(s, section_nr_vmemmap_pages(k, pfn, nr_pages, altmap, pgmap))
+    elif k.variant.has(patches.NR_MEMMAP) and not k.variant.has(patches.MEMMAP_ACCOUNTING) and not ret:
+        # v6.11-v6.16, __populate_section_memmap(): "if (r < 0) return NULL; ...
+        # memmap_pages_add(DIV_ROUND_UP(end - start, PAGE_SIZE));" -- counted on success only,
+        # wherever the memmap lives, altmap or RAM
+        s = _memmap_pages_add(s, _memmap_pages(k, nr_pages))
     return s, ret
 
 
 def depopulate_section_memmap(
     k: Kernel, s: KernelState, pfn: Word, nr_pages: int, altmap: int | None
 ) -> KernelState:
-    """mm/sparse.c:depopulate_section_memmap() as of v5.9 (01091d25)."""
+    """mm/sparse.c:depopulate_section_memmap() as of v5.3 (ba72b4c8cf60).
+
+    nr_memmap_pages is taken back here from v6.11 (15995a352474), in section_deactivate() from
+    v6.17 (c3576889d87b), here again from 7.2 (memmap-accounting-underflow).
+    """
     start, end = _memmap_range(k, k.sem.concrete(pfn), nr_pages)
-    if k.variant.has(patches.NR_MEMMAP):
-        s = evolve(s, nr_memmap_pages=s.nr_memmap_pages - _memmap_pages(k, nr_pages))
+    if k.variant.has(patches.MEMMAP_ACCOUNTING_UNDERFLOW):
+        # 7.2: "memmap_pages_add(-section_nr_vmemmap_pages(pfn, nr_pages, altmap, pgmap));"
+        pgmap = memremap.find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)
+        s = _memmap_pages_add(s, -section_nr_vmemmap_pages(k, pfn, nr_pages, altmap, pgmap))
+    elif (
+        k.variant.has(patches.NR_MEMMAP)
+        and not k.variant.has(patches.MEMMAP_ACCOUNTING)
+        and not k.variant.mutated(mutants.MEMMAP_NOT_UNCOUNTED)
+    ):
+        # v6.11-v6.16: "memmap_pages_add(-1L * (DIV_ROUND_UP(end - start, PAGE_SIZE)));", also
+        # when section_activate() rolls back a population that failed and was never counted
+        s = _memmap_pages_add(s, -_memmap_pages(k, nr_pages))
     return k.arch.vmemmap_free(k, s, start, end, altmap)
 
 
@@ -142,19 +164,41 @@ def clear_subsection_map(k: Kernel, s: KernelState, pfn: Word, nr_pages: int) ->
 def section_activate(
     k: Kernel, s: KernelState, nid: int, pfn: Word, nr_pages: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """mm/sparse.c:section_activate() as of v5.9 (ba72b4c8cf60)."""
-    rc, _ = fill_subsection_map(k, s, pfn, nr_pages)
+    """mm/sparse.c:section_activate() as of v5.3 (ba72b4c8cf60).
+
+    From v6.17 to v7.1 (c3576889d87b) it counts nr_memmap_pages after a successful population.
+    """
+    rc, subsection_map = fill_subsection_map(k, s, pfn, nr_pages)
     if rc:
         return s, rc
+    section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
+    ms = s.section(section_nr)
+    if ms is not None:
+        # The bits are set before the memmap is populated ("bitmap_or(subsection_map, map,
+        # subsection_map, SUBSECTIONS_PER_SECTION)"), so pfn_valid() of a section that is already
+        # valid sees them during populate_section_memmap(). A new section is not valid
+        # (SECTION_HAS_MEM_MAP) until sparse_add_section() makes it so.
+        s = _set_subsection_map(s, section_nr, subsection_map)
     s, ret = populate_section_memmap(k, s, pfn, nr_pages, nid, altmap)
+    counted = k.variant.has(patches.MEMMAP_ACCOUNTING) and not k.variant.has(
+        patches.MEMMAP_ACCOUNTING_UNDERFLOW
+    )
     if ret:
         # "section_deactivate(pfn, nr_pages, altmap); return ERR_PTR(-ENOMEM);": the bits just
         # filled are cleared again and the part-populated memmap freed
         if not k.variant.mutated(mutants.ACTIVATE_NO_ROLLBACK):
+            s = _set_subsection_map(s, section_nr, _map_of(ms))
+            if counted:
+                # v6.17-v7.1, section_deactivate(): "memmap_pages_add(-1L * (DIV_ROUND_UP(nr_pages
+                # * sizeof(struct page), PAGE_SIZE)));", for a population never counted
+                s = _memmap_pages_add(s, -_memmap_pages(k, nr_pages))
             s = depopulate_section_memmap(k, s, pfn, nr_pages, altmap)
         if k.variant.mutated(mutants.POPULATE_ERROR_EINVAL):
             return s, -EINVAL
         return s, -ENOMEM
+    if counted:
+        # v6.17: "memmap_pages_add(DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE));"
+        s = _memmap_pages_add(s, _memmap_pages(k, nr_pages))
     return s, 0
 
 
@@ -165,21 +209,22 @@ def sparse_add_section(
     s, ret = section_activate(k, s, nid, start_pfn, nr_pages, altmap)
     if ret:
         return s, ret
-    _, subsection_map = fill_subsection_map(k, s, start_pfn, nr_pages)
     section_nr = memory_hotplug.pfn_to_section_nr(k, start_pfn)
-    ms = s.section(section_nr)
-    if ms is not None:  # a further sub-section of a present section
-        sections = tuple(evolve(x, subsection_map=subsection_map) if x is ms else x for x in s.sections)
-        return evolve(s, sections=sections), 0
+    if s.section(section_nr) is not None:  # a further sub-section: section_activate() set its bits
+        return s, 0
     # section_mark_present(ms); the zone is set later by move_pfn_range_to_zone()
     owner = _owner(k, s, start_pfn)
+    subsection_map = subsection_mask_set(k, start_pfn, nr_pages)
     return _mark_present(s, MemSection(section_nr, None, owner, subsection_map)), 0
 
 
 def section_deactivate(
     k: Kernel, s: KernelState, pfn: Word, nr_pages: int, altmap: int | None
 ) -> KernelState:
-    """mm/sparse.c:section_deactivate() as of v5.9 (ba72b4c8cf60)."""
+    """mm/sparse.c:section_deactivate() as of v5.3 (ba72b4c8cf60).
+
+    From v6.17 to v7.1 (c3576889d87b) it takes nr_memmap_pages back before depopulating.
+    """
     rc, subsection_map = clear_subsection_map(k, s, pfn, nr_pages)
     if rc:
         return s
@@ -188,14 +233,15 @@ def section_deactivate(
         s = _mark_absent(s, section_nr)
         s = _drop_memmap_init(k, s, section_nr, nr_pages)
     else:
-        sections = tuple(
-            evolve(x, subsection_map=subsection_map) if x.section_nr == section_nr else x for x in s.sections
-        )
         end_pfn = pfn + nr_pages
         kept = tuple(
             iv for iv in s.memmap_init if not k.sem.branch((pfn <= iv.start_pfn) & (iv.end_pfn <= end_pfn))
         )
-        s = evolve(s, sections=sections, memmap_init=kept)
+        s = evolve(_set_subsection_map(s, section_nr, subsection_map), memmap_init=kept)
+    if k.variant.has(patches.MEMMAP_ACCOUNTING) and not k.variant.has(patches.MEMMAP_ACCOUNTING_UNDERFLOW):
+        # v6.17-v7.1: "if (!section_is_early) { memmap_pages_add(-1L * (DIV_ROUND_UP(nr_pages *
+        # sizeof(struct page), PAGE_SIZE))); depopulate_section_memmap(pfn, nr_pages, altmap); }"
+        s = _memmap_pages_add(s, -_memmap_pages(k, nr_pages))
     # "depopulate_section_memmap(pfn, nr_pages, altmap)": exactly the sub-section range
     return depopulate_section_memmap(k, s, pfn, nr_pages, altmap)
 
@@ -205,10 +251,15 @@ def sparse_remove_section(
     s: KernelState,
     pfn: Word,
     nr_pages: int,
-    map_offset: Word,
+    map_offset: Word | None,
     altmap: int | None,
 ) -> tuple[KernelState, int]:
-    """mm/sparse.c:sparse_remove_section() as of v5.9 (ba72b4c8cf60)."""
+    """mm/sparse.c:sparse_remove_section() as of v5.3 (ba72b4c8cf60).
+
+    Until v6.2 it also ran "clear_hwpoisoned_pages(pfn_to_page(pfn) + map_offset, nr_pages -
+    map_offset);", which only reads struct pages; from v6.5 (map-offset-removed) it takes no
+    map_offset (None here).
+    """
     section_nr = memory_hotplug.pfn_to_section_nr(k, pfn)
     rc, _ = clear_subsection_map(k, s, pfn, nr_pages)
     if rc:
@@ -222,6 +273,43 @@ def sparse_remove_section(
 def _memmap_pages(k: Kernel, nr_pages: int) -> int:
     """DIV_ROUND_UP(nr_pages * sizeof(struct page), PAGE_SIZE)."""
     return -(-(nr_pages * k.arch.STRUCT_PAGE_SIZE) // (1 << k.arch.PAGE_SHIFT))
+
+
+@helper
+def _memmap_pages_add(s: KernelState, delta: int) -> KernelState:
+    """memmap_pages_add(delta): the global nr_memmap_pages counter (mm/vmstat.c, 9d8573111024)."""
+    return evolve(s, nr_memmap_pages=s.nr_memmap_pages + delta)
+
+
+def section_nr_vmemmap_pages(
+    k: Kernel, pfn: Word, nr_pages: int, altmap: int | None, pgmap: DeviceRange | None
+) -> int:
+    """mm/sparse-vmemmap.c:section_nr_vmemmap_pages() as of v7.2 (dax-vmemmap-accounting)."""
+    optimized = k.variant.has(patches.DAX_VMEMMAP_ACCOUNTING) and sparse_vmemmap.vmemmap_can_optimize(
+        k, altmap, pgmap
+    )
+    if not optimized or pgmap is None:
+        # "if (!vmemmap_can_optimize(altmap, pgmap)) return DIV_ROUND_UP(nr_pages * sizeof(struct
+        # page), PAGE_SIZE);"
+        return _memmap_pages(k, nr_pages)
+    # "if (order < PFN_SECTION_SHIFT) return VMEMMAP_RESERVE_NR * nr_pages / pages_per_compound;"
+    # Abstraction: compound pages larger than a section are not modelled.
+    return sparse_vmemmap.VMEMMAP_RESERVE_NR * nr_pages // (1 << pgmap.vmemmap_shift)
+
+
+@helper
+def _set_subsection_map(s: KernelState, section_nr: int, subsection_map: int) -> KernelState:
+    """The state with present section `section_nr`'s sub-section map set to `subsection_map`."""
+    sections = tuple(
+        evolve(x, subsection_map=subsection_map) if x.section_nr == section_nr else x for x in s.sections
+    )
+    return evolve(s, sections=sections)
+
+
+@helper
+def _map_of(ms: MemSection | None) -> int:
+    """A section's sub-section map, or 0 for a section that is not present."""
+    return ms.subsection_map if ms is not None else 0
 
 
 @helper

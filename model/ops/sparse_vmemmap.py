@@ -128,7 +128,71 @@ def vmemmap_populate_basepages(
     return pgtable.set_leaves(k, s, new), 0
 
 
+def vmemmap_check_pmd(k: Kernel, s: KernelState, addr: int, end: int) -> bool:
+    """mm/sparse-vmemmap.c:vmemmap_check_pmd() as of v6.2 (2045a3b8911b).
+
+    The __weak default: 0 until 7.2 (generic-vmemmap-pmd), then "if (!pmd_leaf(pmdp_get(pmd)))
+    return 0; vmemmap_verify((pte_t *)pmd, node, addr, next); return 1;". An arch's own copy
+    (k.arch.vmemmap_check_pmd) takes its place.
+    """
+    if k.variant.has(patches.GENERIC_VMEMMAP_PMD):
+        return pgtable.pmd_leaf(s, addr, k.arch.PMD_SHIFT)
+    return False
+
+
+def vmemmap_populate_hugepages(
+    k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: AltmapRef | None
+) -> tuple[KernelState, int]:
+    """mm/sparse-vmemmap.c:vmemmap_populate_hugepages() as of v6.2 (2045a3b8911b)."""
+    pmd_shift = k.arch.PMD_SHIFT
+    check_pmd = k.arch.vmemmap_check_pmd or vmemmap_check_pmd
+    addr = start
+    while addr < end:
+        nxt = min(((addr >> pmd_shift) + 1) << pmd_shift, end)  # pmd_addr_end(addr, end)
+        if pgtable.pmd_none(s, addr, pmd_shift):  # pmd_none(pmdp_get(pmd))
+            s, src, pfn = vmemmap_alloc_block_buf(k, s, 1 << pmd_shift, node, altmap)
+            if src is not None:
+                # vmemmap_set_pmd(pmd, p, node, addr, next)
+                s = pgtable.set_leaf(k, s, addr >> pmd_shift, pmd_shift, src, pfn)
+                addr = nxt
+                continue
+            if altmap is not None:
+                return s, -ENOMEM  # "No fallback: ... return an error here"
+        elif check_pmd(k, s, addr, nxt):  # "else if (vmemmap_check_pmd(pmd, node, addr, next))"
+            addr = nxt
+            continue
+        # "if (vmemmap_populate_basepages(addr, next, node, altmap)) return -ENOMEM;"
+        s, err = vmemmap_populate_basepages(k, s, addr, nxt, node, altmap)
+        if err:
+            return s, -ENOMEM
+        addr = nxt
+    return s, 0
+
+
 VMEMMAP_RESERVE_NR = 2  # "head and first tail page": populated, the rest reuse the tail page
+
+
+def vmemmap_can_optimize(k: Kernel, altmap: AltmapRef | None, pgmap: DeviceRange | None) -> bool:
+    """include/linux/mm.h:vmemmap_can_optimize() as of v6.4 (87a7ae75d738).
+
+    Before v6.4 the same test stood inline in __populate_section_memmap() (4917f55b4ef9, v5.19)
+    on every arch; from v6.4 it is false unless the arch opts in (x86_64, and radix from v6.6);
+    from v6.6 (vmemmap-can-optimize-reserve) a compound page needs more than VMEMMAP_RESERVE_NR
+    pages of memmap.
+    """
+    if k.variant.has(patches.COMPOUND_DEVMAP_OPT_IN) and not k.arch.has.optimize_dax_vmemmap:
+        return False  # "static inline bool vmemmap_can_optimize(...) { return false; }"
+    if pgmap is None or altmap is not None:
+        return False
+    nr_pages = 1 << pgmap.vmemmap_shift  # pgmap_vmemmap_nr(pgmap)
+    if k.variant.has(patches.VMEMMAP_CAN_OPTIMIZE_RESERVE):
+        # "nr_vmemmap_pages = ((nr_pages * sizeof(struct page)) >> PAGE_SHIFT);
+        #  return !altmap && (nr_vmemmap_pages > VMEMMAP_RESERVE_NR);"
+        return (nr_pages * k.arch.STRUCT_PAGE_SIZE) >> k.arch.PAGE_SHIFT > VMEMMAP_RESERVE_NR
+    # "return is_power_of_2(sizeof(struct page)) && pgmap && (pgmap_vmemmap_nr(pgmap) > 1) && !altmap;"
+    # Abstraction: radix's own vmemmap_populate_compound_pages() (v6.6) is stood for by the
+    # generic one.
+    return nr_pages > 1
 
 
 def vmemmap_populate_compound_pages(

@@ -72,11 +72,16 @@ _V5_9 = (
     p.SUBSECTION_HOTPLUG,
     p.POWERPC_ALTMAP_FALLBACK,
     p.ALTMAP_END_PFN,
+    p.POWERPC_POPULATED_SUBSECTION,
+    p.SHRINK_ZONES,
+    p.HOTPLUG_ADDRESSABLE,
     p.ARM64_ZONE_DEVICE,
     p.ARM64_ALTMAP,
 )
 # v5.3: sub-section hotplug (ba72b4c8cf60); the altmap is passed explicitly since v4.16 and the
-# powerpc fallback to RAM is in (v5.0), the namespace end_pfn (v5.5) and arm64 (v5.7) are not yet.
+# powerpc fallback to RAM is in (v5.0). Not yet: the namespace end_pfn, powerpc's
+# vmemmap_populated() by sub-section and arch_remove_memory() without page_zone() (v5.5),
+# __add_pages()'s bounds check (v5.6), arm64 (v5.7).
 _V5_3 = (
     *_V4_13,
     p.EXPLICIT_ALTMAP,
@@ -84,14 +89,45 @@ _V5_3 = (
     p.SUBSECTION_HOTPLUG,
     p.POWERPC_ALTMAP_FALLBACK,
 )
-_V5_15 = (*_V5_9, p.MHP_PARAMS, p.MULTI_RANGE_PGMAP, p.MEMMAP_ON_MEMORY)
+_V5_15 = (
+    *_V5_9,
+    p.MHP_PARAMS,
+    p.MULTI_RANGE_PGMAP,
+    p.ARM64_VMEMMAP_FALLBACK,
+    p.MHP_RANGE_ALLOWED,
+    p.MEMMAP_ON_MEMORY,
+)
 _V6_1 = (*_V5_15, p.COMPOUND_DEVMAP)
 _V6_12 = (
     *_V6_1,
+    p.GENERIC_VMEMMAP_HUGEPAGES,
+    p.POWERPC_CROSS_BOUNDARY_END,
+    p.POWERPC_ALTMAP_BOUNDARY,
+    p.MAP_OFFSET_REMOVED,
+    p.COMPOUND_DEVMAP_OPT_IN,
+    p.MEMMAP_ON_MEMORY_PAGEBLOCK,
+    p.ARCH_SUPPORTS_MEMMAP_ON_MEMORY,
+    p.RADIX_VMEMMAP,
+    p.RADIX_MEMMAP_ON_MEMORY,
+    p.VMEMMAP_CAN_OPTIMIZE_RESERVE,
+    p.RADIX_DAX_VMEMMAP,
     p.MEMORY_BLOCK_ALTMAP,
     p.MEMMAP_ON_MEMORY_PER_BLOCK,
     p.KMEM_MEMMAP_ON_MEMORY,
     p.NR_MEMMAP,
+)
+
+_V6_14 = (*_V6_12, p.ARM64_SUBSECTION_BASEPAGES)
+# v6.15's radix start alignment (9cf7e13fecba) is modelled with v6.17's, which changed it again
+_V6_17 = (*_V6_14, p.RADIX_VMEMMAP_ALIGN, p.RADIX_VMEMMAP_ALIGN_RAM, p.MEMMAP_ACCOUNTING)
+_V6_19 = (*_V6_17, p.X86_PAGETABLE_FREE)
+# 7.2 as Debian's 7.2.13 has it
+_V7_2 = (
+    *_V6_19,
+    p.X86_VMEMMAP_FREE,
+    p.MEMMAP_ACCOUNTING_UNDERFLOW,
+    p.DAX_VMEMMAP_ACCOUNTING,
+    p.GENERIC_VMEMMAP_PMD,
 )
 
 # The name that stands for every era on the command line and in configuration files.
@@ -106,6 +142,10 @@ ERAS = (
     _variant("v5.15", "v5.15", _V5_15),
     _variant("v6.1", "v6.1", _V6_1),
     _variant("v6.12", "v6.12", _V6_12),
+    _variant("v6.14", "v6.14", _V6_14),
+    _variant("v6.17", "v6.17", _V6_17),
+    _variant("v6.19", "v6.19", _V6_19),
+    _variant("v7.2", "v7.2", _V7_2),
 )
 
 # Each seed's pre-patch variant: its era with the seed's commit left out.

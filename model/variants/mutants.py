@@ -167,6 +167,17 @@ MHP_ALTMAP_NOT_PASSED = Mutant(
     era="v6.12",
 )
 
+MEMMAP_NOT_UNCOUNTED = Mutant(
+    "memmap-not-uncounted",
+    p.NR_MEMMAP,
+    "mm/sparse.c:depopulate_section_memmap",
+    "depopulate_section_memmap() frees the memmap without memmap_pages_add(-...), so "
+    "nr_memmap_pages keeps counting removed memory",
+    era="v6.12",
+    # where no add fails without an injected fault (powerpc falls back to RAM), the era holds
+    archs=("powerpc64-hash",),
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -187,4 +198,5 @@ MUTANTS = (
     ONLINE_INCLUDES_VMEMMAP,
     MEMMAP_ON_MEMORY_ANY_SIZE,
     MHP_ALTMAP_NOT_PASSED,
+    MEMMAP_NOT_UNCOUNTED,
 )

@@ -3,7 +3,9 @@
 A top-level function of model/ops/ and model/arch/ is either a kernel function, whose one-line
 docstring reads "<path>:<function>() as of <version> (<commit>)" and whose Python name follows
 the kernel's (`__add_pages` is `_add_pages`), or it is decorated `@helper` and names no kernel
-file. A leading underscore decides nothing: `_add_pages` is a kernel function.
+file. A leading underscore decides nothing: `_add_pages` is a kernel function. Where the commit
+that brought the modelled code has no known mainline id, its place is taken by the key of the
+patch record that says where the change was read (`(hotplug-addressable)`).
 """
 
 import ast
@@ -11,6 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from mhpcheck.model.variants import PATCHES
 
 ROOT = Path(__file__).resolve().parents[2] / "model"
 FILES = sorted(
@@ -20,10 +24,13 @@ FILES = sorted(
     ]
 )
 DOC = re.compile(
-    r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\) as of (?P<ver>v\d+\.\d+) \((?P<commit>[0-9a-f]{8,40})"
-    r"(, seed (?P<seed>\d{3}))?\)\.$"
+    r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\) as of (?P<ver>v\d+\.\d+) "
+    r"\((?P<commit>[0-9a-f]{8,40}|[a-z0-9-]+)(, seed (?P<seed>\d{3}))?\)\.$"
 )
 KERNEL_PATHS = ("mm/", "arch/", "kernel/", "include/", "drivers/")
+HEX = re.compile(r"^[0-9a-f]{8,40}$")
+# the patch records without a mainline id, which a docstring may name in its stead
+UNNUMBERED = {p.key for p in PATCHES if not p.commit}
 
 
 def _is_helper(fn: ast.FunctionDef) -> bool:
@@ -52,6 +59,9 @@ def problems(source: str, filename: str = "<src>") -> list[str]:
                 "(a helper of the model's own is marked @helper)"
             )
             continue
+        ref = m.group("commit")
+        if not HEX.match(ref) and ref not in UNNUMBERED:
+            out.append(f"{where}: {ref!r} is neither a commit id nor a patch record without one")
         kernel = m.group("name")
         expected = "_" + kernel[2:] if kernel.startswith("__") else kernel
         if fn.name != expected:
@@ -101,6 +111,14 @@ def test_state_types_name_their_kernel_struct() -> None:
             assert doc.split(",")[0].split(" with ")[0].startswith(("include/", "kernel/")), node.name
             seen.add(node.name)
     assert seen == kernel_types
+
+
+def test_a_reference_is_a_commit_or_a_patch_record_without_one() -> None:
+    doc = '\ndef f(k):\n    """mm/sparse.c:f() as of v5.3 ({}).\n"""\n'
+    assert problems(doc.format("ba72b4c8cf60")) == []
+    assert any("neither a commit id" in p for p in problems(doc.format("no-such-patch")))
+    # a record that has an id is named by its id
+    assert any("neither a commit id" in p for p in problems(doc.format("subsection-hotplug")))
 
 
 def test_the_rule_refuses_a_wrong_name() -> None:

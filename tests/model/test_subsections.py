@@ -123,3 +123,62 @@ def test_x86_keeps_the_other_devices_memmap_of_a_shared_section():
     )
     assert rets == [0, 0, 0]
     assert property_named("present_sections_have_memmap").first_failure(k, s) is None
+
+
+@pytest.mark.parametrize("arch", ["powerpc64-hash", "powerpc64-radix"])
+def test_powerpc_v5_3_vmemmap_populated_looks_at_each_sections_first_subsection_only(arch):
+    # v5.3 walks the vmemmap page section by section, "if (pfn_valid(page_to_pfn((struct page
+    # *)start))) return 1;", and pfn_valid() is per sub-section since ba72b4c8cf60: a section whose
+    # first 2 MiB is not present does not count. v5.5 walks every sub-section.
+    a = build(arch, "v5.3").arch
+    start, pps, sub = a.HOTPLUG_BASE_PFN, a.PAGES_PER_SECTION, a.PAGES_PER_SUBSECTION
+    tail = AddDeviceMemory(0, start + sub, pps - sub, None)
+    whole = AddDeviceMemory(1, start + pps, pps, None)
+    _, s, rets = run("v5.3", tail, whole, arch=arch)
+    assert rets == [0, 0]
+    # the page holding both sections' memmap is populated a second time, over the first
+    assert [x.index for x in s.vmemmap] == [s.vmemmap[0].index] * 2
+    _, s, rets = run("v5.9", tail, whole, arch=arch)
+    assert rets == [0, 0] and len(s.vmemmap) == 1
+
+
+RADIX_BASE = 0x40000  # 16 GiB: the first of the 4 sections one 64 KiB vmemmap page describes
+
+
+def test_radix_v6_6_takes_a_page_shared_with_the_previous_namespace_from_the_new_ones_altmap():
+    # radix__vmemmap_populate() at v6.6-v6.14 does not align start, so for a namespace starting at
+    # the third section of a 64 KiB vmemmap page altmap_cross_boundary() computes start_pfn from
+    # the namespace's first pfn, not the page's: the page holding the two sections before it comes
+    # from its altmap. 9cf7e13fecba (v6.15): "start = ALIGN_DOWN(start, PAGE_SIZE);".
+    later = AddDeviceMemory(1, RADIX_BASE + 0x200, 0x600, AltmapChoice(0, 0, 0x40))
+    earlier = AddDeviceMemory(0, RADIX_BASE, 0x200, None)
+    prop = property_named("altmap_leaves_describe_own_device")
+    k, s, rets = run("v6.12", later, earlier, arch="powerpc64-radix")
+    assert rets == [0, 0]
+    assert {(x.index, x.leaf_shift, x.source) for x in s.vmemmap} >= {((RADIX_BASE * 64) >> 16, 16, 1)}
+    assert prop.first_failure(k, s) is not None
+    k, s, rets = run("v7.2", later, earlier, arch="powerpc64-radix")
+    assert rets == [0, 0]
+    assert prop.first_failure(k, s) is None
+    assert {(x.index, x.leaf_shift, x.source) for x in s.vmemmap} >= {((RADIX_BASE * 64) >> 16, 16, -1)}
+
+
+@pytest.mark.parametrize(
+    ("variant", "altmap", "leaves"),
+    [
+        # v6.6-v6.14: without an altmap a PMD at whatever addr; with one, base pages when addr is
+        # not PMD aligned (and the page crosses a two-section device: RAM)
+        ("v6.12", False, {(21, -1)}),
+        ("v6.12", True, {(16, -1)}),
+        # v6.17 (f5164797284d): "if (altmap) start = ALIGN_DOWN(start, PAGE_SIZE); else start =
+        # ALIGN_DOWN(start, PMD_SIZE);" -- a PMD from RAM, or base pages
+        ("v7.2", False, {(21, -1)}),
+        ("v7.2", True, {(16, -1)}),
+    ],
+)
+def test_radix_maps_a_range_that_is_not_pmd_aligned(variant, altmap, leaves):
+    # the second section's memmap starts 16 KiB into the 2 MiB PMD of the first
+    choice = AltmapChoice(0, 0, 0x20) if altmap else None
+    _, s, rets = run(variant, AddDeviceMemory(0, RADIX_BASE + 0x100, 0x100, choice), arch="powerpc64-radix")
+    assert rets == [0]
+    assert {(x.leaf_shift, x.source) for x in s.vmemmap} == leaves
