@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 from mhpcheck import patching
 from mhpcheck.cache import CellCache, cell_key
@@ -15,7 +16,7 @@ from mhpcheck.core.spec import REACHABLE
 from mhpcheck.engines.cell import Cell, CellRequest
 from mhpcheck.engines.explicit import explore
 from mhpcheck.engines.minimise import minimise
-from mhpcheck.engines.pool import pool_map
+from mhpcheck.engines.pool import ProcessEnded, deadline_for, isolated_map, pool_map
 from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
@@ -273,12 +274,24 @@ def run_check(
 
     def done(judged: Judged) -> None:
         key = keys[(judged[0][0].arch, judged[0][0].variant)]
-        if store is not None and key is not None:
+        if store is not None and key is not None and not judged[0][0].stats.get(OVERRUN):
             store.put(key, judged)
         collect(judged)
 
+    # a patch file is code that may end its process or never return: its cells run apart
+    apart = [r for r in todo if r.patch is not None]
+    todo = [r for r in todo if r.patch is None]
     try:
-        if req.executor == "ray":
+        if apart:
+            try:
+                deadline = deadline_for(req.time_budget)
+                isolated_map(run_cell, apart, jobs, done, deadline, overrun)
+            except ProcessEnded as e:
+                r = cast(CellRequest, e.item)
+                raise patching.ended(r.patch, e.exitcode, f"{r.arch} {r.variant}") from None
+        if not todo:
+            pass
+        elif req.executor == "ray":
             for judged in _ray_map(todo, jobs):
                 done(judged)
         elif jobs == 1:
@@ -290,6 +303,22 @@ def run_check(
         # the same order for any --jobs, interrupted or not: the matrix's, explicit before symbolic
         report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
     return report
+
+
+OVERRUN = "overrun"  # stats key of a cell whose patch file never returned
+
+
+def overrun(req: CellRequest) -> Judged:
+    """A patched cell whose process was killed at its deadline: inconclusive, cut by the budget."""
+    cell = req.cell()
+    budget = f"--time-budget {req.time_budget:g}s (the patch file did not return)"
+    results = []
+    for engine in ("explicit", "symbolic") if req.engine == "both" else (req.engine,):
+        r = cell.result(engine)
+        r.complete, r.budget, r.stats[OVERRUN] = False, budget, True
+        r.properties = cell.verdicts({}, False, budget)
+        results.append(r)
+    return results, []
 
 
 def against(unpatched: Judged, patched: Judged) -> Judged:

@@ -37,6 +37,12 @@ class PatchError(InputError):
     """A patch file went wrong while the model ran it: bad input, naming the file and line."""
 
 
+def ended(patch: str | Path | None, exitcode: int | None, running: str) -> PatchError:
+    """Bad input for a patch file that ended the process the model ran it in (os._exit, a signal)."""
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit status {exitcode}"
+    return PatchError(f"{patch}: the patch ended the process ({how}) while the model ran {running}")
+
+
 @dataclass
 class UserPatch:
     """A loaded patch file: its name (the file's stem) and the functions it replaces."""

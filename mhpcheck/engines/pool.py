@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import multiprocessing as mp
 import signal
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -53,3 +56,98 @@ def pool_map(fn: Callable[[T], R], items: Iterable[T], jobs: int, on_result: Cal
         stop(pool)
         raise
     pool.shutdown(wait=True)
+
+
+class ProcessEnded(Exception):
+    """The process running one item ended without handing back a result (os._exit, a signal)."""
+
+    def __init__(self, item: object, exitcode: int | None) -> None:
+        super().__init__(item, exitcode)
+        self.item, self.exitcode = item, exitcode
+
+
+def _run_one(fn: Callable[[T], R], item: T, conn: Connection) -> None:
+    _worker_start()
+    try:
+        out: tuple[str, Any] = ("ok", fn(item))
+    except BaseException as e:  # handed to the parent, which decides; nothing escapes here
+        out = ("raise", e)
+    try:
+        conn.send(out)
+    except Exception as e:  # an unpicklable exception or result
+        conn.send(("raise", RuntimeError(f"{type(out[1]).__name__}: {out[1]} (not picklable: {e})")))
+    conn.close()
+
+
+def deadline_for(time_budget: float | None) -> float | None:
+    """How long one item run apart may take before its process is killed: the engines stop at
+    the budget on their own unless the code they run never returns, and minimising and
+    replaying a counterexample after it takes about as long again."""
+    return None if time_budget is None else 2 * time_budget + 10
+
+
+def isolated_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    jobs: int,
+    on_result: Callable[[R], None],
+    deadline: float | None = None,
+    on_overrun: Callable[[T], R] | None = None,
+) -> None:
+    """`fn` over `items`, each in a process of its own (`jobs` at a time), each result handed to
+    `on_result` in the order of `items`. For code that may end its process or never return (a
+    user's patch file): an item whose process ends without a result raises ProcessEnded; one
+    still running `deadline` seconds after it started is killed and `on_overrun(item)` stands
+    for its result. An exception in `fn` is raised here; any exception kills every process."""
+    ctx = mp.get_context("fork")  # the patch file and the model are already imported here
+    todo = list(enumerate(items))
+    todo.reverse()
+    running: dict[Connection, tuple[int, T, Any, float]] = {}
+    done: dict[int, R] = {}
+    next_out = 0
+
+    def hand_over() -> None:
+        nonlocal next_out
+        while next_out in done:
+            on_result(done.pop(next_out))
+            next_out += 1
+
+    try:
+        while todo or running:
+            while todo and len(running) < max(1, jobs):
+                i, item = todo.pop()
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_run_one, args=(fn, item, child), daemon=True)
+                proc.start()
+                child.close()
+                running[parent] = (i, item, proc, time.monotonic())
+            timeout = None
+            if deadline is not None:
+                first = min(started for *_, started in running.values())
+                timeout = max(0.0, first + deadline - time.monotonic())
+            ready = wait(list(running), timeout)
+            for conn in [c for c in list(running) if c in ready]:
+                i, item, proc, _ = running.pop(conn)
+                try:
+                    msg: tuple[str, Any] = conn.recv()
+                except EOFError:
+                    proc.join()
+                    raise ProcessEnded(item, proc.exitcode) from None
+                proc.join()
+                if msg[0] == "raise":
+                    raise msg[1]
+                done[i] = msg[1]
+            now = time.monotonic()
+            for conn, (i, item, proc, started) in list(running.items()):
+                if deadline is not None and now - started >= deadline:
+                    del running[conn]
+                    proc.kill()
+                    proc.join()
+                    assert on_overrun is not None
+                    done[i] = on_overrun(item)
+            hand_over()
+    finally:
+        for _, _, proc, _ in running.values():
+            proc.kill()
+        for _, _, proc, _ in running.values():
+            proc.join()

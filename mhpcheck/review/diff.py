@@ -18,12 +18,13 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import cast
 
 from mhpcheck import patching
 from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import Step
 from mhpcheck.engines.cell import Cell
-from mhpcheck.engines.pool import pool_map
+from mhpcheck.engines.pool import ProcessEnded, deadline_for, isolated_map, pool_map
 from mhpcheck.model.events import events_equal, events_key
 from mhpcheck.model.state import KernelState, state_bytes
 from mhpcheck.model.transitions import Bounds, Transition
@@ -197,10 +198,26 @@ def run_diff(req: DiffRequest) -> DiffResult:
     return diff(req.arch, req.a, req.b, req.bounds, req.time_budget, req.max_states)
 
 
+def overrun(req: DiffRequest) -> DiffResult:
+    """A patched diff whose process was killed at its deadline: cut by the budget."""
+    return DiffResult(
+        req.arch, req.a, req.b, budget=f"--time-budget {req.time_budget:g}s (the patch file did not return)"
+    )
+
+
 def diff_all(requests: list[DiffRequest], jobs: int) -> list[DiffResult]:
-    """Every request's diff, in the order given, `jobs` at a time."""
+    """Every request's diff, in the order given, `jobs` at a time; a patch file's apart, since it
+    may end its process or never return."""
+    results: list[DiffResult] = []
+    if any(r.patch is not None for r in requests):
+        try:
+            deadline = deadline_for(requests[0].time_budget)
+            isolated_map(run_diff, requests, jobs, results.append, deadline, overrun)
+        except ProcessEnded as e:
+            r = cast(DiffRequest, e.item)
+            raise patching.ended(r.patch, e.exitcode, f"{r.arch} {r.b}") from None
+        return results
     if jobs <= 1 or len(requests) <= 1:
         return [run_diff(r) for r in requests]
-    results: list[DiffResult] = []
     pool_map(run_diff, requests, min(jobs, len(requests)), results.append)
     return results

@@ -390,17 +390,17 @@ def test_a_patched_run_records_its_patch_and_replays_only_with_it(tmp_path: Path
     patch = tmp_path / "seed001_bug.py"
     shutil.copy(PATCHES / "seed001_bug.py", patch)
     out = tmp_path / "traces"
-    args = ["check", "--arch", "x86_64", "--variant", "v4.5", "--depth", "2", "--no-cache"]
+    args = ["check", "--arch", "x86_64", "--variant", "v5.9", "--depth", "2", "--no-cache"]
     code, _, _ = cli_run(*args, "--patch", str(patch), "--trace-dir", str(out))
     assert code == 1
-    f = out / "map_offset_first_section_only--x86_64--v4.5@seed001_bug.trace.json"
+    f = out / "map_offset_first_section_only--x86_64--v5.9@seed001_bug.trace.json"
     meta = json.loads(f.read_text())["#meta"]
     assert meta["patch"] == {"path": str(patch), "sha256": hashlib.sha256(patch.read_bytes()).hexdigest()}
     refused(cli_run("replay", str(f)), "--patch FILE")
     code, out_text, err = cli_run("replay", str(f), "--patch", str(patch))
     assert code == 1 and "reproduces" in out_text and "stale" not in out_text, err
     code, out_text, _ = cli_run("show", str(f), "--patch", str(patch))
-    assert code == 1 and "v4.5@seed001_bug" in out_text
+    assert code == 1 and "v5.9@seed001_bug" in out_text
     patch.write_text(patch.read_text() + "\n# edited\n")
     refused(cli_run("replay", str(f), "--patch", str(patch)), "not the patch file")
     refused(

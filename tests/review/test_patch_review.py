@@ -121,3 +121,33 @@ def test_list_functions_names_every_replaceable_function_and_the_eras_that_run_i
     assert "v6.12" not in rows["mm/sparse-vmemmap.c:vmem_altmap_alloc"]
     assert "[model helper]" in rows["mhpcheck.model.ops.sparse._memmap_pages"]
     assert len(rows) == len(patching.catalogue())
+
+
+def _mhpcheck(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mhpcheck", *args], capture_output=True, text=True)
+
+
+def test_a_patch_that_ends_its_process_or_exits_is_bad_input_and_prints_no_report() -> None:
+    cell = ["--variant", "v6.12", "--arch", "x86_64", "--depth", "1"]
+    for patch, says in (
+        ("ends_the_process.py", "ends_the_process.py: the patch ended the process (exit status 0) while"),
+        ("exits_3.py", "exits_3.py:10: kernel/memremap.c:vmem_altmap_offset raised exit: 3"),
+    ):
+        for cmd in (["check", "--no-cache", "--format", "json"], ["diff"]):
+            out = _mhpcheck(*cmd, "--patch", str(PATCHES / patch), *cell)
+            assert out.returncode == 2, out.stderr
+            errors = [line for line in out.stderr.splitlines() if line.startswith("mhpcheck: error:")]
+            assert len(errors) == 1 and says in errors[0], out.stderr
+            assert out.stdout == "" and "Traceback" not in out.stderr
+
+
+def test_the_time_budget_stops_a_patch_that_never_returns() -> None:
+    never = str(PATCHES / "never_returns.py")
+    cell = ["--variant", "v6.12", "--arch", "x86_64", "--depth", "1", "--time-budget", "1"]
+    out = _mhpcheck("check", "--no-cache", "--patch", never, *cell, "--format", "json")
+    assert out.returncode == 3, out.stderr
+    (patched,) = json.loads(out.stdout)["cells"]
+    assert patched["budget"] == "--time-budget 1s (the patch file did not return)"
+    assert {p["verdict"] for p in patched["properties"]} == {"inconclusive"}
+    out = _mhpcheck("diff", "--patch", never, *cell)
+    assert out.returncode == 3 and "inconclusive" in out.stdout, out.stderr
