@@ -107,6 +107,13 @@ NOT_SHOWN: dict[str, str] = {
     "(CONFIG_FAULT_INJECTION is not set). The code it rests on is unchanged in 7.2 (__add_pages() "
     "breaks out of its loop, add_memory_resource() and pagemap_range() remove nothing), so a guest "
     "made to run short of RAM in the middle of a large DIMM's memmap might show it; not tried.",
+    "powerpc-populated-first-subsection": "powerpc at v5.3 only (fixed in v5.5); no packaged kernel "
+    "is that old, and this harness boots x86_64 and arm64 guests only.",
+    "nr-memmap-failed-add-underflow": "needs an add whose memmap population fails; Debian's 6.12 "
+    "kernels have no fault injection (CONFIG_FAULT_INJECTION is not set) to fail it, and 7.2 carries "
+    "the fix. A guest run short of RAM while populating a large DIMM's memmap might show it; not tried.",
+    "x86-pmd-vmemmap-leak": "v6.19 only: bf9e4e30f353 came in v6.19 and 7.2 carries the fix, and the "
+    "harness boots Debian's 6.1, 6.12 and 7.2 kernels, none of which has the bug.",
 }
 
 

@@ -152,21 +152,13 @@ def test_the_model_agrees_with_both_recorded_kernels():
 # another piece of work (its 7.2 era, arm64's compound-page vmemmap, arm64's linear map). A model
 # change that fixes one fails here until the entry goes.
 KNOWN_MISMATCHES = {
-    # 7.2's NR_MEMMAP counts the vmemmap pages kept after the compound-page optimisation (1024 for a
-    # 1 GiB devdax namespace); the model has no 7.2 era and counts as v6.12 does
-    ("x86_64", "7.2", "devdax-map-mem", "nr_memmap_pages"),
     # 6.12 arm64 maps hot-added memory's linear map with base pages (rodata=full: NO_BLOCK_MAPPINGS
     # in arch_add_memory()), 2 MiB of page tables per GiB that nothing accounts and the model does
     # not count (7.2 shows no such cost)
     ("arm64-4k", "6.12", "fsdax-map-dev", "memmap_ram_kib"),
     ("arm64-4k", "6.12", "fsdax-map-mem", "memmap_ram_kib"),
     ("arm64-4k", "6.12", "devdax-map-dev", "memmap_ram_kib"),
-    # arm64 does not select ARCH_WANT_OPTIMIZE_DAX_VMEMMAP, so a devdax namespace's memmap is whole;
-    # the model shares the tail pages' vmemmap on every arch
     ("arm64-4k", "6.12", "devdax-map-mem", "memmap_ram_kib"),
-    ("arm64-4k", "7.2", "devdax-map-mem", "memmap_ram_kib"),
-    ("arm64-16k", "6.12", "devdax-map-mem", "memmap_ram_kib"),
-    ("arm64-16k", "7.2", "devdax-map-mem", "memmap_ram_kib"),
 }
 
 

@@ -1,11 +1,14 @@
 """The matrix: the default check holds on every era; each seed's pre-patch variant is caught."""
 
+import pytest
+
 from mhpcheck.checker import CheckRequest, run_check
 from mhpcheck.core.exitcodes import ExitCode
 from mhpcheck.core.results import Verdict
 from mhpcheck.model.transitions import Bounds
 
 
+@pytest.mark.long  # every era at the default bounds
 def test_the_default_matrix_holds_with_only_recorded_findings():
     report = run_check(CheckRequest(variants=("eras",), jobs=2))
     assert report.exit_code() == ExitCode.HOLDS

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mhpcheck import patching
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.review.diff import CHANGE, diff
@@ -17,6 +19,7 @@ PATCHES = Path(__file__).resolve().parents[1] / "patches"
 SMALL = ["--depth", "2", "--sections", "2", "--jobs", "2", "--no-cache"]
 
 
+@pytest.mark.long  # every era at the default bounds
 def test_a_patch_that_changes_nothing_changes_no_verdict_on_any_era(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     noop = str(PATCHES / "noop.py")
     code, out, err = cli_run(
