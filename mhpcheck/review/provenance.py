@@ -34,8 +34,11 @@ ERA_NAMES = tuple(e.name for e in ERAS)
 
 SAME, CHANGED, MISSING, UNRECORDED = "same", "changed", "missing", "unrecorded"
 
+# The commit is a mainline id, or the key of the patch record that says where the change was read
+# when it has none (`(hotplug-addressable)`), as tests/model/test_provenance.py allows.
 _DOC = re.compile(
-    r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\) as of (?P<ver>v\d+\.\d+) \((?P<commit>[0-9a-f]{8,40})"
+    r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\) as of (?P<ver>v\d+\.\d+) "
+    r"\((?P<commit>[0-9a-f]{8,40}|[a-z0-9-]+)"
 )
 _HEX = re.compile(r"^[0-9a-f]{32}$")
 _ERA_FIELDS = frozenset({"path", "name", "kind", "conditions", "fingerprint", "source", "unrecorded"})
