@@ -103,7 +103,9 @@ def provenance(
     tree = resolve_tree(kernel_tree, kernel, cache_dir)
     era = era or pv.era_for_kernel(tree.series)
     if record:
-        data, notes = pv.record(tree.root, tree.origin, tree.release, era, pv.load_checked())
+        data, notes = pv.record(
+            tree.root, tree.origin, tree.release, era, pv.load_checked(new_functions=True)
+        )
         for note in notes:
             click.echo(f"{era}: {note}", err=True)
         written = pv.write(data)
