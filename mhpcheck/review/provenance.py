@@ -638,7 +638,7 @@ def no_tree(era: str) -> str:
 
 
 def serving(
-    era: str, data: Data, functions: Iterable[ModelFunction] | None = None
+    era: str, data: Data, functions: Iterable[ModelFunction] | None = None, also: Iterable[str] = ()
 ) -> list[tuple[ModelFunction, FunctionRecord, EraRecord]]:
     """The functions that serve `era`, each with its record and the era entry to start from.
 
@@ -646,15 +646,29 @@ def serving(
     the functions of the era before it (the newest era with entries), from that era's entry: a
     function the era before does not call is not taken over from an older one. A function with
     no entry at all (new to the model) serves every era from its docstring's version on, from the
-    path and name its docstring claims.
+    path and name its docstring claims. `also` names more functions (keys) that serve the era,
+    where running the era's model shows what the record does not (`mhpcheck list functions`);
+    they start from their entry of the nearest era before, else after, else the docstring.
     """
     fns = list(functions if functions is not None else model_functions())
     first_time = not any(era in r.eras for r in data.values())
     before = [e for e in ERA_NAMES if _vt(e) < _vt(era) and any(e in r.eras for r in data.values())]
     prev = before[-1] if before else None
+    extra = set(also)
+    unknown = extra - {f.key for f in fns}
+    if unknown:
+        raise InputError(f"no such model function: {', '.join(sorted(unknown))}")
     out = []
     for fn in fns:
         rec = data.get(fn.key)
+        if fn.key in extra and (rec is None or era not in rec.eras):
+            rec = rec or FunctionRecord(fn.key, fn.kernel)
+            near = sorted(
+                rec.eras, key=lambda e: (_vt(e) > _vt(era), abs(ERA_NAMES.index(e) - ERA_NAMES.index(era)))
+            )
+            base = rec.eras[near[0]] if near else EraRecord(path_at(fn.path, era), fn.name)
+            out.append((fn, rec, base))
+            continue
         if rec is None or not rec.eras:
             if _vt(fn.since) <= _vt(era):
                 out.append((fn, FunctionRecord(fn.key, fn.kernel), EraRecord(path_at(fn.path, era), fn.name)))
@@ -678,13 +692,14 @@ def record(
     era: str,
     data: Data,
     functions: Iterable[ModelFunction] | None = None,
+    also: Iterable[str] = (),
 ) -> tuple[Data, list[str]]:
     """`data` with `era` read from the tree for every function that serves it (`serving()`), and
     what moved."""
     loc = Locator(TreeIndex(tree_root))
     notes: list[str] = []
     out = dict(data)
-    for fn, rec, base in serving(era, data, functions):
+    for fn, rec, base in serving(era, data, functions, also):
         new, note = _record_one(loc, fn, base, era, source, release)
         if note:
             notes.append(f"{fn.kernel}: {note}")
@@ -693,7 +708,11 @@ def record(
 
 
 def record_without_tree(
-    era: str, why: str, data: Data, functions: Iterable[ModelFunction] | None = None
+    era: str,
+    why: str,
+    data: Data,
+    functions: Iterable[ModelFunction] | None = None,
+    also: Iterable[str] = (),
 ) -> Data:
     """`data` with an entry for `era`, without a fingerprint and saying `why`, for every function
     that serves it (`serving()`): the path, name and #if chain of the entry it starts from (the
@@ -702,7 +721,7 @@ def record_without_tree(
     if any(r.eras[era].fingerprint for r in data.values() if era in r.eras):
         raise InputError(f"{era} is recorded from a tree; record it again from one")
     out = dict(data)
-    for fn, rec, base in serving(era, data, functions):
+    for fn, rec, base in serving(era, data, functions, also):
         new = EraRecord(path_at(base.path, era), base.name, base.kind, base.conditions, unrecorded=why)
         out[fn.key] = _with_era(rec, fn, era, new)
     return out

@@ -186,3 +186,23 @@ def test_recording_an_era_from_a_tree_gives_a_new_function_its_entry(tmp_path: P
     assert set(out[FNS[0].key].eras) == {"v6.12", "v7.2"}
     with pytest.raises(pv.InputError, match="recorded from a tree"):
         pv.record_without_tree("v7.2", "no tree", out, (*FNS, new))
+
+
+def test_a_function_the_record_misses_at_an_era_is_added_from_its_nearest_entry() -> None:
+    fn, other = _fn("page_zone", "v4.3"), _fn("other", "v4.3")
+    moved = pv.EraRecord("mm/n.c", "page_zone", unrecorded="x")
+    data = {
+        fn.key: pv.FunctionRecord(
+            fn.key, fn.kernel, {"v4.13": moved, "v5.9": pv.unrecorded(fn, "v5.9", "x")}
+        ),
+        other.key: pv.FunctionRecord(other.key, other.kernel, {"v5.3": pv.unrecorded(other, "v5.3", "x")}),
+    }
+    fns = (fn, other)
+    assert [f.attr for f, _, _ in pv.serving("v5.3", data, fns)] == ["other"]
+    [(_, _, base), _] = pv.serving("v5.3", data, fns, also=[fn.key])
+    assert base is moved
+    out = pv.record_without_tree("v5.3", pv.no_tree("v5.3"), data, fns, also=[fn.key])
+    assert list(out[fn.key].eras) == ["v4.13", "v5.3", "v5.9"]
+    assert out[fn.key].eras["v5.3"].path == "mm/n.c"
+    with pytest.raises(pv.InputError, match="no such model function"):
+        pv.serving("v5.3", data, fns, also=["ops.m:nothing"])
