@@ -38,3 +38,16 @@ def test_provenance_of_debians_612_matches_its_record(cli_run) -> None:
     code, out, _ = cli_run("provenance", "--kernel", "6.12", "--summary")
     assert code == 0, out
     assert " 0 changed, 0 missing" in out.splitlines()[-1]
+
+
+def test_provenance_of_debians_72_matches_its_own_era(cli_run) -> None:
+    """7.2 is checked against v7.2, recorded from it; against v6.12 its moves show as changes."""
+    if kernel_source.cached_tree("7.2") is None or kernel_source.cached_tree("6.12") is None:
+        pytest.skip("Debian's linux-source-7.2 and -6.12 are not both in the cache")
+    code, out, _ = cli_run("provenance", "--kernel", "7.2", "--summary")
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("the model at v7.2 against Debian linux-source-7.2")
+    assert " 0 changed, 0 missing" in out.splitlines()[-1]
+    code, out, _ = cli_run("provenance", "--kernel", "7.2", "--variant", "v6.12", "--summary")
+    assert code == 1
+    assert "missing     arch/x86/mm/init_64.c:free_hugepage_table" in out

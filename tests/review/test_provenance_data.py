@@ -73,7 +73,9 @@ def test_kernel_versions_map_to_eras_in_one_place() -> None:
     assert pv.era_for_kernel("6.12") == "v6.12"
     assert pv.era_for_kernel("6.1") == "v6.1"
     assert pv.era_for_kernel("6.5") == "v6.1"
-    assert pv.era_for_kernel("7.2") == pv.ERA_NAMES[-1]
+    assert pv.era_for_kernel("7.2") == "v7.2"
+    assert pv.era_for_kernel("6.15") == "v6.14"
+    assert pv.era_for_kernel("7.0") == "v6.19"
     with pytest.raises(pv.InputError):
         pv.era_for_kernel("3.10")
 
