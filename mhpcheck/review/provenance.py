@@ -755,6 +755,8 @@ def _record_one(
     found = choose(live_defs or defs, base.conditions if base.fingerprint else None)
     if found is None:
         why = f"not defined in {release}: the model keeps a function this kernel no longer has"
+        if base.unrecorded.startswith(f"not defined in {release}:"):
+            why = base.unrecorded  # recorded again from the same tree: keep the reason given then
         return EraRecord(base.path, base.name, base.kind, unrecorded=why), f"not found ({why})"
     if name != fn.name and not note:
         note = f"recorded as {name}"

@@ -1,5 +1,6 @@
 """Provenance against a tree: same, changed with its diff, moved, missing; recording follows a move."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,17 @@ def test_a_moved_function_is_followed_and_a_removed_one_is_missing(tmp_path: Pat
     assert any("moved from mm/sparse.c to mm/sparse-vmemmap.c" in n for n in notes)
     assert later["ops.sparse:populate_section_memmap"].eras["v6.12"].path == "mm/sparse-vmemmap.c"
     assert "not defined in 7.2.1" in later["ops.memory_hotplug:_add_pages"].eras["v6.12"].unrecorded
+    # a reason written for that absence is kept when the same tree is read again
+    why = "not defined in 7.2.1: inline in its caller at this version"
+    add = later["ops.memory_hotplug:_add_pages"]
+    edited = {
+        **later,
+        add.key: pv.FunctionRecord(
+            add.key, add.kernel, {"v6.12": replace(add.eras["v6.12"], unrecorded=why)}
+        ),
+    }
+    again, _ = pv.record(root, "Debian linux-source-7.2 7.2.1-1", "7.2.1", "v6.12", edited, FNS)
+    assert again["ops.memory_hotplug:_add_pages"].eras["v6.12"].unrecorded == why
 
 
 def test_an_unrecorded_era_compares_nothing(tmp_path: Path) -> None:
