@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 from mhpcheck.model import pgtable
-from mhpcheck.model.arch.powerpc64 import vmemmap_populated
+from mhpcheck.model.arch.powerpc64 import radix__vmemmap_populate, vmemmap_populated
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.events import AltmapFallback
 from mhpcheck.model.kernel import Kernel
@@ -33,7 +33,13 @@ from mhpcheck.patching import replaces
 def vmemmap_populate(
     k: Kernel, s: KernelState, start: int, end: int, node: int, altmap: int | None
 ) -> tuple[KernelState, int]:
-    """arch/powerpc/mm/init_64.c:vmemmap_populate() as of v4.13 (d85431d1, seed 002)."""
+    """arch/powerpc/mm/init_64.c:vmemmap_populate() as of v4.13 (d85431d1, seed 002).
+
+    From v6.6 (368a0590d954) radix goes to radix__vmemmap_populate() and hash to the same loop,
+    renamed __vmemmap_populate().
+    """
+    if k.arch.has.radix_vmemmap:  # "if (radix_enabled()) return radix__vmemmap_populate(...)"
+        return radix__vmemmap_populate(k, s, start, end, node, altmap)
     page_size = 1 << k.arch.VMEMMAP_SHIFT
     start = start & ~(page_size - 1)  # _ALIGN_DOWN(start, page_size)
     while start < end:
@@ -54,7 +60,7 @@ def vmemmap_populate(
         if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
             # "This may fail due to alignment issues when using 16MB hugepages, so fall back
             # to system memory"
-            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted"))
+            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted", k.arch.VMEMMAP_SHIFT))
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, None)
         if src is None:
             return s, -ENOMEM

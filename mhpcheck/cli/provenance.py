@@ -87,6 +87,13 @@ def tree_options(fn: Callable[..., int]) -> Callable[..., int]:
     is_flag=True,
     help="Instead of comparing, record the era's C from this tree into model/provenance/ (maintainers).",
 )
+@click.option(
+    "--also",
+    multiple=True,
+    metavar="KEY",
+    help="With --record: a model function (ops.memory_hotplug:page_zone) that serves the era though "
+    "the record does not say so yet, as `mhpcheck list functions` measures it.",
+)
 def provenance(
     kernel_tree: str | None,
     kernel: str | None,
@@ -95,7 +102,10 @@ def provenance(
     summary: bool,
     fmt: str,
     record: bool,
+    also: tuple[str, ...],
 ) -> int:
+    if also and not record:
+        raise BadInput("--also: only with --record")
     if era is not None:
         pv.check_era(era)
     if kernel is not None:
@@ -103,7 +113,9 @@ def provenance(
     tree = resolve_tree(kernel_tree, kernel, cache_dir)
     era = era or pv.era_for_kernel(tree.series)
     if record:
-        data, notes = pv.record(tree.root, tree.origin, tree.release, era, pv.load_checked())
+        data, notes = pv.record(
+            tree.root, tree.origin, tree.release, era, pv.load_checked(new_functions=True), also=also
+        )
         for note in notes:
             click.echo(f"{era}: {note}", err=True)
         written = pv.write(data)

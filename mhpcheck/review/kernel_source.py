@@ -173,6 +173,8 @@ def _unpack(series: str, deb: Path, dest: Path, log: Callable[[str], None]) -> P
         assert deb_tar.stdout is not None
         deb_tar.stdout.close()
         r = subprocess.run(["tar", "-xJ", "-C", tmp], stdin=inner.stdout, capture_output=True, text=True)
+        assert inner.stdout is not None
+        inner.stdout.close()
         inner.wait()
         deb_tar.wait()
         got = Path(tmp) / f"linux-source-{series}"

@@ -34,8 +34,11 @@ ERA_NAMES = tuple(e.name for e in ERAS)
 
 SAME, CHANGED, MISSING, UNRECORDED = "same", "changed", "missing", "unrecorded"
 
+# The commit is a mainline id, or the key of the patch record that says where the change was read
+# when it has none (`(hotplug-addressable)`), as tests/model/test_provenance.py allows.
 _DOC = re.compile(
-    r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\) as of (?P<ver>v\d+\.\d+) \((?P<commit>[0-9a-f]{8,40})"
+    r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\) as of (?P<ver>v\d+\.\d+) "
+    r"\((?P<commit>[0-9a-f]{8,40}|[a-z0-9-]+)"
 )
 _HEX = re.compile(r"^[0-9a-f]{32}$")
 _ERA_FIELDS = frozenset({"path", "name", "kind", "conditions", "fingerprint", "source", "unrecorded"})
@@ -626,6 +629,62 @@ def unrecorded(fn: ModelFunction, era: str, why: str) -> EraRecord:
     return EraRecord(path_at(fn.path, era), fn.name, unrecorded=why)
 
 
+def no_tree(era: str) -> str:
+    """Why an era has no fingerprints: Debian packages no tree of it."""
+    return (
+        f"no {era} tree at hand (Debian packages linux-source for 6.1, 6.12 and 7.x only): "
+        "the path and name are the model's own claim, unchecked"
+    )
+
+
+def serving(
+    era: str, data: Data, functions: Iterable[ModelFunction] | None = None, also: Iterable[str] = ()
+) -> list[tuple[ModelFunction, FunctionRecord, EraRecord]]:
+    """The functions that serve `era`, each with its record and the era entry to start from.
+
+    A function already recorded for the era serves it. For an era recorded the first time, so do
+    the functions of the era before it (the newest era with entries), from that era's entry: a
+    function the era before does not call is not taken over from an older one. A function with
+    no entry at all (new to the model) serves every era from its docstring's version on, from the
+    path and name its docstring claims. `also` names more functions (keys) that serve the era,
+    where running the era's model shows what the record does not (`mhpcheck list functions`);
+    they start from their entry of the nearest era before, else after, else the docstring.
+    """
+    fns = list(functions if functions is not None else model_functions())
+    first_time = not any(era in r.eras for r in data.values())
+    before = [e for e in ERA_NAMES if _vt(e) < _vt(era) and any(e in r.eras for r in data.values())]
+    prev = before[-1] if before else None
+    extra = set(also)
+    unknown = extra - {f.key for f in fns}
+    if unknown:
+        raise InputError(f"no such model function: {', '.join(sorted(unknown))}")
+    out = []
+    for fn in fns:
+        rec = data.get(fn.key)
+        if fn.key in extra and (rec is None or era not in rec.eras):
+            rec = rec or FunctionRecord(fn.key, fn.kernel)
+            near = sorted(
+                rec.eras, key=lambda e: (_vt(e) > _vt(era), abs(ERA_NAMES.index(e) - ERA_NAMES.index(era)))
+            )
+            base = rec.eras[near[0]] if near else EraRecord(path_at(fn.path, era), fn.name)
+            out.append((fn, rec, base))
+            continue
+        if rec is None or not rec.eras:
+            if _vt(fn.since) <= _vt(era):
+                out.append((fn, FunctionRecord(fn.key, fn.kernel), EraRecord(path_at(fn.path, era), fn.name)))
+            continue
+        if era in rec.eras:
+            out.append((fn, rec, rec.eras[era]))
+        elif first_time and prev is not None and prev in rec.eras:
+            out.append((fn, rec, rec.eras[prev]))
+    return out
+
+
+def _with_era(rec: FunctionRecord, fn: ModelFunction, era: str, new: EraRecord) -> FunctionRecord:
+    eras = {**rec.eras, era: new}
+    return replace(rec, kernel=fn.kernel, eras={e: eras[e] for e in ERA_NAMES if e in eras})
+
+
 def record(
     tree_root: Path,
     source: str,
@@ -633,34 +692,39 @@ def record(
     era: str,
     data: Data,
     functions: Iterable[ModelFunction] | None = None,
+    also: Iterable[str] = (),
 ) -> tuple[Data, list[str]]:
-    """`data` with `era` read from the tree for every function that serves it, and what moved.
-
-    The functions of an era are those already recorded for it; for an era recorded for the
-    first time, those of the era before it.
-    """
+    """`data` with `era` read from the tree for every function that serves it (`serving()`), and
+    what moved."""
     loc = Locator(TreeIndex(tree_root))
-    fns = list(functions if functions is not None else model_functions())
-    before = [e for e in ERA_NAMES if _vt(e) < _vt(era)]
     notes: list[str] = []
     out = dict(data)
-    first_time = not any(era in r.eras for r in data.values())
-    for fn in fns:
-        rec = data.get(fn.key) or FunctionRecord(fn.key, fn.kernel)
-        base = rec.eras.get(era)
-        if base is None:
-            if not first_time:
-                continue
-            prev = [rec.eras[e] for e in before if e in rec.eras]
-            if not prev:
-                continue
-            base = prev[-1]
+    for fn, rec, base in serving(era, data, functions, also):
         new, note = _record_one(loc, fn, base, era, source, release)
         if note:
             notes.append(f"{fn.kernel}: {note}")
-        eras = {**rec.eras, era: new}
-        out[fn.key] = replace(rec, kernel=fn.kernel, eras={e: eras[e] for e in ERA_NAMES if e in eras})
+        out[fn.key] = _with_era(rec, fn, era, new)
     return out, notes
+
+
+def record_without_tree(
+    era: str,
+    why: str,
+    data: Data,
+    functions: Iterable[ModelFunction] | None = None,
+    also: Iterable[str] = (),
+) -> Data:
+    """`data` with an entry for `era`, without a fingerprint and saying `why`, for every function
+    that serves it (`serving()`): the path, name and #if chain of the entry it starts from (the
+    era before's, or the docstring's). An era that has fingerprints is refused: that is a tree's
+    to rewrite."""
+    if any(r.eras[era].fingerprint for r in data.values() if era in r.eras):
+        raise InputError(f"{era} is recorded from a tree; record it again from one")
+    out = dict(data)
+    for fn, rec, base in serving(era, data, functions, also):
+        new = EraRecord(path_at(base.path, era), base.name, base.kind, base.conditions, unrecorded=why)
+        out[fn.key] = _with_era(rec, fn, era, new)
+    return out
 
 
 def _record_one(
@@ -691,6 +755,8 @@ def _record_one(
     found = choose(live_defs or defs, base.conditions if base.fingerprint else None)
     if found is None:
         why = f"not defined in {release}: the model keeps a function this kernel no longer has"
+        if base.unrecorded.startswith(f"not defined in {release}:"):
+            why = base.unrecorded  # recorded again from the same tree: keep the reason given then
         return EraRecord(base.path, base.name, base.kind, unrecorded=why), f"not found ({why})"
     if name != fn.name and not note:
         note = f"recorded as {name}"
@@ -721,10 +787,16 @@ class Report:
         return 0 if self.count(SAME) else 3
 
 
-def load_checked(root: Path = DATA_DIR) -> Data:
-    """The recorded provenance; InputError naming the first problem of its format or coverage."""
+def load_checked(root: Path = DATA_DIR, new_functions: bool = False) -> Data:
+    """The recorded provenance; InputError naming the first problem of its format or coverage.
+
+    With `new_functions` (to record an era), a model function without an entry is no problem:
+    recording gives it one.
+    """
     data, problems = load(root)
-    problems += coverage_problems(data)
+    problems += [
+        p for p in coverage_problems(data) if not (new_functions and p.endswith("no provenance entry"))
+    ]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InputError(f"{root}: {problems[0]}{more}")

@@ -1,5 +1,6 @@
 """Provenance against a tree: same, changed with its diff, moved, missing; recording follows a move."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,17 @@ def test_a_moved_function_is_followed_and_a_removed_one_is_missing(tmp_path: Pat
     assert any("moved from mm/sparse.c to mm/sparse-vmemmap.c" in n for n in notes)
     assert later["ops.sparse:populate_section_memmap"].eras["v6.12"].path == "mm/sparse-vmemmap.c"
     assert "not defined in 7.2.1" in later["ops.memory_hotplug:_add_pages"].eras["v6.12"].unrecorded
+    # a reason written for that absence is kept when the same tree is read again
+    why = "not defined in 7.2.1: inline in its caller at this version"
+    add = later["ops.memory_hotplug:_add_pages"]
+    edited = {
+        **later,
+        add.key: pv.FunctionRecord(
+            add.key, add.kernel, {"v6.12": replace(add.eras["v6.12"], unrecorded=why)}
+        ),
+    }
+    again, _ = pv.record(root, "Debian linux-source-7.2 7.2.1-1", "7.2.1", "v6.12", edited, FNS)
+    assert again["ops.memory_hotplug:_add_pages"].eras["v6.12"].unrecorded == why
 
 
 def test_an_unrecorded_era_compares_nothing(tmp_path: Path) -> None:
@@ -145,3 +157,64 @@ def test_a_cached_tree_is_found_only_once_complete(tmp_path: Path) -> None:
     assert kernel_source.cached_tree("6.12", tmp_path) is None
     (tmp_path / "6.12" / ".complete").touch()
     assert kernel_source.cached_tree("6.12", tmp_path) == tmp_path / "6.12" / "linux-source-6.12"
+
+
+def _fn(attr: str, since: str) -> pv.ModelFunction:
+    return pv.ModelFunction("ops", "m", attr, "mm/m.c", attr, since, "", ())
+
+
+def test_an_era_recorded_the_first_time_takes_the_era_befores_functions_and_new_ones() -> None:
+    """The era before is the newest one with entries: a function it does not call (gone by then)
+    is not taken over from an older era; a function with no entry serves from its docstring's
+    version on."""
+    old, kept, new, later = _fn("old", "v5.6"), _fn("kept", "v4.5"), _fn("new", "v6.6"), _fn("later", "v7.2")
+    no = pv.no_tree
+    data = {
+        old.key: pv.FunctionRecord(old.key, old.kernel, {"v5.9": pv.unrecorded(old, "v5.9", no("v5.9"))}),
+        kept.key: pv.FunctionRecord(
+            kept.key,
+            kept.kernel,
+            {e: pv.unrecorded(kept, e, no(e)) for e in ("v5.9", "v6.12")},
+        ),
+    }
+    fns = (old, kept, new, later)
+    assert [f.attr for f, _, _ in pv.serving("v6.14", data, fns)] == ["kept", "new"]
+    assert [f.attr for f, _, _ in pv.serving("v7.2", data, fns)] == ["kept", "new", "later"]
+    # an era already recorded keeps its functions, and gains only the new ones
+    assert [f.attr for f, _, _ in pv.serving("v5.9", data, fns)] == ["old", "kept"]
+    assert [f.attr for f, _, _ in pv.serving("v6.12", data, fns)] == ["kept", "new"]
+    out = pv.record_without_tree("v6.14", no("v6.14"), data, fns)
+    assert list(out[kept.key].eras) == ["v5.9", "v6.12", "v6.14"]
+    assert list(out[new.key].eras) == ["v6.14"] and "no v6.14 tree" in out[new.key].eras["v6.14"].unrecorded
+    assert list(out[old.key].eras) == ["v5.9"] and later.key not in out
+
+
+def test_recording_an_era_from_a_tree_gives_a_new_function_its_entry(tmp_path: Path) -> None:
+    data = recorded(tmp_path)
+    new = _fn("fresh", "v6.6")
+    root = make_tree(tmp_path / "t72", {"mm/m.c": "int fresh(void)\n{\n\treturn 0;\n}\n"}, "7.2.13")
+    out, _ = pv.record(root, "Debian linux-source-7.2 7.2.13-1", "7.2.13", "v7.2", data, (*FNS, new))
+    assert out[new.key].eras["v7.2"].fingerprint
+    assert set(out[FNS[0].key].eras) == {"v6.12", "v7.2"}
+    with pytest.raises(pv.InputError, match="recorded from a tree"):
+        pv.record_without_tree("v7.2", "no tree", out, (*FNS, new))
+
+
+def test_a_function_the_record_misses_at_an_era_is_added_from_its_nearest_entry() -> None:
+    fn, other = _fn("page_zone", "v4.3"), _fn("other", "v4.3")
+    moved = pv.EraRecord("mm/n.c", "page_zone", unrecorded="x")
+    data = {
+        fn.key: pv.FunctionRecord(
+            fn.key, fn.kernel, {"v4.13": moved, "v5.9": pv.unrecorded(fn, "v5.9", "x")}
+        ),
+        other.key: pv.FunctionRecord(other.key, other.kernel, {"v5.3": pv.unrecorded(other, "v5.3", "x")}),
+    }
+    fns = (fn, other)
+    assert [f.attr for f, _, _ in pv.serving("v5.3", data, fns)] == ["other"]
+    [(_, _, base), _] = pv.serving("v5.3", data, fns, also=[fn.key])
+    assert base is moved
+    out = pv.record_without_tree("v5.3", pv.no_tree("v5.3"), data, fns, also=[fn.key])
+    assert list(out[fn.key].eras) == ["v4.13", "v5.3", "v5.9"]
+    assert out[fn.key].eras["v5.3"].path == "mm/n.c"
+    with pytest.raises(pv.InputError, match="no such model function"):
+        pv.serving("v5.3", data, fns, also=["ops.m:nothing"])

@@ -73,7 +73,9 @@ def test_kernel_versions_map_to_eras_in_one_place() -> None:
     assert pv.era_for_kernel("6.12") == "v6.12"
     assert pv.era_for_kernel("6.1") == "v6.1"
     assert pv.era_for_kernel("6.5") == "v6.1"
-    assert pv.era_for_kernel("7.2") == pv.ERA_NAMES[-1]
+    assert pv.era_for_kernel("7.2") == "v7.2"
+    assert pv.era_for_kernel("6.15") == "v6.14"
+    assert pv.era_for_kernel("7.0") == "v6.19"
     with pytest.raises(pv.InputError):
         pv.era_for_kernel("3.10")
 
@@ -93,3 +95,15 @@ def test_abstraction_notes_are_read_from_the_model_source() -> None:
     assert len(fn.abstractions) == 2 and "fault injection" in fn.abstractions[0]
     with pytest.raises(pv.InputError, match="no such kernel function"):
         pv.model_function("mm/memory_hotplug.c:__add_pagez")
+
+
+def test_a_function_whose_commit_is_a_patch_record_is_a_model_function() -> None:
+    """A docstring naming a patch record instead of a mainline id ("(x86-vmemmap-free)") counts."""
+    kernels = {f.kernel: f for f in pv.model_functions()}
+    for name in (
+        "mm/memory_hotplug.c:check_hotplug_memory_addressable",
+        "mm/sparse-vmemmap.c:section_nr_vmemmap_pages",
+        "arch/x86/mm/init_64.c:free_vmemmap_pages",
+    ):
+        assert name in kernels, name
+    assert kernels["arch/x86/mm/init_64.c:free_vmemmap_pages"].since == "v7.2"

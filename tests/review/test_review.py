@@ -1,6 +1,7 @@
 """Review of a C patch: applied in memory, mapped onto the functions the model follows, scaffolds written."""
 
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -121,25 +122,54 @@ CROSS_BOUNDARY_TEST = """\
                 and altmap_cross_boundary(k, s, use, start, page_size)
                 and not k.variant.mutated(mutants.CROSS_BOUNDARY_IGNORED)
             ):
-                k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
+                k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary", k.arch.VMEMMAP_SHIFT))
                 use = None
 """
 
 
-def test_the_readme_flow_from_a_c_patch_to_a_verdict(tmp_path: Path, cli_run) -> None:
-    # cf387d9644d8 (libnvdimm/altmap: Track namespace boundaries in altmap) undone in 6.12's C
-    debian_612()
+def review_then_diff(tmp_path: Path, cli_run, era: str, examples: tuple[Path, ...] = ()) -> None:
+    """cf387d9644d8 (libnvdimm/altmap: Track namespace boundaries in altmap) undone in the C of
+    Debian's tree of `era`: review lists exactly __vmemmap_populate, and its scaffold, edited as
+    the C changed, gives the corpus case's verdict under diff (at the case's bounds: no fault)."""
     patch = EXAMPLES / "powerpc-altmap-cross-boundary-reverted.patch"
-    code, out, _ = cli_run("review", "--diff", str(patch), "-o", str(tmp_path))
+    code, out, _ = cli_run("review", "--diff", str(patch), "--base", era, "-o", str(tmp_path))
     assert code == 0
-    assert "arch/powerpc/mm/init_64.c:__vmemmap_populate  (arch/powerpc64.py:vmemmap_populate)" in out
+    assert f"against the model at {era}" in out
+    modelled = out.split("not modelled")[0]
+    assert "modelled functions the patch changes (1)" in modelled
+    assert "arch/powerpc/mm/init_64.c:__vmemmap_populate  (arch/powerpc64.py:vmemmap_populate)" in modelled
     assert "not modelled (0)" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["powerpc64-vmemmap_populate.py"]
     scaffold = tmp_path / "powerpc64-vmemmap_populate.py"
     text = scaffold.read_text()
-    assert CROSS_BOUNDARY_TEST in text
+    assert f"as the model runs it at {era}" in text and CROSS_BOUNDARY_TEST in text
     scaffold.write_text(text.replace(CROSS_BOUNDARY_TEST, ""))
-    for edited in (scaffold, EXAMPLES / "powerpc-altmap-cross-boundary-reverted.py"):
+    case = next(c for c in corpus_cases() if c["commit"] == "cf387d9644d8")
+    for edited in (scaffold, *examples):
         code, out, _ = cli_run(
-            "diff", "--variant", "v6.12", "--arch", "powerpc64-hash", "--depth", "2", "--patch", str(edited)
+            "diff",
+            *("--variant", era, "--arch", "powerpc64-hash", "--depth", "2"),
+            *("--faults", str(case["bounds"]["faults"]), "--patch", str(edited)),
         )
-        assert code == 1 and "regression [altmap_leaves_describe_own_device]" in out
+        assert code == 1, out
+        assert f"{case['expect']}: powerpc64-hash {era}" in out
+        for prop in case["properties"]:
+            assert f"{case['expect']} [{prop}]" in out
+
+
+def corpus_cases() -> list[dict]:
+    return tomllib.loads((Path(__file__).parent / "upstream" / "corpus.toml").read_text())["case"]
+
+
+def test_the_readme_flow_from_a_c_patch_to_a_verdict(tmp_path: Path, cli_run) -> None:
+    debian_612()
+    review_then_diff(tmp_path, cli_run, "v6.12", (EXAMPLES / "powerpc-altmap-cross-boundary-reverted.py",))
+
+
+@pytest.mark.kernel_trees
+def test_the_flow_on_debians_72(tmp_path: Path, cli_run) -> None:
+    if kernel_source.cached_tree("7.2") is None:
+        pytest.skip(
+            "Debian's linux-source-7.2 is not in the cache (mhpcheck provenance --kernel 7.2 fetches it)"
+        )
+    review_then_diff(tmp_path, cli_run, "v7.2")
