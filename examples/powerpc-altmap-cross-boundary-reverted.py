@@ -54,7 +54,7 @@ def vmemmap_populate(
         if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
             # "This may fail due to alignment issues when using 16MB hugepages, so fall back
             # to system memory"
-            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted"))
+            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted", k.arch.VMEMMAP_SHIFT))
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, None)
         if src is None:
             return s, -ENOMEM
