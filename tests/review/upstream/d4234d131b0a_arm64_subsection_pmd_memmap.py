@@ -4,7 +4,7 @@ a sub-section's memmap with the whole-section 2 MiB PMD block, so two devices sh
 shared one PMD, backed by the first device's altmap, and removing either one unmapped and freed
 it under the other.
 
-arch/arm64/mm/mmu.c:vmemmap_populate() before the fix (v6.13):
+arch/arm64/mm/mmu.c:vmemmap_populate() before the fix (up to v6.13):
 
         WARN_ON((start < VMEMMAP_START) || (end > VMEMMAP_END));
 
