@@ -30,11 +30,12 @@ def vmemmap_populate(k, s, start, end, node, altmap):
         # the change: an altmap only backs a vmemmap page whose pfns all lie in its namespace
         index = start >> k.arch.VMEMMAP_SHIFT
         if use is not None and powerpc64.altmap_cross_boundary(k, s, use, start, page_size):
-            k.trace(AltmapFallback(index, "cross-boundary"))  # the deliberate fallback, traced
+            # the deliberate fallback, traced
+            k.trace(AltmapFallback(index, "cross-boundary", k.arch.VMEMMAP_SHIFT))
             use = None
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
         if src is None and use is not None:  # and falls back to system memory
-            k.trace(AltmapFallback(index, "exhausted"))
+            k.trace(AltmapFallback(index, "exhausted", k.arch.VMEMMAP_SHIFT))
             s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, None)
         if src is None:
             return s, -ENOMEM

@@ -1,9 +1,20 @@
-"""Re-introduces into v5.9 what 9ef34630a461 ("powerpc/mm: Fallback to RAM if the altmap is
+"""Re-introduces into v5.3 what 9ef34630a461 ("powerpc/mm: Fallback to RAM if the altmap is
 unusable", v5.0) fixed: an altmap that cannot back a 16 MiB (hash) or 2 MiB (radix) vmemmap
 page failed the add with -ENOMEM, and vmemmap_free() gave every page back to the caller's
-altmap, RAM-backed ones included. The v5.9 end_pfn test (cf387d9644d8) is kept.
+altmap, RAM-backed ones included. The end_pfn test (cf387d9644d8, v5.5) is kept in the eras
+that have it.
 
-arch/powerpc/mm/init_64.c as of v5.9 (the fix):
+arch/powerpc/mm/init_64.c:vmemmap_populate() before the fix (v4.20):
+
+                if (altmap)
+                        p = altmap_alloc_block_buf(page_size, altmap);
+                else
+                        p = vmemmap_alloc_block_buf(page_size, node);
+                if (!p)
+                        return -ENOMEM;
+
+and vmemmap_free() gave the page back with "if (altmap) vmem_altmap_free(altmap, nr_pages);".
+With the fix (v5.5 shown):
 
                 if (altmap && !altmap_cross_boundary(altmap, start, page_size)) {
                         p = altmap_alloc_block_buf(page_size, altmap);
@@ -25,6 +36,7 @@ from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.events import AltmapFallback
 from mhpcheck.model.ops import sparse_vmemmap
 from mhpcheck.model.state import SYSMEM
+from mhpcheck.model.variants import patches
 from mhpcheck.patching import replaces
 
 
@@ -37,9 +49,13 @@ def vmemmap_populate(k, s, start, end, node, altmap):
             start += page_size
             continue
         use = altmap
-        if use is not None and powerpc64.altmap_cross_boundary(k, s, use, start, page_size):
-            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
-            use = None  # v5.9: the page describes pfns outside the device
+        if (
+            use is not None
+            and k.variant.has(patches.ALTMAP_END_PFN)
+            and powerpc64.altmap_cross_boundary(k, s, use, start, page_size)
+        ):
+            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary", k.arch.VMEMMAP_SHIFT))
+            use = None  # v5.5: the page describes pfns outside the device
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
         if src is None:
             return s, -ENOMEM  # no fallback
