@@ -36,13 +36,13 @@ def test_a_patch_that_changes_nothing_changes_no_verdict_on_any_era(cli_run, tmp
     )
     assert code == 0, err
     doc = json.loads(out)
-    assert len(doc["cells"]) == 32
+    assert len(doc["cells"]) == 56
     changes = {p["change"] for c in doc["cells"] for p in c["properties"]}
     assert changes <= {"", "same"}
     code, out, _ = cli_run("diff", "--patch", noop, "--variant", "eras", *SMALL[:-1])
     assert code == 0
     lines = [line for line in out.splitlines() if "→" in line]
-    assert len(lines) == 32 and all("identical behaviour" in line for line in lines)
+    assert len(lines) == 56 and all("identical behaviour" in line for line in lines)
     assert out.splitlines()[-1] == "identical behaviour on every cell compared"
 
 
