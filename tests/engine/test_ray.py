@@ -9,7 +9,7 @@ from mhpcheck.checker import CheckRequest, run_check
 ray = pytest.importorskip("ray")
 
 
-@pytest.mark.slow
+@pytest.mark.long  # starts a local Ray cluster
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::ResourceWarning")
 def test_ray_matches_the_process_pool() -> None:
     req = {"archs": ("x86_64",), "variants": ("v4.3", "v4.5-pre-altmap-hotplug"), "jobs": 2}

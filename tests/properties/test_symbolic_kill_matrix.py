@@ -16,6 +16,9 @@ from mhpcheck.model.transitions import Bounds
 from mhpcheck.model.variants import MUTANTS, Mutant, variant_named
 from mhpcheck.properties import PROPERTIES
 
+# the symbolic engine over every mutant and seed: minutes; .ci/run runs it with -m long
+pytestmark = pytest.mark.long
+
 # One device and depth 2 (add, then remove) catch most mutants. A vmemmap page shared by two
 # devices needs two one-section devices, and, to go missing, one of them removed after both adds.
 SHARED_PAGE = {"sections": 2, "devices": 2, "max_device_sections": 1}
