@@ -28,6 +28,7 @@ from mhpcheck.properties.memmap_source import (
     altmap_leaves_belong_to_present_devices,
     altmap_leaves_describe_own_device,
 )
+from mhpcheck.properties.memory_blocks import memory_block_released_without_altmap
 from mhpcheck.properties.nr_memmap import nr_memmap_pages_count_the_memmap_mapped
 from mhpcheck.properties.removal import (
     altmap_fully_freed_on_release,
@@ -85,6 +86,7 @@ PROPERTIES: tuple[Property, ...] = (
     block_memmap_lies_inside_its_block,
     memmap_on_memory_block_online,
     nr_memmap_pages_count_the_memmap_mapped,
+    memory_block_released_without_altmap,
 )
 
 

@@ -297,6 +297,48 @@ FINDINGS = (
     ),
 )
 
+# memmap_on_memory split per memory block (6b8f0798b85a, v6.8) up to the 2026 fixes
+_MEMORY_BLOCK_ERAS = ("v6.12", "v6.14", "v6.17", "v6.19")
+# where a memory block's memmap can live on the block at those eras
+_MEMMAP_ON_MEMORY_ARCHS = ("x86_64", "arm64-4k")
+
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "mhp-error-path-null-altmap",
+        "a failed memory-block registration frees the block's own memmap to the page allocator",
+        (
+            "removal_returns_every_leaf_to_its_source",
+            "system_memory_never_over_freed",
+        ),
+        _MEMORY_BLOCK_ERAS,
+        _MEMMAP_ON_MEMORY_ARCHS,
+        "create_altmaps_and_memory_blocks() (6b8f0798b85a, v6.8) undoes a block whose "
+        "create_memory_block_devices() failed with 'arch_remove_memory(cur_start, memblock_size, "
+        "NULL);'. The block's memmap came from params.altmap, inside the block; with no altmap "
+        "vmemmap_free() gives those pages to the page allocator ('free_pagetable()' on x86, "
+        "'free_hotplug_page_range()' on arm64), pages of memory that is about to be unplugged.",
+        fixed_by="mm/memory_hotplug: Fix incorrect altmap passing in error path (Muchun Song; "
+        "Fixes: 6b8f0798b85a; in 7.2, mainline id not found): 'arch_remove_memory(cur_start, "
+        "memblock_size, params.altmap);'",
+        needs_failures=True,
+    ),
+    Finding(
+        "memory-block-altmap-before-registration",
+        "a memory block whose registration fails is released with mem->altmap still set",
+        ("memory_block_released_without_altmap",),
+        _MEMORY_BLOCK_ERAS,
+        _MEMMAP_ON_MEMORY_ARCHS,
+        "add_memory_block() (1a8c64e11043, v6.6) sets 'mem->altmap = altmap;' before "
+        "'ret = __add_memory_block(mem);'. When the xa_store() (or device_register()) in "
+        "__add_memory_block() fails, device_unregister() / put_device() end in "
+        "memory_block_release(), whose 'WARN_ON(mem->altmap);' fires.",
+        fixed_by="a2b8d7827f48 drivers/base/memory: set mem->altmap after successful device "
+        "registration (v7.1 or v7.2)",
+        needs_failures=True,
+    ),
+)
+
 
 def findings_for(
     prop: str, era: str, arch: str, failures: bool = True, engine: str = "explicit"

@@ -128,6 +128,8 @@ _V7_2 = (
     p.MEMMAP_ACCOUNTING_UNDERFLOW,
     p.DAX_VMEMMAP_ACCOUNTING,
     p.GENERIC_VMEMMAP_PMD,
+    p.MHP_ERROR_PATH_ALTMAP,
+    p.MEMORY_BLOCK_ALTMAP_AFTER_REGISTRATION,
 )
 
 # The name that stands for every era on the command line and in configuration files.

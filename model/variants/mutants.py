@@ -178,6 +178,26 @@ MEMMAP_NOT_UNCOUNTED = Mutant(
     archs=("powerpc64-hash",),
 )
 
+MHP_ERROR_PATH_NULL_ALTMAP = Mutant(
+    "mhp-error-path-null-altmap",
+    p.MHP_ERROR_PATH_ALTMAP,
+    "mm/memory_hotplug.c:create_altmaps_and_memory_blocks",
+    "when create_memory_block_devices() fails, arch_remove_memory() gets NULL for the block's "
+    "altmap, so vmemmap_free() hands the block's own memmap pages to the page allocator (the "
+    "v6.8 error path)",
+    era="v7.2",
+    faults=1,
+)
+MEM_ALTMAP_BEFORE_REGISTRATION = Mutant(
+    "mem-altmap-before-registration",
+    p.MEMORY_BLOCK_ALTMAP_AFTER_REGISTRATION,
+    "drivers/base/memory.c:add_memory_block",
+    "mem->altmap is set before __add_memory_block(), so a failed registration releases the "
+    "block with its altmap still set (WARN_ON(mem->altmap) in memory_block_release())",
+    era="v7.2",
+    faults=1,
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -199,4 +219,6 @@ MUTANTS = (
     MEMMAP_ON_MEMORY_ANY_SIZE,
     MHP_ALTMAP_NOT_PASSED,
     MEMMAP_NOT_UNCOUNTED,
+    MHP_ERROR_PATH_NULL_ALTMAP,
+    MEM_ALTMAP_BEFORE_REGISTRATION,
 )
