@@ -5,6 +5,7 @@ from __future__ import annotations
 from mhpcheck.core.spec import Property
 from mhpcheck.properties.altmap_bounds import (
     altmap_alloc_never_exceeds_free,
+    altmap_frees_only_its_own_pages,
     altmap_leaves_below_next_pfn,
     altmap_leaves_inside_free_area,
 )
@@ -87,6 +88,7 @@ PROPERTIES: tuple[Property, ...] = (
     memmap_on_memory_block_online,
     nr_memmap_pages_count_the_memmap_mapped,
     memory_block_released_without_altmap,
+    altmap_frees_only_its_own_pages,
 )
 
 

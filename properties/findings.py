@@ -40,6 +40,7 @@ _SHARED_SECTION = (
     "present_sections_have_memmap",
     "system_memory_never_over_freed",
     "nothing_left_when_all_removed",
+    "altmap_frees_only_its_own_pages",
 )
 _ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
 _EVERY_ERA = (
@@ -177,6 +178,7 @@ FINDINGS = (
             "removal_returns_every_leaf_to_its_source",
             "altmap_fully_freed_on_release",
             "system_memory_never_over_freed",
+            "altmap_frees_only_its_own_pages",
         ),
         ("v4.5", "v4.13"),
         _X86_PPC,
@@ -194,6 +196,7 @@ FINDINGS = (
             "altmap_leaves_inside_free_area",
             "altmap_leaves_below_next_pfn",
             "reserve_pfns_never_initialised",
+            "altmap_frees_only_its_own_pages",
         ),
         _EVERY_ERA[1:],
         _ALL,

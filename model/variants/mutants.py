@@ -198,6 +198,16 @@ MEM_ALTMAP_BEFORE_REGISTRATION = Mutant(
     faults=1,
 )
 
+ALTMAP_FREE_NO_LOWER_BOUND = Mutant(
+    "altmap-free-no-lower-bound",
+    p.POWERPC_ALTMAP_FALLBACK,
+    "arch/powerpc/mm/init_64.c:vmemmap_free",
+    "vmemmap_free() tests only 'base_pfn < alt_end', so a vmemmap page from boot RAM below the "
+    "device is credited to the device's altmap",
+    era="v6.12",
+    archs=("powerpc64-hash",),
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -221,4 +231,5 @@ MUTANTS = (
     MEMMAP_NOT_UNCOUNTED,
     MHP_ERROR_PATH_NULL_ALTMAP,
     MEM_ALTMAP_BEFORE_REGISTRATION,
+    ALTMAP_FREE_NO_LOWER_BOUND,
 )
