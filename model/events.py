@@ -121,6 +121,16 @@ class PagesOnlined(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PageRead(Event):
+    """A kernel function working on [start_pfn, end_pfn) read the struct page of `pfn`."""
+
+    function: str
+    pfn: Word
+    start_pfn: Word
+    end_pfn: Word
+
+
+@dataclass(frozen=True, slots=True)
 class MemoryBlockReleased(Event):
     """memory_block_release() freed a memory block; it WARNs if `altmap` is still set (v6.6+)."""
 

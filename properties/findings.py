@@ -308,6 +308,23 @@ _MEMMAP_ON_MEMORY_ARCHS = ("x86_64", "arm64-4k")
 FINDINGS = (
     *FINDINGS,
     Finding(
+        "mhp-add-error-path-null-altmap",
+        "a failed memory-block registration frees the memmap_on_memory pages to the page allocator",
+        (
+            "removal_returns_every_leaf_to_its_source",
+            "system_memory_never_over_freed",
+        ),
+        ("v5.15", "v6.1"),
+        _MEMMAP_ON_MEMORY_ARCHS,
+        "add_memory_resource() (a08a2ae34613, v5.15) undoes an add whose "
+        "create_memory_block_devices() failed with 'arch_remove_memory(start, size, NULL);', "
+        "although with MHP_MEMMAP_ON_MEMORY the memmap came from mhp_altmap: vmemmap_free() "
+        "hands those pages, inside the memory being unplugged, to the page allocator.",
+        fixed_by="f42ce5f087eb mm/memory_hotplug: fix error handling in add_memory_resource() "
+        "(v6.7): 'arch_remove_memory(start, size, params.altmap);'",
+        needs_failures=True,
+    ),
+    Finding(
         "mhp-error-path-null-altmap",
         "a failed memory-block registration frees the block's own memmap to the page allocator",
         (
@@ -339,6 +356,24 @@ FINDINGS = (
         fixed_by="a2b8d7827f48 drivers/base/memory: set mem->altmap after successful device "
         "registration (v7.1 or v7.2)",
         needs_failures=True,
+    ),
+)
+
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "memunmap-reads-reserve-page",
+        "memunmap_pages() reads the struct page of a reserve pfn, which was never initialised",
+        ("struct_pages_read_are_initialised",),
+        ("v5.3",),
+        _X86_PPC,
+        "memunmap_pages() (v5.3) looks up the node with 'nid = "
+        "page_to_nid(pfn_to_page(PHYS_PFN(res->start)));'. With an altmap the range starts with "
+        "the driver's reserve (the nd_pfn info block), whose struct pages memmap_init_zone() "
+        "skips ('if (start_pfn == altmap->base_pfn) start_pfn += altmap->reserve;') and "
+        "memmap_init_zone_device() never reaches: the node read is garbage.",
+        fixed_by="77e080e7680e mm/memunmap: don't access uninitialized memmap in memunmap_pages() "
+        "(v5.5): 'first_page = pfn_to_page(pfn_first(pgmap));'",
     ),
 )
 

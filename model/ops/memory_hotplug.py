@@ -438,8 +438,10 @@ def add_memory_resource(
         nr_vmemmap = k.sem.concrete(a.alloc)  # "mhp_altmap.alloc"
         s, ret = memory.create_memory_block_devices(k, s, start_pfn, nr_pages, ref, nr_vmemmap)
         if ret:
-            # "arch_remove_memory(start, size, params.altmap); goto error;"
-            s, _ = k.arch.arch_remove_memory(k, s, start_pfn, nr_pages, ref)
+            # v5.15: "arch_remove_memory(start, size, NULL); goto error;", params.altmap from
+            # f42ce5f087eb (v6.7)
+            passed = ref if k.variant.has(patches.MHP_ADD_ERROR_PATH_ALTMAP) else None
+            s, _ = k.arch.arch_remove_memory(k, s, start_pfn, nr_pages, passed)
             s = _put_altmap(s, ref, None)
             s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
             return s, ret

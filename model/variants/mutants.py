@@ -208,6 +208,15 @@ ALTMAP_FREE_NO_LOWER_BOUND = Mutant(
     archs=("powerpc64-hash",),
 )
 
+MEMUNMAP_READS_RESERVE = Mutant(
+    "memunmap-reads-reserve-page",
+    p.MEMUNMAP_PFN_FIRST,
+    "mm/memremap.c:memunmap_pages",
+    "memunmap_pages() reads the struct page of the range's first pfn, an altmap reserve pfn "
+    "whose struct page was never initialised, instead of pfn_first()",
+    era="v5.9",
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -232,4 +241,5 @@ MUTANTS = (
     MHP_ERROR_PATH_NULL_ALTMAP,
     MEM_ALTMAP_BEFORE_REGISTRATION,
     ALTMAP_FREE_NO_LOWER_BOUND,
+    MEMUNMAP_READS_RESERVE,
 )

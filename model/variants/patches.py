@@ -315,6 +315,18 @@ GENERIC_VMEMMAP_PMD = Patch(
     "v7.2",
     source="[PATCH v3 1/5] (Muchun Song, 2026-06-01); 7.2.13 mm/sparse-vmemmap.c, arch/arm64/mm/mmu.c",
 )
+MEMUNMAP_PFN_FIRST = Patch(
+    "memunmap-pfn-first",
+    "77e080e7680e",
+    "mm/memunmap: don't access uninitialized memmap in memunmap_pages()",
+    "v5.5",
+)
+MHP_ADD_ERROR_PATH_ALTMAP = Patch(
+    "mhp-add-error-path-altmap",
+    "f42ce5f087eb",
+    "mm/memory_hotplug: fix error handling in add_memory_resource()",
+    "v6.7",
+)
 MHP_ERROR_PATH_ALTMAP = Patch(
     "mhp-error-path-altmap",
     "",
@@ -383,6 +395,8 @@ PATCHES = (
     MEMMAP_ACCOUNTING_UNDERFLOW,
     DAX_VMEMMAP_ACCOUNTING,
     GENERIC_VMEMMAP_PMD,
+    MEMUNMAP_PFN_FIRST,
+    MHP_ADD_ERROR_PATH_ALTMAP,
     MHP_ERROR_PATH_ALTMAP,
     MEMORY_BLOCK_ALTMAP_AFTER_REGISTRATION,
 )
