@@ -19,7 +19,7 @@ from mhpcheck.properties.failures import (
     system_memory_never_over_freed,
 )
 from mhpcheck.properties.map_offset import map_offset_first_section_only
-from mhpcheck.properties.memmap_init import struct_pages_read_are_initialised
+from mhpcheck.properties.memmap_init import device_data_pfns_initialised, struct_pages_read_are_initialised
 from mhpcheck.properties.memmap_on_memory import (
     block_memmap_lies_inside_its_block,
     memmap_on_memory_block_online,
@@ -91,6 +91,7 @@ PROPERTIES: tuple[Property, ...] = (
     memory_block_released_without_altmap,
     altmap_frees_only_its_own_pages,
     struct_pages_read_are_initialised,
+    device_data_pfns_initialised,
 )
 
 

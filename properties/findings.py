@@ -41,6 +41,7 @@ _SHARED_SECTION = (
     "system_memory_never_over_freed",
     "nothing_left_when_all_removed",
     "altmap_frees_only_its_own_pages",
+    "device_data_pfns_initialised",
 )
 _ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
 _EVERY_ERA = (

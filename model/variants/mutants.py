@@ -217,6 +217,15 @@ MEMUNMAP_READS_RESERVE = Mutant(
     era="v5.9",
 )
 
+MEMMAP_INIT_FIRST_SECTION_ONLY = Mutant(
+    "memmap-init-first-section-only",
+    p.MEMMAP_INIT_ZONE_DEVICE,
+    "mm/page_alloc.c:memmap_init_zone_device",
+    "memmap_init_zone_device() stops at the end of the range's first section, so the struct "
+    "pages of every later section of a device are never initialised",
+    era="v5.9",
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -242,4 +251,5 @@ MUTANTS = (
     MEM_ALTMAP_BEFORE_REGISTRATION,
     ALTMAP_FREE_NO_LOWER_BOUND,
     MEMUNMAP_READS_RESERVE,
+    MEMMAP_INIT_FIRST_SECTION_ONLY,
 )
