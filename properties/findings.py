@@ -374,7 +374,7 @@ FINDINGS = (
         "skips ('if (start_pfn == altmap->base_pfn) start_pfn += altmap->reserve;') and "
         "memmap_init_zone_device() never reaches: the node read is garbage.",
         fixed_by="77e080e7680e mm/memunmap: don't access uninitialized memmap in memunmap_pages() "
-        "(v5.5): 'first_page = pfn_to_page(pfn_first(pgmap));'",
+        "(v5.4): 'first_page = pfn_to_page(pfn_first(pgmap));'",
     ),
 )
 

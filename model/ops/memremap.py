@@ -148,7 +148,7 @@ def memunmap_pages(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, in
     r = s.range_of(dev)
     assert r is not None
     altmap = dev if r.altmap is not None else None  # pgmap_altmap(pgmap)
-    # v5.3: "nid = page_to_nid(pfn_to_page(PHYS_PFN(res->start)));"; from 77e080e7680e (v5.5)
+    # v5.3: "nid = page_to_nid(pfn_to_page(PHYS_PFN(res->start)));"; from 77e080e7680e (v5.4)
     # "/* make sure to access a memmap that was actually initialized */ first_page =
     # pfn_to_page(pfn_first(pgmap));" and its zone is read (page_zone(first_page)).
     # Abstraction: the zone is read, not shrunk (remove_pfn_range_from_zone()).

@@ -319,7 +319,7 @@ MEMUNMAP_PFN_FIRST = Patch(
     "memunmap-pfn-first",
     "77e080e7680e",
     "mm/memunmap: don't access uninitialized memmap in memunmap_pages()",
-    "v5.5",
+    "v5.4",
 )
 MHP_ADD_ERROR_PATH_ALTMAP = Patch(
     "mhp-add-error-path-altmap",
