@@ -38,7 +38,7 @@ def vmemmap_populate(k, s, start, end, node, altmap):
             continue
         use = altmap
         if use is not None and powerpc64.altmap_cross_boundary(k, s, use, start, page_size):
-            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary"))
+            k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary", k.arch.VMEMMAP_SHIFT))
             use = None  # v5.9: the page describes pfns outside the device
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
         if src is None:
