@@ -120,6 +120,24 @@ class PagesOnlined(Event):
     nr_pages: Word
 
 
+@dataclass(frozen=True, slots=True)
+class PageRead(Event):
+    """A kernel function working on [start_pfn, end_pfn) read the struct page of `pfn`."""
+
+    function: str
+    pfn: Word
+    start_pfn: Word
+    end_pfn: Word
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryBlockReleased(Event):
+    """memory_block_release() freed a memory block; it WARNs if `altmap` is still set (v6.6+)."""
+
+    section_nr: int
+    altmap: int | None  # the mhp_altmap_ref() mem->altmap still names, or None
+
+
 def _plain(x: object) -> object:
     if isinstance(x, Word):
         return x.v

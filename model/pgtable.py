@@ -13,12 +13,25 @@ from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState, VmemmapLe
 def set_leaf(k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word) -> KernelState:
     """Install a populated vmemmap leaf (set_pmd / set_pte_at / the hash bolted mapping)."""
     # Abstraction: page tables are not modelled; installing a leaf is recording it.
+    if source == SYSMEM:
+        pfn = sysmem_pfn(k, index, leaf_shift)
     leaf = VmemmapLeaf(index, leaf_shift, source, pfn)
     k.trace(VmemmapAllocated(index, leaf_shift, source, pfn))
     key = index << leaf_shift
     leaves = s.vmemmap
     i = bisect.bisect_right(leaves, key, key=_leaf_start)
     return evolve(s, vmemmap=(*leaves[:i], leaf, *leaves[i:]))
+
+
+def sysmem_pfn(k: Kernel, index: int, leaf_shift: int) -> Word:
+    """The boot-RAM pfn backing a vmemmap leaf from system memory: its vmemmap offset in pages.
+
+    The memmap takes 64 bytes a page, so the offset of a pfn's struct page, in pages, lies far
+    below that pfn: for the window the explorer hot-adds, in boot RAM under HOTPLUG_BASE_PFN.
+    Leaves never overlap, so neither do their pfns, and each is aligned to its own size as the
+    buddy's blocks are.
+    """
+    return k.sem.word((index << leaf_shift) >> k.arch.PAGE_SHIFT)
 
 
 def _leaf_start(leaf: VmemmapLeaf) -> int:
@@ -79,6 +92,12 @@ def set_leaves(k: Kernel, s: KernelState, leaves: list[VmemmapLeaf]) -> KernelSt
     """Install several leaves populated by one loop (vmemmap_populate_basepages) at once."""
     if not leaves:
         return s
+    leaves = [
+        VmemmapLeaf(x.index, x.leaf_shift, x.source, sysmem_pfn(k, x.index, x.leaf_shift))
+        if x.source == SYSMEM and not x.reused
+        else x
+        for x in leaves
+    ]
     for x in leaves:
         k.trace(VmemmapAllocated(x.index, x.leaf_shift, x.source, x.pfn))
     return evolve(s, vmemmap=tuple(sorted((*s.vmemmap, *leaves), key=_leaf_start)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mhpcheck.core.spec import Property
 from mhpcheck.properties.altmap_bounds import (
     altmap_alloc_never_exceeds_free,
+    altmap_frees_only_its_own_pages,
     altmap_leaves_below_next_pfn,
     altmap_leaves_inside_free_area,
 )
@@ -18,6 +19,7 @@ from mhpcheck.properties.failures import (
     system_memory_never_over_freed,
 )
 from mhpcheck.properties.map_offset import map_offset_first_section_only
+from mhpcheck.properties.memmap_init import device_data_pfns_initialised, struct_pages_read_are_initialised
 from mhpcheck.properties.memmap_on_memory import (
     block_memmap_lies_inside_its_block,
     memmap_on_memory_block_online,
@@ -28,6 +30,7 @@ from mhpcheck.properties.memmap_source import (
     altmap_leaves_belong_to_present_devices,
     altmap_leaves_describe_own_device,
 )
+from mhpcheck.properties.memory_blocks import memory_block_released_without_altmap
 from mhpcheck.properties.nr_memmap import nr_memmap_pages_count_the_memmap_mapped
 from mhpcheck.properties.removal import (
     altmap_fully_freed_on_release,
@@ -85,6 +88,10 @@ PROPERTIES: tuple[Property, ...] = (
     block_memmap_lies_inside_its_block,
     memmap_on_memory_block_online,
     nr_memmap_pages_count_the_memmap_mapped,
+    memory_block_released_without_altmap,
+    altmap_frees_only_its_own_pages,
+    struct_pages_read_are_initialised,
+    device_data_pfns_initialised,
 )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mhpcheck.core.spec import Claim, check, invariant
+from mhpcheck.core.results import Step
+from mhpcheck.core.spec import Claim, check, invariant, monitor
+from mhpcheck.model.events import VmemmapFreed
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import KernelState
+from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState
 from mhpcheck.properties.common import has_altmaps, hexw, leaf_pages
 
 
@@ -58,4 +60,32 @@ def altmap_leaves_below_next_pfn(k: Kernel, s: KernelState) -> Iterator[Claim]:
                 f"vmemmap page {leaf.index:#x} of dev {r.dev} ends at pfn {hexw(end)}, past the "
                 f"altmap's next pfn {hexw(nxt)}"
             ),
+        )
+
+
+@monitor(kills=("altmap-free-no-lower-bound",), applies=has_altmaps)
+def altmap_frees_only_its_own_pages(k: Kernel, step: Step) -> Iterator[Claim]:
+    """vmem_altmap_free() is given only pages of its altmap, pfns in [base_pfn, base_pfn + reserve + free), and never more than alloc: alloc is unsigned and never checked (kernel/memremap.c, v4.5)."""
+    freed: dict[int, int] = {}
+    for e in step.events:
+        if not isinstance(e, VmemmapFreed) or e.to in (SYSMEM, FIRST_PAGE_ONLY):
+            continue
+        a = step.before.altmap_of(e.to)
+        if a is None:
+            continue
+        n = 1 << (e.leaf_shift - k.arch.PAGE_SHIFT)
+        lo, hi = a.base_pfn, a.base_pfn + a.reserve + a.free
+        end = e.pfn + n
+        yield check(
+            (e.pfn >= lo) & (end <= hi) & (e.pfn < end),
+            lambda: (
+                f"vmemmap page {e.index:#x} at pfns [{hexw(e.pfn)}, {hexw(end)}) was given to the "
+                f"altmap of [{hexw(lo)}, {hexw(hi)})"
+            ),
+        )
+        total = freed.get(e.to, 0) + n
+        freed[e.to] = total
+        yield check(
+            a.alloc >= k.sem.word(total),
+            lambda: f"{total:#x} pages given back to an altmap whose alloc was {hexw(a.alloc)}",
         )

@@ -40,6 +40,8 @@ _SHARED_SECTION = (
     "present_sections_have_memmap",
     "system_memory_never_over_freed",
     "nothing_left_when_all_removed",
+    "altmap_frees_only_its_own_pages",
+    "device_data_pfns_initialised",
 )
 _ARM64_SUBSECTION_ERAS = ("v5.9", "v5.15", "v6.1", "v6.12")
 _EVERY_ERA = (
@@ -177,6 +179,7 @@ FINDINGS = (
             "removal_returns_every_leaf_to_its_source",
             "altmap_fully_freed_on_release",
             "system_memory_never_over_freed",
+            "altmap_frees_only_its_own_pages",
         ),
         ("v4.5", "v4.13"),
         _X86_PPC,
@@ -194,6 +197,7 @@ FINDINGS = (
             "altmap_leaves_inside_free_area",
             "altmap_leaves_below_next_pfn",
             "reserve_pfns_never_initialised",
+            "altmap_frees_only_its_own_pages",
         ),
         _EVERY_ERA[1:],
         _ALL,
@@ -294,6 +298,83 @@ FINDINGS = (
         fixed_by="x86/mm: fix freeing of PMD-sized vmemmap pages (David Hildenbrand; Fixes: "
         "bf9e4e30f353; in 7.2, mainline id not found): free_vmemmap_pages(page, PMD_ORDER, altmap) "
         "ends in '__free_pages(page, order);'",
+    ),
+)
+
+# memmap_on_memory split per memory block (6b8f0798b85a, v6.8) up to the 2026 fixes
+_MEMORY_BLOCK_ERAS = ("v6.12", "v6.14", "v6.17", "v6.19")
+# where a memory block's memmap can live on the block at those eras
+_MEMMAP_ON_MEMORY_ARCHS = ("x86_64", "arm64-4k")
+
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "mhp-add-error-path-null-altmap",
+        "a failed memory-block registration frees the memmap_on_memory pages to the page allocator",
+        (
+            "removal_returns_every_leaf_to_its_source",
+            "system_memory_never_over_freed",
+        ),
+        ("v5.15", "v6.1"),
+        _MEMMAP_ON_MEMORY_ARCHS,
+        "add_memory_resource() (a08a2ae34613, v5.15) undoes an add whose "
+        "create_memory_block_devices() failed with 'arch_remove_memory(start, size, NULL);', "
+        "although with MHP_MEMMAP_ON_MEMORY the memmap came from mhp_altmap: vmemmap_free() "
+        "hands those pages, inside the memory being unplugged, to the page allocator.",
+        fixed_by="f42ce5f087eb mm/memory_hotplug: fix error handling in add_memory_resource() "
+        "(v6.7): 'arch_remove_memory(start, size, params.altmap);'",
+        needs_failures=True,
+    ),
+    Finding(
+        "mhp-error-path-null-altmap",
+        "a failed memory-block registration frees the block's own memmap to the page allocator",
+        (
+            "removal_returns_every_leaf_to_its_source",
+            "system_memory_never_over_freed",
+        ),
+        _MEMORY_BLOCK_ERAS,
+        _MEMMAP_ON_MEMORY_ARCHS,
+        "create_altmaps_and_memory_blocks() (6b8f0798b85a, v6.8) undoes a block whose "
+        "create_memory_block_devices() failed with 'arch_remove_memory(cur_start, memblock_size, "
+        "NULL);'. The block's memmap came from params.altmap, inside the block; with no altmap "
+        "vmemmap_free() gives those pages to the page allocator ('free_pagetable()' on x86, "
+        "'free_hotplug_page_range()' on arm64), pages of memory that is about to be unplugged.",
+        fixed_by="mm/memory_hotplug: Fix incorrect altmap passing in error path (Muchun Song; "
+        "Fixes: 6b8f0798b85a; in 7.2, mainline id not found): 'arch_remove_memory(cur_start, "
+        "memblock_size, params.altmap);'",
+        needs_failures=True,
+    ),
+    Finding(
+        "memory-block-altmap-before-registration",
+        "a memory block whose registration fails is released with mem->altmap still set",
+        ("memory_block_released_without_altmap",),
+        _MEMORY_BLOCK_ERAS,
+        _MEMMAP_ON_MEMORY_ARCHS,
+        "add_memory_block() (1a8c64e11043, v6.6) sets 'mem->altmap = altmap;' before "
+        "'ret = __add_memory_block(mem);'. When the xa_store() (or device_register()) in "
+        "__add_memory_block() fails, device_unregister() / put_device() end in "
+        "memory_block_release(), whose 'WARN_ON(mem->altmap);' fires.",
+        fixed_by="a2b8d7827f48 drivers/base/memory: set mem->altmap after successful device "
+        "registration (v7.1 or v7.2)",
+        needs_failures=True,
+    ),
+)
+
+FINDINGS = (
+    *FINDINGS,
+    Finding(
+        "memunmap-reads-reserve-page",
+        "memunmap_pages() reads the struct page of a reserve pfn, which was never initialised",
+        ("struct_pages_read_are_initialised",),
+        ("v5.3",),
+        _X86_PPC,
+        "memunmap_pages() (v5.3) looks up the node with 'nid = "
+        "page_to_nid(pfn_to_page(PHYS_PFN(res->start)));'. With an altmap the range starts with "
+        "the driver's reserve (the nd_pfn info block), whose struct pages memmap_init_zone() "
+        "skips ('if (start_pfn == altmap->base_pfn) start_pfn += altmap->reserve;') and "
+        "memmap_init_zone_device() never reaches: the node read is garbage.",
+        fixed_by="77e080e7680e mm/memunmap: don't access uninitialized memmap in memunmap_pages() "
+        "(v5.4): 'first_page = pfn_to_page(pfn_first(pgmap));'",
     ),
 )
 

@@ -18,7 +18,7 @@ def _where(src: int) -> str:
     return "system memory" if src == SYSMEM else f"dev {src}'s altmap"
 
 
-@monitor(kills=("altmap-freed-to-page-allocator", "mhp-altmap-not-passed"))
+@monitor(kills=("altmap-freed-to-page-allocator", "mhp-altmap-not-passed", "mhp-error-path-null-altmap"))
 def removal_returns_every_leaf_to_its_source(k: Kernel, step: Step) -> Iterator[Claim]:
     """vmemmap_free() gives altmap pages back to their altmap and other pages to the page allocator (seeds 002, 003)."""
     for e in step.events:

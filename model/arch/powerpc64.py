@@ -180,7 +180,7 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
         owner = None
         if k.variant.has(patches.POWERPC_ALTMAP):
             if k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
-                owner = _altmap_owning_pfn(k, s, altmap, leaf.pfn, leaf.source)
+                owner = _altmap_owning_pfn(k, s, altmap, leaf.pfn)
             else:
                 # section_base = pfn_to_page(vmemmap_section_start(start));
                 # altmap = to_vmem_altmap((unsigned long) section_base);
@@ -308,8 +308,7 @@ def free_vmemmap_pages(
     if k.variant.mutated(mutants.ALTMAP_FREED_TO_BUDDY):
         altmap = None
     a = s.altmap_of(altmap) if altmap is not None else None
-    # Abstraction: pages from the page allocator never lie inside a device's range.
-    if a is not None and leaf.source != SYSMEM:
+    if a is not None:
         # "alt_start = altmap->base_pfn; alt_end = altmap->base_pfn + altmap->reserve +
         #  altmap->free; if (base_pfn >= alt_start && base_pfn < alt_end) {
         #  vmem_altmap_free(altmap, nr_pages); return; }"
@@ -321,13 +320,12 @@ def free_vmemmap_pages(
 
 
 @helper
-def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word, source: int) -> int | None:
+def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word) -> int | None:
     """The altmap test of vmemmap_free() from v5.0 (9ef34630a461): is the backing pfn inside the altmap?"""
     # "alt_start = altmap->base_pfn; alt_end = altmap->base_pfn + altmap->reserve +
     #  altmap->free + altmap->alloc + altmap->align;
     #  if (base_pfn >= alt_start && base_pfn < alt_end) vmem_altmap_free(altmap, nr_pages);"
-    if altmap is None or source == SYSMEM:
-        # Abstraction: pages from the page allocator never lie inside a device's range.
+    if altmap is None:
         return None
     r = s.range_of(altmap)
     assert r is not None and r.altmap is not None
@@ -338,7 +336,10 @@ def _altmap_owning_pfn(k: Kernel, s: KernelState, altmap: int | None, pfn: Word,
         # v6.5 (6722b2571205): "altmap->free includes the entire free space from which altmap
         # blocks can be allocated", so "alt_end = altmap->base_pfn + altmap->reserve + altmap->free;"
         alt_end = alt_end + a.alloc + a.align
-    if k.sem.branch((pfn >= alt_start) & (pfn < alt_end)):
+    inside = (pfn >= alt_start) & (pfn < alt_end)
+    if k.variant.mutated(mutants.ALTMAP_FREE_NO_LOWER_BOUND):
+        inside = pfn < alt_end
+    if k.sem.branch(inside):
         return altmap
     return None
 

@@ -161,7 +161,7 @@ def remove_pmd_table(
     if k.variant.has(patches.EXPLICIT_ALTMAP) and leaf.leaf_shift == PMD_SHIFT:
         return free_hugepage_table(k, s, altmap)
     # PTE leaves (remove_pte_table) and, before v4.16, PMD leaves too: free_pagetable()
-    return free_pagetable(k, s, leaf.pfn if leaf.source != SYSMEM else None, nr_pages)
+    return free_pagetable(k, s, leaf.pfn, nr_pages)
 
 
 def free_pagetable(

@@ -436,13 +436,28 @@ def add_memory_resource(
         a = s.altmap_of(ref)
         assert a is not None
         nr_vmemmap = k.sem.concrete(a.alloc)  # "mhp_altmap.alloc"
-        return memory.create_memory_block_devices(k, s, start_pfn, nr_pages, ref, nr_vmemmap), 0
+        s, ret = memory.create_memory_block_devices(k, s, start_pfn, nr_pages, ref, nr_vmemmap)
+        if ret:
+            # v5.15: "arch_remove_memory(start, size, NULL); goto error;", params.altmap from
+            # f42ce5f087eb (v6.7)
+            passed = ref if k.variant.has(patches.MHP_ADD_ERROR_PATH_ALTMAP) else None
+            s, _ = k.arch.arch_remove_memory(k, s, start_pfn, nr_pages, passed)
+            s = _put_altmap(s, ref, None)
+            s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
+            return s, ret
+        return s, 0
     s, ret = k.arch.arch_add_memory(k, s, nid, start_pfn, nr_pages, False, None)
     if ret < 0:
         # "error: ... release_memory_resource(res);" -- sections already added stay.
         s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
         return s, ret
-    return memory.create_memory_block_devices(k, s, start_pfn, nr_pages, None, 0), 0
+    s, ret = memory.create_memory_block_devices(k, s, start_pfn, nr_pages, None, 0)
+    if ret:
+        # "arch_remove_memory(start, size, params.altmap); goto error;" with no altmap
+        s, _ = k.arch.arch_remove_memory(k, s, start_pfn, nr_pages, None)
+        s, _ = resource.release_mem_region_adjustable(k, s, start_pfn, nr_pages, True)
+        return s, ret
+    return s, 0
 
 
 def create_altmaps_and_memory_blocks(
@@ -469,9 +484,20 @@ def create_altmaps_and_memory_blocks(
         assert a is not None
         # create_memory_block_devices(cur_start, memblock_size, params.altmap, group): the
         # block's vmemmap pages are altmap->free (memory_block_online(), v6.6)
-        s = memory.create_memory_block_devices(
+        s, ret = memory.create_memory_block_devices(
             k, s, cur_start, k.sem.word(block_pages), ref, k.sem.concrete(a.free)
         )
+        if ret:
+            # v6.8: "arch_remove_memory(cur_start, memblock_size, NULL);", params.altmap
+            # since the fix of its error path
+            passed = ref if k.variant.has(patches.MHP_ERROR_PATH_ALTMAP) else None
+            if k.variant.mutated(mutants.MHP_ERROR_PATH_NULL_ALTMAP):
+                passed = None
+            s, _ = k.arch.arch_remove_memory(k, s, cur_start, k.sem.word(block_pages), passed)
+            s = _put_altmap(s, ref, None)  # kfree(params.altmap)
+            if i:
+                s = remove_memory_blocks_and_altmaps(k, s, start_pfn, k.sem.word(i * block_pages))
+            return s, ret
     return s, 0
 
 
@@ -486,6 +512,7 @@ def remove_memory_blocks_and_altmaps(
         if mem is None:  # WARN_ON_ONCE(!mem)
             continue
         altmap = mem.altmap
+        s = memory.set_block_altmap(s, mem, None)  # "mem->altmap = NULL;"
         s = memory.remove_memory_block_devices(k, s, cur_start, k.sem.word(block_pages))
         passed = altmap
         if k.variant.mutated(mutants.MHP_ALTMAP_NOT_PASSED):

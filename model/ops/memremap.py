@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from mhpcheck.core.values import Word
 from mhpcheck.model.errno import EINVAL
-from mhpcheck.model.events import AltmapReleased
+from mhpcheck.model.events import AltmapReleased, PageRead
 from mhpcheck.model.helpers import helper
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug, page_alloc
 from mhpcheck.model.state import DeviceRange, KernelState, VmemAltmap, Zone, evolve
-from mhpcheck.model.variants import patches
+from mhpcheck.model.variants import mutants, patches
 
 NUMA_NO_NODE = 0  # Abstraction: one node; the model has no NUMA topology.
 
@@ -148,6 +148,16 @@ def memunmap_pages(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, in
     r = s.range_of(dev)
     assert r is not None
     altmap = dev if r.altmap is not None else None  # pgmap_altmap(pgmap)
+    # v5.3: "nid = page_to_nid(pfn_to_page(PHYS_PFN(res->start)));"; from 77e080e7680e (v5.4)
+    # "/* make sure to access a memmap that was actually initialized */ first_page =
+    # pfn_to_page(pfn_first(pgmap));" and its zone is read (page_zone(first_page)).
+    # Abstraction: the zone is read, not shrunk (remove_pfn_range_from_zone()).
+    first = r.start_pfn
+    if k.variant.has(patches.MEMUNMAP_PFN_FIRST):
+        first = pfn_first(k, r)
+    if k.variant.mutated(mutants.MEMUNMAP_READS_RESERVE):
+        first = r.start_pfn
+    k.trace(PageRead("memunmap_pages", first, r.start_pfn, r.start_pfn + r.nr_pages))
     s, ret = k.arch.arch_remove_memory(k, s, r.start_pfn, r.nr_pages, altmap)
     r = s.range_of(dev)
     assert r is not None
@@ -156,6 +166,12 @@ def memunmap_pages(k: Kernel, s: KernelState, dev: int) -> tuple[KernelState, in
         # WARN_ONCE(pgmap->altmap.alloc, "failed to free all reserved pages\n")
         k.trace(AltmapReleased(dev, r.altmap.alloc))
     return s, ret
+
+
+def pfn_first(k: Kernel, pgmap: DeviceRange) -> Word:
+    """mm/memremap.c:pfn_first() as of v5.3 (ba72b4c8cf60)."""
+    # "return PHYS_PFN(res->start) + vmem_altmap_offset(pgmap_altmap(pgmap));" (range 0)
+    return pgmap.start_pfn + vmem_altmap_offset(k, pgmap.altmap)
 
 
 @helper

@@ -70,7 +70,15 @@ def memmap_init_zone_device(
         # "The call to memmap_init_zone should have already taken care of the pages reserved
         # for the memmap, so we can just jump to the end of that region"
         start_pfn = a.base_pfn + memremap.vmem_altmap_offset(k, a)
+    if k.variant.mutated(mutants.MEMMAP_INIT_FIRST_SECTION_ONLY):
+        end_pfn = _min(k, end_pfn, memory_hotplug.section_nr_to_pfn(k, section_nr + 1))
     return _initialise(k, s, start_pfn, end_pfn, zone, section_nr)
+
+
+@helper
+def _min(k: Kernel, a: Word, b: Word) -> Word:
+    """min(a, b) of two unsigned longs."""
+    return b if k.sem.branch(b < a) else a
 
 
 @helper

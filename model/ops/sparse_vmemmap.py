@@ -97,7 +97,7 @@ def vmemmap_alloc_block_buf(
 
     v4.5 spells it __vmemmap_alloc_block_buf(size, node, altmap); the dispatch is the same.
     Returns the state, the source of the block (an altmap's dev, SYSMEM, or None on failure)
-    and its first pfn (0 for system memory).
+    and its first pfn.
     """
     if k.allocation_fails(size, altmap):
         # Abstraction: fault injection; the kernel's allocation returned NULL here.
@@ -107,7 +107,11 @@ def vmemmap_alloc_block_buf(
         if pfn is None:
             return s, None, k.sem.word(0)
         return s, altmap, pfn
-    # Abstraction: the page allocator never fails here; its pfns are not tracked.
+    # Abstraction: the page allocator never fails here (fault injection fails the caller). The
+    # pfn it gives is settled when the block is mapped: pgtable.set_leaf() backs a leaf from
+    # system memory with boot RAM at the leaf's own vmemmap offset (sysmem_pfn()), so pfns are
+    # known, never shared by two live leaves, below every hot-pluggable range, and no state
+    # depends on the order in which blocks were allocated.
     s = evolve(s, sysmem_vmemmap_pages=s.sysmem_vmemmap_pages + (size >> k.arch.PAGE_SHIFT))
     return s, SYSMEM, k.sem.word(0)
 
@@ -216,6 +220,7 @@ def vmemmap_populate_compound_pages(
                 s, src, pfn = vmemmap_alloc_block_buf(k, s, page_size, node, None)
                 if src is None:
                     return pgtable.set_leaves(k, s, new), -ENOMEM
+                pfn = pgtable.sysmem_pfn(k, page >> page_shift, page_shift) if src == SYSMEM else pfn
                 reuse = VmemmapLeaf(page >> page_shift, page_shift, src, pfn)
                 new.append(reuse)
                 continue

@@ -178,6 +178,54 @@ MEMMAP_NOT_UNCOUNTED = Mutant(
     archs=("powerpc64-hash",),
 )
 
+MHP_ERROR_PATH_NULL_ALTMAP = Mutant(
+    "mhp-error-path-null-altmap",
+    p.MHP_ERROR_PATH_ALTMAP,
+    "mm/memory_hotplug.c:create_altmaps_and_memory_blocks",
+    "when create_memory_block_devices() fails, arch_remove_memory() gets NULL for the block's "
+    "altmap, so vmemmap_free() hands the block's own memmap pages to the page allocator (the "
+    "v6.8 error path)",
+    era="v7.2",
+    faults=1,
+)
+MEM_ALTMAP_BEFORE_REGISTRATION = Mutant(
+    "mem-altmap-before-registration",
+    p.MEMORY_BLOCK_ALTMAP_AFTER_REGISTRATION,
+    "drivers/base/memory.c:add_memory_block",
+    "mem->altmap is set before __add_memory_block(), so a failed registration releases the "
+    "block with its altmap still set (WARN_ON(mem->altmap) in memory_block_release())",
+    era="v7.2",
+    faults=1,
+)
+
+ALTMAP_FREE_NO_LOWER_BOUND = Mutant(
+    "altmap-free-no-lower-bound",
+    p.POWERPC_ALTMAP_FALLBACK,
+    "arch/powerpc/mm/init_64.c:vmemmap_free",
+    "vmemmap_free() tests only 'base_pfn < alt_end', so a vmemmap page from boot RAM below the "
+    "device is credited to the device's altmap",
+    era="v6.12",
+    archs=("powerpc64-hash",),
+)
+
+MEMUNMAP_READS_RESERVE = Mutant(
+    "memunmap-reads-reserve-page",
+    p.MEMUNMAP_PFN_FIRST,
+    "mm/memremap.c:memunmap_pages",
+    "memunmap_pages() reads the struct page of the range's first pfn, an altmap reserve pfn "
+    "whose struct page was never initialised, instead of pfn_first()",
+    era="v5.9",
+)
+
+MEMMAP_INIT_FIRST_SECTION_ONLY = Mutant(
+    "memmap-init-first-section-only",
+    p.MEMMAP_INIT_ZONE_DEVICE,
+    "mm/page_alloc.c:memmap_init_zone_device",
+    "memmap_init_zone_device() stops at the end of the range's first section, so the struct "
+    "pages of every later section of a device are never initialised",
+    era="v5.9",
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -199,4 +247,9 @@ MUTANTS = (
     MEMMAP_ON_MEMORY_ANY_SIZE,
     MHP_ALTMAP_NOT_PASSED,
     MEMMAP_NOT_UNCOUNTED,
+    MHP_ERROR_PATH_NULL_ALTMAP,
+    MEM_ALTMAP_BEFORE_REGISTRATION,
+    ALTMAP_FREE_NO_LOWER_BOUND,
+    MEMUNMAP_READS_RESERVE,
+    MEMMAP_INIT_FIRST_SECTION_ONLY,
 )

@@ -315,6 +315,35 @@ GENERIC_VMEMMAP_PMD = Patch(
     "v7.2",
     source="[PATCH v3 1/5] (Muchun Song, 2026-06-01); 7.2.13 mm/sparse-vmemmap.c, arch/arm64/mm/mmu.c",
 )
+MEMUNMAP_PFN_FIRST = Patch(
+    "memunmap-pfn-first",
+    "77e080e7680e",
+    "mm/memunmap: don't access uninitialized memmap in memunmap_pages()",
+    "v5.4",
+)
+MHP_ADD_ERROR_PATH_ALTMAP = Patch(
+    "mhp-add-error-path-altmap",
+    "f42ce5f087eb",
+    "mm/memory_hotplug: fix error handling in add_memory_resource()",
+    "v6.7",
+)
+MHP_ERROR_PATH_ALTMAP = Patch(
+    "mhp-error-path-altmap",
+    "",
+    "mm/memory_hotplug: Fix incorrect altmap passing in error path",
+    "v7.2",
+    source="[PATCH v8 2/6] (Muchun Song, 2026-04-28; Fixes: 6b8f0798b85a); first tag v7.1 or "
+    "v7.2, not pinned; 7.2.13 "
+    "mm/memory_hotplug.c create_altmaps_and_memory_blocks()",
+)
+MEMORY_BLOCK_ALTMAP_AFTER_REGISTRATION = Patch(
+    "memory-block-altmap-after-registration",
+    "a2b8d7827f48",
+    "drivers/base/memory: set mem->altmap after successful device registration",
+    "v7.2",
+    source="Georgi Djakov, 2026-05-14 (Fixes: 1a8c64e11043); first tag v7.1 or v7.2, not pinned; "
+    "7.2.13 drivers/base/memory.c add_memory_block()",
+)
 # 9d8573111024 "mm: don't account memmap per-node" made the counter global before v6.11 shipped;
 # one node is modelled, so the two count alike
 NR_MEMMAP = Patch("nr-memmap", "15995a352474", "mm: report per-page metadata information", "v6.11")
@@ -366,4 +395,8 @@ PATCHES = (
     MEMMAP_ACCOUNTING_UNDERFLOW,
     DAX_VMEMMAP_ACCOUNTING,
     GENERIC_VMEMMAP_PMD,
+    MEMUNMAP_PFN_FIRST,
+    MHP_ADD_ERROR_PATH_ALTMAP,
+    MHP_ERROR_PATH_ALTMAP,
+    MEMORY_BLOCK_ALTMAP_AFTER_REGISTRATION,
 )

@@ -1,5 +1,7 @@
 """Each kernel operation against hand-worked examples, each citing the C it follows."""
 
+import itertools
+
 import pytest
 
 from mhpcheck.core.values import MASK, Word
@@ -260,10 +262,10 @@ def test_powerpc_vmemmap_free_bounds_the_altmap_by_reserve_plus_free_from_v6_5(v
     altmap = VmemAltmap(Word(0x40000), Word(2), Word(0x100), Word(0), Word(0x40))
     s = KernelState(device_ranges=(DeviceRange(0, Word(0x40000), Word(0x200), altmap),))
     pfn = Word(0x40000 + 2 + 0x100)
-    owner = powerpc64._altmap_owning_pfn(k, s, 0, pfn, 1)
+    owner = powerpc64._altmap_owning_pfn(k, s, 0, pfn)
     assert owner == (None if fixed else 0)
     # inside the free area it is the altmap's in both
-    assert powerpc64._altmap_owning_pfn(k, s, 0, pfn - 1, 1) == 0
+    assert powerpc64._altmap_owning_pfn(k, s, 0, pfn - 1) == 0
 
 
 @pytest.mark.parametrize(("variant", "fixed"), POWERPC_ERAS_AROUND_V6_5)
@@ -411,3 +413,36 @@ def test_arm64_4k_maps_a_subsection_range_with_base_pages_from_its_altmap_from_v
     _, s, rets = run("arm64-4k", "v7.2", tail)
     assert rets == [0] and {(x.leaf_shift, x.source) for x in s.vmemmap} == {(12, 0)}
     assert len(s.vmemmap) == 0x7E00 * 64 // 4096
+
+
+@pytest.mark.parametrize(
+    ("arch", "variant"), [("x86_64", "v6.12"), ("powerpc64-hash", "v6.12"), ("arm64-16k", "v6.12")]
+)
+def test_memmap_from_system_memory_is_boot_ram_each_page_its_own(arch, variant):
+    # vmemmap_alloc_block() -> alloc_pages_node(): the model backs a leaf from the page
+    # allocator with boot RAM at its vmemmap offset, below every hot-pluggable pfn
+    k = build(arch, variant)
+    pps = k.arch.PAGES_PER_SECTION
+    _, s, rets = run(arch, variant, AddDeviceMemory(0, k.arch.HOTPLUG_BASE_PFN, 2 * pps, None))
+    assert rets == [0]
+    ram = [x for x in s.vmemmap if x.source == SYSMEM]
+    assert ram
+    spans = sorted((x.pfn.v, x.pfn.v + (1 << (x.leaf_shift - k.arch.PAGE_SHIFT))) for x in ram)
+    assert all(lo > 0 and hi <= k.arch.HOTPLUG_BASE_PFN for lo, hi in spans)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_powerpc_vmemmap_free_classifies_a_page_by_its_pfn():
+    # "if (base_pfn >= alt_start && base_pfn < alt_end)": the 16 MiB page of a device that does
+    # not span it comes from boot RAM (altmap_cross_boundary()), below the device, and goes
+    # back to the page allocator; without the lower bound it is credited to the altmap
+    t = AddDeviceMemory(0, 0x40000, 0x200, AltmapChoice(0, 2, 0x100))
+    for variant, to in (("v6.12", SYSMEM), ("v6.12+altmap-free-no-lower-bound", 0)):
+        k, s, rets = run("powerpc64-hash", variant, t)
+        assert rets == [0]
+        (backing,) = s.vmemmap
+        assert backing.source == SYSMEM and backing.pfn.v < 0x40000
+        k.take_events()
+        s, ret = RemoveDeviceMemory(0).apply(k, s)
+        assert ret == 0
+        assert [e.to for e in k.take_events() if isinstance(e, VmemmapFreed)] == [to]
