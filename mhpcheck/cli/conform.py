@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +15,7 @@ from mhpcheck import __version__
 from mhpcheck.cli.app import check_writable, cli, command_line, write_output
 from mhpcheck.config import check_name
 from mhpcheck.core.errors import InputError
+from mhpcheck.core.outputs import Target
 from mhpcheck.report import conform as table
 
 
@@ -152,44 +155,55 @@ def conform(
     if findings:
         arches = [a for a in ARCHES if a in arch_names] if arch_names else None
         fresult = runner.run_findings(cache, install, build, log, timeout, arches, finding_names)
-        if output_to is not None:
-            doc = runner.findings_json(fresult, command_line(), __version__)
-            write_output(output_to, json.dumps(doc, indent=1) + "\n")
-        code = fresult.exit_code()
-        if fresult.unavailable is not None:
-            click.echo(f"mhpcheck: cannot run QEMU guests here: {fresult.unavailable}", err=True)
-            return int(code)
-        for line in table.findings(fresult.rows):
-            click.echo(line)
-        outcomes: dict[str, int] = {}
-        for fr in fresult.rows:
-            outcomes[fr.outcome.value] = outcomes.get(fr.outcome.value, 0) + 1
-        summary = ", ".join(f"{n} {v}" for v, n in outcomes.items())
-        click.echo(
-            f"{summary}; setup {fresult.setup_s:.1f} s, total {time.perf_counter() - t0:.1f} s: "
-            f"{code.name.lower().replace('_', ' ')} (exit {int(code)})",
-            err=True,
+        return _finish(
+            fresult,
+            runner.findings_json,
+            output_to,
+            lambda: table.findings(fresult.rows),
+            [fr.outcome.value for fr in fresult.rows],
+            t0,
         )
-        return int(code)
     arches = [a for a in ARCHES if a in arch_names] if arch_names else ["x86_64"]
     kernels = [k for k in KERNELS if k in kernel_names] if kernel_names else list(KERNELS)
     scenarios = [s for s in SCENARIOS if s in scenario_names] if scenario_names else list(SCENARIOS)
     result = runner.conform(kernels, scenarios, cache, install, log, model.predict, timeout, arches)
+    boots = ", ".join(f"{r.release} {r.group} {r.wall_s:.1f} s" for r in result.runs)
+    return _finish(
+        result,
+        runner.to_json,
+        output_to,
+        lambda: table.table(result.rows),
+        [r.verdict.value for r in result.rows],
+        t0,
+        f"boots: {boots}",
+    )
+
+
+def _finish(
+    result: Any,
+    to_json: Callable[[Any, str, str], dict[str, Any]],
+    output_to: Target | None,
+    lines: Callable[[], Iterable[str]],
+    outcomes: list[str],
+    t0: float,
+    before: str | None = None,
+) -> int:
+    """Write the JSON if asked, print the table and a summary line: the figures' run and the
+    findings' alike."""
     if output_to is not None:
-        doc = runner.to_json(result, command_line(), __version__)
-        write_output(output_to, json.dumps(doc, indent=1) + "\n")
+        write_output(output_to, json.dumps(to_json(result, command_line(), __version__), indent=1) + "\n")
     code = result.exit_code()
     if result.unavailable is not None:
         click.echo(f"mhpcheck: cannot run QEMU guests here: {result.unavailable}", err=True)
         return int(code)
-    for line in table.table(result.rows):
+    for line in lines():
         click.echo(line)
     counts: dict[str, int] = {}
-    for r in result.rows:
-        counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+    for o in outcomes:
+        counts[o] = counts.get(o, 0) + 1
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())
-    boots = ", ".join(f"{r.release} {r.group} {r.wall_s:.1f} s" for r in result.runs)
-    click.echo(f"boots: {boots}", err=True)
+    if before is not None:
+        click.echo(before, err=True)
     click.echo(
         f"{summary}; setup {result.setup_s:.1f} s, total {time.perf_counter() - t0:.1f} s: "
         f"{code.name.lower().replace('_', ' ')} (exit {int(code)})",

@@ -114,6 +114,17 @@ NOT_SHOWN: dict[str, str] = {
     "the fix. A guest run short of RAM while populating a large DIMM's memmap might show it; not tried.",
     "x86-pmd-vmemmap-leak": "v6.19 only: bf9e4e30f353 came in v6.19 and 7.2 carries the fix, and the "
     "harness boots Debian's 6.1, 6.12 and 7.2 kernels, none of which has the bug.",
+    "memunmap-reads-reserve-page": "v5.3 only (fixed in v5.4 by 77e080e7680e); no packaged kernel is "
+    "older than 6.1.",
+    "mhp-add-error-path-null-altmap": "needs the registration of a memory block to fail while hot-adding "
+    "RAM with memmap_on_memory; Debian's kernels have no fault injection (CONFIG_FAULT_INJECTION is "
+    "not set) to fail device_register(), and 6.12 and 7.2 carry the fix (f42ce5f087eb, v6.7).",
+    "mhp-error-path-null-altmap": "needs the registration of a memory block to fail while hot-adding "
+    "RAM with memmap_on_memory; Debian's 6.12 kernels have no fault injection to fail "
+    "device_register(), and 7.2 carries the fix.",
+    "memory-block-altmap-before-registration": "needs the registration of a memory block to fail; "
+    "Debian's 6.12 kernels have no fault injection to fail device_register(), and 7.2 carries the fix "
+    "(a2b8d7827f48).",
 }
 
 
