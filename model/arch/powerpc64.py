@@ -366,6 +366,15 @@ def arch_supports_memmap_on_memory(k: Kernel, vmemmap_size: int) -> bool:
     return k.arch.has.memmap_on_memory
 
 
+def memremap_compat_align(k: Kernel) -> int:
+    """arch/powerpc/mm/book3s64/pgtable.c:memremap_compat_align() as of v5.7 (9ffc1d19fc4a)."""
+    # "if (!radix_enabled()) { unsigned int shift = mmu_psize_defs[mmu_linear_psize].shift;
+    #  return max(SUBSECTION_SIZE, 1UL << shift); }" -- the hash config's own copy; radix
+    # returns SUBSECTION_SIZE like the generic one. mmu_linear_psize is MMU_PAGE_16M on the
+    # machines whose vmemmap pages are 16 MiB.
+    return max(1 << k.arch.SUBSECTION_SHIFT, 1 << k.arch.VMEMMAP_SHIFT)
+
+
 _FUNCTIONS = (
     ("arch_add_memory", arch_add_memory),
     ("arch_remove_memory", arch_remove_memory),
@@ -411,7 +420,7 @@ POWERPC64_HASH = Arch(
     ),
     zone_device_since="v4.13",
     zone_device_source="arch/powerpc/Kconfig: select ARCH_HAS_ZONE_DEVICE if PPC_BOOK3S_64",
-    functions=_FUNCTIONS,
+    functions=(*_FUNCTIONS, ("memremap_compat_align", memremap_compat_align)),
     capabilities=_CAPABILITIES,
 )
 
