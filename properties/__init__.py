@@ -17,6 +17,7 @@ from mhpcheck.properties.failures import (
     pmd_failure_falls_back_to_base_pages,
     successful_add_has_every_section,
     system_memory_never_over_freed,
+    valid_add_succeeds_without_faults,
 )
 from mhpcheck.properties.map_offset import map_offset_first_section_only
 from mhpcheck.properties.memmap_init import device_data_pfns_initialised, struct_pages_read_are_initialised
@@ -94,6 +95,7 @@ PROPERTIES: tuple[Property, ...] = (
     struct_pages_read_are_initialised,
     device_data_pfns_initialised,
     pfn_info_block_inside_reserve,
+    valid_add_succeeds_without_faults,
 )
 
 

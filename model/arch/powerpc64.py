@@ -140,7 +140,10 @@ def vmemmap_populate(
                 k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary", k.arch.VMEMMAP_SHIFT))
                 use = None
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
-        if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
+        fallback = k.variant.has(patches.POWERPC_ALTMAP_FALLBACK)
+        if k.variant.mutated(mutants.POWERPC_NO_RAM_FALLBACK):
+            fallback = False
+        if src is None and use is not None and fallback:
             # "This may fail due to alignment issues when using 16MB hugepages, so fall back
             # to system memory"
             k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted", k.arch.VMEMMAP_SHIFT))

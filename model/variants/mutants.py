@@ -238,6 +238,16 @@ INFO_BLOCK_OUTSIDE_RESERVE = Mutant(
     namespaces=True,
 )
 
+POWERPC_NO_RAM_FALLBACK = Mutant(
+    "powerpc-no-ram-fallback",
+    p.POWERPC_ALTMAP_FALLBACK,
+    "arch/powerpc/mm/init_64.c:vmemmap_populate",
+    "vmemmap_populate() returns -ENOMEM when the altmap cannot back a 16 MiB page instead of "
+    "falling back to system memory, so a valid add fails",
+    era="v5.3",
+    archs=("powerpc64-hash",),
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -265,4 +275,5 @@ MUTANTS = (
     MEMUNMAP_READS_RESERVE,
     MEMMAP_INIT_FIRST_SECTION_ONLY,
     INFO_BLOCK_OUTSIDE_RESERVE,
+    POWERPC_NO_RAM_FALLBACK,
 )
