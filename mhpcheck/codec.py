@@ -117,7 +117,12 @@ def encode_transition(t: Transition) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in t.args().items():
         if isinstance(value, AltmapChoice):
-            out[name] = {f.name: hex64(getattr(value, f.name)) for f in fields(value)}
+            # a hand-picked altmap is written as it always was; a namespace adds its alignment
+            out[name] = {
+                f.name: hex64(getattr(value, f.name))
+                for f in fields(value)
+                if f.name != "namespace_align" or value.namespace_align
+            }
         elif isinstance(value, int) and name in HEX_ARGS:
             out[name] = hex64(value)
         else:

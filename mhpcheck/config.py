@@ -148,6 +148,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], str | None]]] = {
     "max_device_sections": ("max_device_sections", _int_in(1, 16)),
     "partial_failures": ("partial_failures", _boolean),
     "subsections": ("subsections", _boolean),
+    "namespaces": ("namespaces", _boolean),
     "faults": ("faults", _int_in(0, 8)),
     "max_states": ("max_states", _int_in(1, None)),
     "time_budget": ("time_budget", _positive_number),

@@ -7,9 +7,9 @@ from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
 from mhpcheck.core.values import Word
-from mhpcheck.model.errno import EINVAL
+from mhpcheck.model.errno import EINVAL, ENXIO
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.ops import acpi_memhotplug, memory, memory_hotplug, memremap, resource
+from mhpcheck.model.ops import acpi_memhotplug, memory, memory_hotplug, memremap, pfn_devs, resource
 from mhpcheck.model.state import RAM_OWNER, KernelState, VmemAltmap, Zone
 from mhpcheck.model.variants import patches
 
@@ -28,6 +28,9 @@ class Bounds:
     # from v5.3, device ranges that are not section aligned: a section less its first 2 MiB
     # sub-section (a namespace whose start moved past an info block) and that sub-section alone
     subsections: bool = True
+    # from v5.3, nvdimm namespaces as wide as a device range, at a few alignments, whose altmap
+    # the pfn driver lays out (nd_pfn_init(), __nvdimm_setup_pfn()) beside the hand-picked ones
+    namespaces: bool = False
 
     @property
     def failures(self) -> bool:
@@ -43,13 +46,24 @@ class AltmapChoice:
     reserve: int
     free: int
     stale_alloc: int = 0  # alloc left over from an earlier use of the same altmap
+    # > 0: a namespace of the range laid out by the pfn driver with this alignment (--align);
+    # the driver computes base, reserve and free, and the fields above are unused
+    namespace_align: int = 0
 
     def words(self, k: Kernel) -> tuple[Word, Word, Word, Word]:
         """base_offset, reserve, free and stale_alloc as the kernel's unsigned longs."""
         w = k.sem.word
         return w(self.base_offset), w(self.reserve), w(self.free), w(self.stale_alloc)
 
-    def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
+    def build(self, k: Kernel, start_pfn: Word, nr_pages: Word) -> VmemAltmap | None:
+        """The altmap the driver passes; None where the pfn driver cannot lay the namespace out."""
+        if self.namespace_align:
+            # ndctl create-namespace --map=dev: nd_pfn_init() writes the info block, then
+            # nvdimm_setup_pfn() builds the altmap from it
+            start = k.sem.concrete(start_pfn) << k.arch.PAGE_SHIFT
+            size = k.sem.concrete(nr_pages) << k.arch.PAGE_SHIFT
+            sb, _ = pfn_devs.nd_pfn_init(k, start, size, pfn_devs.PFN_MODE_PMEM, self.namespace_align)
+            return pfn_devs._nvdimm_setup_pfn(k, sb, start) if sb is not None else None
         offset, reserve, free, stale_alloc = self.words(k)
         return VmemAltmap(start_pfn + offset, reserve, free, k.sem.word(0), stale_alloc)
 
@@ -112,7 +126,9 @@ class Transition:
                 not value and name in ("memmap_on_memory", "vmemmap_shift")
             ):
                 continue
-            if isinstance(value, AltmapChoice):
+            if isinstance(value, AltmapChoice) and value.namespace_align:
+                parts.append(f"nd_pfn(align={value.namespace_align:#x})")
+            elif isinstance(value, AltmapChoice):
                 stale = f", alloc={value.stale_alloc:#x}" if value.stale_alloc else ""
                 parts.append(
                     f"altmap(base=start+{value.base_offset:#x}, reserve={value.reserve:#x}, "
@@ -154,7 +170,27 @@ def altmap_choices(k: Kernel, start_pfn: int, nr_pages: int, b: Bounds) -> tuple
     out.append(AltmapChoice(0, 0, nr_pages))  # vmem_altmap_offset() == nr_pages: still valid
     out.append(AltmapChoice(0, 2, nr_pages))  # vmem_altmap_offset() > nr_pages: -EINVAL
     out.append(AltmapChoice(1, 0, leaf))  # base_pfn != start: -EINVAL
+    if b.namespaces and k.variant.has(patches.SUBSECTION_HOTPLUG):
+        out.extend(namespace_choices(k, start_pfn, nr_pages))
     return tuple(dict.fromkeys(out))
+
+
+def namespace_choices(k: Kernel, start_pfn: int, nr_pages: int) -> list[AltmapChoice]:
+    """Namespaces of the range at ndctl's alignments: the default (2 MiB, or 16 MiB where
+    memremap_compat_align() says so), a PMD of the arch's vmemmap, and a section; only those the
+    pfn driver can lay out (nd_pfn_init() leaves room for data)."""
+    # Abstraction: laid out as from v5.7 (memremap_compat_align(), 9ffc1d19fc4a) at every era
+    # from v5.3; an alignment below memremap_compat_align() is raised to it, so it is one choice.
+    compat = (k.arch.memremap_compat_align or pfn_devs.memremap_compat_align)(k)
+    wanted = (1 << k.arch.VMEMMAP_SHIFT, k.arch.PAGES_PER_SECTION << k.arch.PAGE_SHIFT)
+    aligns = sorted({compat, *(max(a, compat) for a in wanted)})
+    start, size = start_pfn << k.arch.PAGE_SHIFT, nr_pages << k.arch.PAGE_SHIFT
+    out = []
+    for align in aligns:
+        sb, _ = pfn_devs.nd_pfn_init(k, start, size, pfn_devs.PFN_MODE_PMEM, align)
+        if sb is not None and sb.end_trunc == 0:
+            out.append(AltmapChoice(0, 0, 0, namespace_align=align))
+    return out
 
 
 T = TypeVar("T", bound=Transition)
@@ -237,7 +273,11 @@ class AddDeviceMemory(Transition):
         s, ret = resource.request_mem_region(k, s, start, nr, self.dev)  # devm_request_mem_region
         if ret:
             return s, ret
-        altmap = self.altmap.build(k, start) if self.altmap is not None else None
+        altmap = self.altmap.build(k, start, nr) if self.altmap is not None else None
+        if self.altmap is not None and altmap is None:
+            # nd_pfn_init(): "unable to satisfy requested alignment": the probe fails
+            s, _ = resource.release_mem_region_adjustable(k, s, start, nr, False)
+            return s, -ENXIO
         s, ret = memremap.devm_memremap_pages(k, s, self.dev, start, nr, altmap, self.vmemmap_shift)
         if ret:
             # probe failed: devres releases the driver's region

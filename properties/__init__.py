@@ -17,6 +17,7 @@ from mhpcheck.properties.failures import (
     pmd_failure_falls_back_to_base_pages,
     successful_add_has_every_section,
     system_memory_never_over_freed,
+    valid_add_succeeds_without_faults,
 )
 from mhpcheck.properties.map_offset import map_offset_first_section_only
 from mhpcheck.properties.memmap_init import device_data_pfns_initialised, struct_pages_read_are_initialised
@@ -32,6 +33,7 @@ from mhpcheck.properties.memmap_source import (
 )
 from mhpcheck.properties.memory_blocks import memory_block_released_without_altmap
 from mhpcheck.properties.nr_memmap import nr_memmap_pages_count_the_memmap_mapped
+from mhpcheck.properties.nvdimm import pfn_info_block_inside_reserve
 from mhpcheck.properties.removal import (
     altmap_fully_freed_on_release,
     nothing_left_when_all_removed,
@@ -92,6 +94,8 @@ PROPERTIES: tuple[Property, ...] = (
     altmap_frees_only_its_own_pages,
     struct_pages_read_are_initialised,
     device_data_pfns_initialised,
+    pfn_info_block_inside_reserve,
+    valid_add_succeeds_without_faults,
 )
 
 

@@ -9,7 +9,7 @@ from mhpcheck.core.spec import ON_STEP, Claim, check, invariant, reachable, step
 from mhpcheck.core.values import Cond
 from mhpcheck.model.arch import ArchConfig
 from mhpcheck.model.errno import ENOMEM, errname
-from mhpcheck.model.events import AllocationFailed, VmemmapAllocated
+from mhpcheck.model.events import AllocationFailed, CallFailed, VmemmapAllocated
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import KernelState, VmemmapLeaf
 from mhpcheck.model.transitions import AddDeviceMemory, AddMemory
@@ -144,3 +144,42 @@ def pmd_failure_falls_back_to_base_pages(k: Kernel, step: Step) -> Iterator[Clai
     failed = any(isinstance(e, AllocationFailed) for e in step.events)
     base = any(isinstance(e, VmemmapAllocated) and e.leaf_shift == k.arch.PAGE_SHIFT for e in step.events)
     yield check(k.sem.true() if failed and base else k.sem.false(), "no PMD failure fell back to base pages")
+
+
+def _free_range_add(k: Kernel, step: Step) -> bool:
+    """Whether the step adds device memory to a range nothing holds: no resource overlaps it, no
+    section of it is present."""
+    t = step.transition
+    if not isinstance(t, AddDeviceMemory):
+        return False
+    start, end = t.start_pfn, t.start_pfn + t.nr_pages
+    b = step.before
+    for x in b.resources:
+        lo = k.sem.concrete(x.start_pfn)
+        if lo < end and start < lo + k.sem.concrete(x.nr_pages):
+            return False
+    first, last = start >> k.arch.PFN_SECTION_SHIFT, (end - 1) >> k.arch.PFN_SECTION_SHIFT
+    return not any(first <= m.section_nr <= last for m in b.sections)
+
+
+@step_property(
+    kills=("powerpc-no-ram-fallback",),
+    applies=lambda a, v: a.has.altmap_falls_back_to_ram,
+    observes=(AddDeviceMemory,),
+)
+def valid_add_succeeds_without_faults(k: Kernel, step: Step) -> Iterator[Claim]:
+    """An add of a free range with a valid altmap returns 0 unless a fault was injected: where the altmap cannot back a vmemmap page the arch falls back to system memory (powerpc vmemmap_populate(), v5.0)."""
+    t = step.transition
+    if not _free_range_add(k, step) or any(isinstance(e, AllocationFailed | CallFailed) for e in step.events):
+        return
+    assert isinstance(t, AddDeviceMemory)
+    valid = k.sem.true()
+    if t.altmap is not None and not getattr(t.altmap, "namespace_align", 0):
+        # what __add_pages() accepts: "altmap->base_pfn != pfn || vmem_altmap_offset(altmap) >
+        # nr_pages" refused (a namespace the pfn driver laid out is valid by construction)
+        offset, reserve, free, _ = t.altmap.words(k)
+        valid = (offset == 0) & (reserve + free <= k.sem.word(t.nr_pages))
+    yield check(
+        ~valid | (k.sem.true() if step.ret == 0 else k.sem.false()),
+        lambda: f"{t} failed with {errname(step.ret)} and no fault injected",
+    )

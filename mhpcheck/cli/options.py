@@ -132,6 +132,12 @@ _OPTIONS = _apply(
         help="From v5.3, device ranges that are not section aligned (2 MiB sub-sections).",
     ),
     click.option(
+        "--namespaces/--no-namespaces",
+        default=DEFAULT_BOUNDS.namespaces,
+        show_default=True,
+        help="From v5.3, also nvdimm namespaces whose altmap the pfn driver lays out (nd_pfn_init()).",
+    ),
+    click.option(
         "--symmetry/--no-symmetry",
         default=False,
         show_default=True,
@@ -166,6 +172,7 @@ _NAMES: tuple[str, ...] = (
     "max_device_sections",
     "partial_failures",
     "subsections",
+    "namespaces",
     "symmetry",
     "max_states",
     "time_budget",
@@ -212,6 +219,7 @@ def resolve(command: str, v: dict[str, Any]) -> Run:
         max_device_sections=v["max_device_sections"],
         partial_failures=v["partial_failures"],
         subsections=v["subsections"],
+        namespaces=v["namespaces"],
     )
     if bounds.max_device_sections > bounds.sections:
         raise BadInput(

@@ -129,6 +129,7 @@ class ArchConfig:
         # an arch's own copy of a __weak generic function, where it has one
         self.vmemmap_check_pmd = functions.get("vmemmap_check_pmd")
         self.arch_supports_memmap_on_memory = functions.get("arch_supports_memmap_on_memory")
+        self.memremap_compat_align = functions.get("memremap_compat_align")
 
     @property
     def memmap_pages_per_section(self) -> int:

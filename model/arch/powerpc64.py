@@ -140,7 +140,10 @@ def vmemmap_populate(
                 k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "cross-boundary", k.arch.VMEMMAP_SHIFT))
                 use = None
         s, src, pfn = sparse_vmemmap.vmemmap_alloc_block_buf(k, s, page_size, node, use)
-        if src is None and use is not None and k.variant.has(patches.POWERPC_ALTMAP_FALLBACK):
+        fallback = k.variant.has(patches.POWERPC_ALTMAP_FALLBACK)
+        if k.variant.mutated(mutants.POWERPC_NO_RAM_FALLBACK):
+            fallback = False
+        if src is None and use is not None and fallback:
             # "This may fail due to alignment issues when using 16MB hugepages, so fall back
             # to system memory"
             k.trace(AltmapFallback(start >> k.arch.VMEMMAP_SHIFT, "exhausted", k.arch.VMEMMAP_SHIFT))
@@ -366,6 +369,15 @@ def arch_supports_memmap_on_memory(k: Kernel, vmemmap_size: int) -> bool:
     return k.arch.has.memmap_on_memory
 
 
+def memremap_compat_align(k: Kernel) -> int:
+    """arch/powerpc/mm/book3s64/pgtable.c:memremap_compat_align() as of v5.7 (9ffc1d19fc4a)."""
+    # "if (!radix_enabled()) { unsigned int shift = mmu_psize_defs[mmu_linear_psize].shift;
+    #  return max(SUBSECTION_SIZE, 1UL << shift); }" -- the hash config's own copy; radix
+    # returns SUBSECTION_SIZE like the generic one. mmu_linear_psize is MMU_PAGE_16M on the
+    # machines whose vmemmap pages are 16 MiB.
+    return max(1 << k.arch.SUBSECTION_SHIFT, 1 << k.arch.VMEMMAP_SHIFT)
+
+
 _FUNCTIONS = (
     ("arch_add_memory", arch_add_memory),
     ("arch_remove_memory", arch_remove_memory),
@@ -411,7 +423,7 @@ POWERPC64_HASH = Arch(
     ),
     zone_device_since="v4.13",
     zone_device_source="arch/powerpc/Kconfig: select ARCH_HAS_ZONE_DEVICE if PPC_BOOK3S_64",
-    functions=_FUNCTIONS,
+    functions=(*_FUNCTIONS, ("memremap_compat_align", memremap_compat_align)),
     capabilities=_CAPABILITIES,
 )
 

@@ -20,6 +20,7 @@ class Mutant:
     archs: tuple[str, ...] = ("x86_64",)  # the archs whose code has the mutated line
     partial_failures: bool = False  # whether the kill needs adds that fail part-way
     faults: int = 0  # injected allocation failures the kill needs
+    namespaces: bool = False  # whether the kill needs namespaces laid out by the pfn driver
     max_device_sections: int = 2
 
 
@@ -226,6 +227,27 @@ MEMMAP_INIT_FIRST_SECTION_ONLY = Mutant(
     era="v5.9",
 )
 
+INFO_BLOCK_OUTSIDE_RESERVE = Mutant(
+    "info-block-outside-reserve",
+    p.SUBSECTION_HOTPLUG,
+    "drivers/nvdimm/pfn_devs.c:nd_info_block_reserve",
+    "nd_info_block_reserve() rounds SZ_8K down to a page: 0 on a 64 KiB page kernel, so the "
+    "namespace's info block lies in the altmap's free area, where the memmap goes",
+    era="v6.12",
+    archs=("powerpc64-hash",),
+    namespaces=True,
+)
+
+POWERPC_NO_RAM_FALLBACK = Mutant(
+    "powerpc-no-ram-fallback",
+    p.POWERPC_ALTMAP_FALLBACK,
+    "arch/powerpc/mm/init_64.c:vmemmap_populate",
+    "vmemmap_populate() returns -ENOMEM when the altmap cannot back a 16 MiB page instead of "
+    "falling back to system memory, so a valid add fails",
+    era="v5.3",
+    archs=("powerpc64-hash",),
+)
+
 MUTANTS = (
     MAP_OFFSET_EVERY_SECTION,
     RESERVE_SKIP_INVERTED,
@@ -252,4 +274,6 @@ MUTANTS = (
     ALTMAP_FREE_NO_LOWER_BOUND,
     MEMUNMAP_READS_RESERVE,
     MEMMAP_INIT_FIRST_SECTION_ONLY,
+    INFO_BLOCK_OUTSIDE_RESERVE,
+    POWERPC_NO_RAM_FALLBACK,
 )

@@ -25,7 +25,7 @@ IDENTICAL_TO_ERA = {"v4.5-pre-altmap-reserve": ("x86_64",)}
 DEPTH = 3
 
 
-def _cell(arch, variant, partial_failures=False, faults=0, max_device_sections=2):
+def _cell(arch, variant, partial_failures=False, faults=0, max_device_sections=2, namespaces=False):
     # Without sub-section ranges: the mutants are about whole sections, and on arm64 shared
     # sections show recorded findings on the very properties that must hold unmutated.
     b = Bounds(
@@ -34,6 +34,7 @@ def _cell(arch, variant, partial_failures=False, faults=0, max_device_sections=2
         faults=faults,
         max_device_sections=max_device_sections,
         subsections=False,
+        namespaces=namespaces,
     )
     r = explore(Cell(arch, variant, b, PROPERTIES))
     judge(r)
@@ -47,7 +48,7 @@ MUTANT_CASES = [(m, a) for m in MUTANTS for a in m.archs]
 def test_each_mutant_is_killed_by_every_property_that_claims_it(mutant, arch):
     claimed = [p.name for p in PROPERTIES if mutant.name in p.kills]
     assert claimed, f"no property claims to kill {mutant.name}"
-    extra = (mutant.partial_failures, mutant.faults, mutant.max_device_sections)
+    extra = (mutant.partial_failures, mutant.faults, mutant.max_device_sections, mutant.namespaces)
     base, _ = _cell(arch, mutant.era, *extra)
     bad, _ = _cell(arch, f"{mutant.era}+{mutant.name}", *extra)
     for name in claimed:

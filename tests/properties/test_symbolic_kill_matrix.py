@@ -31,7 +31,10 @@ OVERRIDES = {
 ONE_SECTION = {"sections": 1, "max_device_sections": 1}
 MAX_PATHS = 256
 
-CASES = [(m, a) for m in MUTANTS for a in m.archs]
+# The symbolic engine takes any altmap a driver may pass; the pfn driver's own layout of a
+# namespace (--namespaces) is concrete, so a bug in it is the explicit kill matrix's alone.
+EXPLICIT_ONLY = {m.name for m in MUTANTS if m.namespaces}
+CASES = [(m, a) for m in MUTANTS for a in m.archs if m.name not in EXPLICIT_ONLY]
 
 
 def _kill(case: tuple[Mutant, str]) -> tuple[str, str, dict[str, str], str]:

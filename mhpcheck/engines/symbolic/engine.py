@@ -63,7 +63,7 @@ class SymbolicAltmap:
     def words(self, k: Kernel) -> tuple[SymWord, ...]:
         return tuple(SymWord(z3.BitVec(n, 64)) for n in self.names())
 
-    def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
+    def build(self, k: Kernel, start_pfn: Word, nr_pages: Word) -> VmemAltmap:
         offset, reserve, free, stale_alloc = self.words(k)
         return VmemAltmap(start_pfn + offset, reserve, free, k.sem.word(0), stale_alloc)  # type: ignore[arg-type]
 
