@@ -155,8 +155,9 @@ def _free_range_add(k: Kernel, step: Step) -> bool:
     start, end = t.start_pfn, t.start_pfn + t.nr_pages
     b = step.before
     for x in b.resources:
-        lo = k.sem.concrete(x.start_pfn)
-        if lo < end and start < lo + k.sem.concrete(x.nr_pages):
+        first_pfn = k.sem.concrete(x.start_pfn)
+        past = first_pfn + k.sem.concrete(x.nr_pages)
+        if first_pfn < end and start < past:
             return False
     first, last = start >> k.arch.PFN_SECTION_SHIFT, (end - 1) >> k.arch.PFN_SECTION_SHIFT
     return not any(first <= m.section_nr <= last for m in b.sections)

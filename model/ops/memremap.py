@@ -81,9 +81,9 @@ def devm_memremap_pages(
     # request_mem_region() already refused any overlap with RAM or another device, so
     # region_intersects() and the pgmap_radix collision check (-EBUSY) cannot fail here.
     pgmap = DeviceRange(dev, start_pfn, nr_pages, altmap, vmemmap_shift)
-    s = _pgmap_insert(s, pgmap)  # pgmap_radix_insert per section, before arch_add_memory
     if k.variant.has(patches.EXPLICIT_ALTMAP):
         return memremap_pages(k, s, pgmap)
+    s = _pgmap_insert(s, pgmap)  # pgmap_radix_insert per section, before arch_add_memory
     s, error = k.arch.arch_add_memory(k, s, NUMA_NO_NODE, start_pfn, nr_pages, True, None)
     if error:
         # "err_add_memory: err_radix: pgmap_radix_release(res); devres_free(page_map);"
@@ -104,6 +104,10 @@ def memremap_pages(k: Kernel, s: KernelState, pgmap: DeviceRange) -> tuple[Kerne
     # (WARN_ONCE(pgmap_altmap(pgmap) && range_id > 0, "altmap not supported for multiple
     # ranges\n")) return -EINVAL;" -- so range 0 is the one this models.
     altmap = pgmap.dev if pgmap.altmap is not None else None  # pgmap_altmap(pgmap)
+    # "error = xa_err(xa_store_range(&pgmap_array, PHYS_PFN(range->start), PHYS_PFN(range->end),
+    # pgmap, GFP_KERNEL));" (pgmap_radix_insert before v5.0): inside memremap_pages(), so a
+    # replacement that fails before it leaves no range behind
+    s = _pgmap_insert(s, pgmap)
     # pagemap_range() from v5.12 (bca3feaa0764): "if (!mhp_range_allowed(range->start,
     # range_len(range), !is_private)) { error = -EINVAL; goto err_kasan; }"
     if k.variant.has(patches.MHP_RANGE_ALLOWED) and not memory_hotplug.mhp_range_allowed(
