@@ -30,6 +30,7 @@ from mhpcheck.properties.memmap_source import (
     altmap_device_memmap_not_from_system_memory,
     altmap_leaves_belong_to_present_devices,
     altmap_leaves_describe_own_device,
+    cross_boundary_fallback_only_across_the_boundary,
 )
 from mhpcheck.properties.memory_blocks import memory_block_released_without_altmap
 from mhpcheck.properties.nr_memmap import nr_memmap_pages_count_the_memmap_mapped
@@ -64,6 +65,7 @@ PROPERTIES: tuple[Property, ...] = (
     invalid_altmap_rejected_with_einval,
     map_offset_first_section_only,
     altmap_device_memmap_not_from_system_memory,
+    cross_boundary_fallback_only_across_the_boundary,
     altmap_leaves_describe_own_device,
     altmap_leaves_belong_to_present_devices,
     removal_returns_every_leaf_to_its_source,

@@ -43,6 +43,35 @@ def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterat
         )
 
 
+@step_property(
+    kills=("cross-boundary-end-inclusive",),
+    applies=has_altmaps,
+    observes=(AddDeviceMemory,),
+)
+def cross_boundary_fallback_only_across_the_boundary(k: Kernel, step: Step) -> Iterator[Claim]:
+    """A vmemmap page leaves the altmap for system memory as crossing the namespace only if it describes a pfn outside [base_pfn, end_pfn] (powerpc altmap_cross_boundary(), c8eebc4a99f1)."""
+    t = step.transition
+    if not isinstance(t, AddDeviceMemory) or t.altmap is None or step.ret != 0:
+        return
+    r = step.after.range_of(t.dev)
+    if r is None or r.altmap is None:
+        return
+    end = r.start_pfn + r.nr_pages  # one past altmap->end_pfn, the namespace's last pfn
+    for e in step.events:
+        if not isinstance(e, AltmapFallback) or e.reason != "cross-boundary":
+            continue
+        lo = (e.index << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
+        hi = lo + (1 << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
+        inside = (k.sem.word(lo) >= r.altmap.base_pfn) & (k.sem.word(hi) <= end)
+        yield check(
+            ~inside,
+            lambda: (
+                f"vmemmap page {e.index:#x} describes pfns {lo:#x}-{hi:#x}, all of dev {t.dev}'s altmap"
+                " range, yet was taken from system memory as crossing its boundary"
+            ),
+        )
+
+
 @invariant(kills=("cross-boundary-ignored",), applies=has_altmaps)
 def altmap_leaves_describe_own_device(k: Kernel, s: KernelState) -> Iterator[Claim]:
     """A device's altmap never holds another device's struct pages: powerpc altmap_cross_boundary(), the 'b)' rule of memmap_on_memory."""

@@ -99,7 +99,9 @@ def altmap_cross_boundary(k: Kernel, s: KernelState, altmap: int, start: int, pa
     # namespace's last pfn (inclusive), which is the range's last pfn here.
     end_pfn = r.start_pfn + r.nr_pages - 1
     last = start_pfn + nr_pfn
-    if k.variant.has(patches.POWERPC_CROSS_BOUNDARY_END):
+    if k.variant.has(patches.POWERPC_CROSS_BOUNDARY_END) and not k.variant.mutated(
+        mutants.CROSS_BOUNDARY_END_INCLUSIVE
+    ):
         last = last - 1  # "if ((start_pfn + nr_pfn - 1) > altmap->end_pfn)"
     # before v6.5: "if ((start_pfn + nr_pfn) > altmap->end_pfn)", a page ending on the
     # namespace's last pfn counts as crossing it

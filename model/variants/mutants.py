@@ -115,6 +115,16 @@ CROSS_BOUNDARY_IGNORED = Mutant(
     era="v5.9",
     archs=("powerpc64-hash", "powerpc64-radix"),
 )
+CROSS_BOUNDARY_END_INCLUSIVE = Mutant(
+    "cross-boundary-end-inclusive",
+    p.POWERPC_CROSS_BOUNDARY_END,
+    "arch/powerpc/mm/init_64.c:altmap_cross_boundary",
+    "the page's end, not its last pfn, is compared with the inclusive end_pfn: a page ending on the "
+    "namespace's last pfn counts as crossing it and is taken from system memory",
+    era="v6.12",
+    archs=("powerpc64-radix",),
+    max_device_sections=4,  # a radix base page of memmap describes 4 sections of 16 MiB
+)
 
 ENOMEM_SWALLOWED = Mutant(
     "enomem-swallowed",
@@ -262,6 +272,7 @@ MUTANTS = (
     ALTMAP_NOT_FREED,
     ZONE_FROM_PAGE_PAST_END,
     CROSS_BOUNDARY_IGNORED,
+    CROSS_BOUNDARY_END_INCLUSIVE,
     ENOMEM_SWALLOWED,
     POPULATE_ERROR_EINVAL,
     ACTIVATE_NO_ROLLBACK,

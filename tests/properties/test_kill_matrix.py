@@ -30,6 +30,7 @@ def _cell(arch, variant, partial_failures=False, faults=0, max_device_sections=2
     # sections show recorded findings on the very properties that must hold unmutated.
     b = Bounds(
         depth=DEPTH,
+        sections=max(3, max_device_sections),
         partial_failures=partial_failures,
         faults=faults,
         max_device_sections=max_device_sections,
