@@ -107,6 +107,18 @@ NOT_SHOWN: dict[str, str] = {
     "(CONFIG_FAULT_INJECTION is not set). The code it rests on is unchanged in 7.2 (__add_pages() "
     "breaks out of its loop, add_memory_resource() and pagemap_range() remove nothing), so a guest "
     "made to run short of RAM in the middle of a large DIMM's memmap might show it; not tried.",
+    "memunmap-reads-reserve-page": "era v5.3 only (fixed in v5.5, 77e080e7680e), and reading a "
+    "garbage node from an uninitialised struct page shows nothing on the console; no packaged "
+    "kernel is older than 6.1.",
+    "mhp-add-error-path-null-altmap": "needs a memory block's registration to fail after a "
+    "memmap_on_memory add, which only fault injection does (Debian's kernels have none); and the "
+    "6.1 stable tree carries the fix (f42ce5f087eb, 6.1.176), 5.15 is not packaged.",
+    "mhp-error-path-null-altmap": "needs a memory block's registration to fail after a "
+    "memmap_on_memory add, which only fault injection does (CONFIG_FAULT_INJECTION is not set "
+    "in Debian's kernels); 6.12.118 and 7.2.13 carry the fix.",
+    "memory-block-altmap-before-registration": "needs __add_memory_block() to fail (xa_store() "
+    "under memory pressure, or device_register()), which only fault injection makes happen on "
+    "purpose; 6.12.118 and 7.2.13 carry the fix (a2b8d7827f48).",
 }
 
 
