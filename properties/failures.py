@@ -154,10 +154,9 @@ def _free_range_add(k: Kernel, step: Step) -> bool:
         return False
     start, end = t.start_pfn, t.start_pfn + t.nr_pages
     b = step.before
-    for x in b.resources:
-        lo = k.sem.concrete(x.start_pfn)
-        if lo < end and start < lo + k.sem.concrete(x.nr_pages):
-            return False
+    spans = [(k.sem.concrete(x.start_pfn), k.sem.concrete(x.nr_pages)) for x in b.resources]
+    if any(lo < end and start < lo + n for lo, n in spans):
+        return False
     first, last = start >> k.arch.PFN_SECTION_SHIFT, (end - 1) >> k.arch.PFN_SECTION_SHIFT
     return not any(first <= m.section_nr <= last for m in b.sections)
 

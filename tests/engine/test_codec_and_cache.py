@@ -33,7 +33,8 @@ def test_states_and_events_round_trip_on_real_results(judged: codec.Judged) -> N
     for st in steps:
         for s in (st.before, st.after):
             back = codec.decode_state(json.loads(json.dumps(codec.encode_state(s))))
-            assert state_key(back) == state_key(s) and back == s
+            # by value: == on a state's Words is a C comparison (a Cond), not Python's
+            assert state_key(back) == state_key(s)
         events = codec.decode_events(json.loads(json.dumps(codec.encode_events(st.events))))
         assert codec.encode_events(events) == codec.encode_events(st.events)
         assert [type(e) for e in events] == [type(e) for e in st.events]

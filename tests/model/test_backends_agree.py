@@ -200,7 +200,7 @@ FIELDS = ("base_offset", "reserve", "free", "stale_alloc")
 class SymbolicAltmapChoice:
     """AltmapChoice with each field a 64-bit unknown, built into the altmap as the driver passes it."""
 
-    def build(self, k: Kernel, start_pfn: Word) -> VmemAltmap:
+    def build(self, k: Kernel, start_pfn: Word, nr_pages: Word) -> VmemAltmap:
         sem = k.sem
         assert isinstance(sem, Z3Sem)
         offset, reserve, free, stale = (sem.var(n) for n in FIELDS)
