@@ -116,15 +116,15 @@ NOT_SHOWN: dict[str, str] = {
     "harness boots Debian's 6.1, 6.12 and 7.2 kernels, none of which has the bug.",
     "memunmap-reads-reserve-page": "v5.3 only (fixed in v5.4 by 77e080e7680e); no packaged kernel is "
     "older than 6.1.",
-    "mhp-add-error-path-null-altmap": "needs the registration of a memory block to fail while hot-adding "
-    "RAM with memmap_on_memory; Debian's kernels have no fault injection (CONFIG_FAULT_INJECTION is "
-    "not set) to fail device_register(), and 6.12 and 7.2 carry the fix (f42ce5f087eb, v6.7).",
-    "mhp-error-path-null-altmap": "needs the registration of a memory block to fail while hot-adding "
-    "RAM with memmap_on_memory; Debian's 6.12 kernels have no fault injection to fail "
-    "device_register(), and 7.2 carries the fix.",
-    "memory-block-altmap-before-registration": "needs the registration of a memory block to fail; "
-    "Debian's 6.12 kernels have no fault injection to fail device_register(), and 7.2 carries the fix "
-    "(a2b8d7827f48).",
+    "mhp-add-error-path-null-altmap": "needs a memory block's registration to fail after a "
+    "memmap_on_memory add, which only fault injection does (Debian's kernels have none); and the "
+    "6.1 stable tree carries the fix (f42ce5f087eb, 6.1.176), 5.15 is not packaged.",
+    "mhp-error-path-null-altmap": "needs a memory block's registration to fail after a "
+    "memmap_on_memory add, which only fault injection does (CONFIG_FAULT_INJECTION is not set "
+    "in Debian's kernels); 6.12.118 and 7.2.13 carry the fix.",
+    "memory-block-altmap-before-registration": "needs __add_memory_block() to fail (xa_store() "
+    "under memory pressure, or device_register()), which only fault injection makes happen on "
+    "purpose; 6.12.118 and 7.2.13 carry the fix (a2b8d7827f48).",
 }
 
 

@@ -30,6 +30,10 @@ def test_the_default_matrix_holds_with_only_recorded_findings():
         "powerpc-populated-first-subsection",
         "nr-memmap-failed-add-underflow",
         "x86-pmd-vmemmap-leak",
+        "memunmap-reads-reserve-page",
+        "mhp-add-error-path-null-altmap",
+        "mhp-error-path-null-altmap",
+        "memory-block-altmap-before-registration",
     }
     # the arm64 4K finding stops with d4234d131b0a (v6.14); the 16K/64K one does not
     shown = {(p.finding, c.variant) for c in report.cells for p in c.properties if p.finding}
