@@ -15,7 +15,17 @@ if TYPE_CHECKING:
 class Kernel:
     """One kernel build: an architecture config at a variant, run under one value back end."""
 
-    __slots__ = ("allocs", "arch", "events", "fail_alloc", "last_step", "points", "sem", "variant")
+    __slots__ = (
+        "allocs",
+        "arch",
+        "events",
+        "fail_alloc",
+        "last_step",
+        "point_names",
+        "points",
+        "sem",
+        "variant",
+    )
 
     def __init__(self, sem: Sem, arch: ArchConfig, variant: Variant) -> None:
         self.sem = sem
@@ -24,6 +34,7 @@ class Kernel:
         self.events: list[Event] = []
         self.allocs = 0  # calls that may fail attempted in this step: vmemmap allocations, points
         self.points: list[int] = []  # which of them are declared failure points (may_fail)
+        self.point_names: list[str] = []  # and what each of those calls is
         self.fail_alloc: int | None = None  # the one the environment makes fail, if any
         # (transition, calls that may fail it made, which of them were failure points)
         self.last_step: tuple[object, int, tuple[int, ...]] | None = None
@@ -32,6 +43,7 @@ class Kernel:
         """Start a transition: count its vmemmap allocations afresh, maybe failing one of them."""
         self.allocs = 0
         self.points = []
+        self.point_names = []
         self.fail_alloc = fail_alloc
 
     def may_fail(self, point: str) -> bool:
@@ -42,6 +54,7 @@ class Kernel:
         n = self.allocs
         self.allocs += 1
         self.points.append(n)
+        self.point_names.append(point)
         if self.fail_alloc != n:
             return False
         self.events.append(CallFailed(n, point))
@@ -53,7 +66,10 @@ class Kernel:
         self.allocs += 1
         if self.fail_alloc != n:
             return False
-        self.events.append(AllocationFailed(n, size, altmap if altmap is not None else -1))
+        # the n-th vmemmap allocation, as its docstring says: not counting declared points, so a
+        # patch that declares one before it leaves the event as it was
+        nth = n - len(self.points)
+        self.events.append(AllocationFailed(nth, size, altmap if altmap is not None else -1))
         return True
 
     def trace(self, event: Event) -> None:

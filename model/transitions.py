@@ -219,6 +219,21 @@ def with_faults(k: Kernel, s: KernelState, b: Bounds, t: T) -> Iterator[T]:
         yield replace(t, fail_alloc=i)  # type: ignore[type-var]
 
 
+VMEMMAP_ALLOCATION = "vmemmap allocation"
+
+
+def failable_calls(k: Kernel, s: KernelState, t: Transition) -> tuple[str, ...]:
+    """What each call that may fail is, in the order `t` run from `s` without a fault makes
+    them: a declared failure point's name, or VMEMMAP_ALLOCATION. `fail_alloc` counts these
+    calls; two kernels are compared call for call by the name and the ordinal among its name."""
+    replace(t, fail_alloc=None).apply(k, s)  # type: ignore[type-var]
+    k.take_events()
+    names = [VMEMMAP_ALLOCATION] * k.allocs
+    for i, name in zip(k.points, k.point_names, strict=True):
+        names[i] = name
+    return tuple(names)
+
+
 @dataclass(frozen=True, slots=True)
 class AddDeviceMemory(Transition):
     """A driver claims a range and maps it: request_mem_region() then devm_memremap_pages()."""

@@ -23,8 +23,9 @@ def diff_lines(results: Sequence[DiffResult]) -> Iterator[str]:
         for d in r.differences.values():
             props = f" [{', '.join(d.properties)}]" if d.properties else ""
             yield f"  {d.kind}{props}: {d.detail}"
-            for i, t in enumerate(d.path, 1):
-                yield f"    {i}  {t}"
+            for i, (t, tb) in enumerate(zip(d.path, d.path_b or d.path, strict=True), 1):
+                # a patch's own failure point shifts the index of every later call B makes
+                yield f"    {i}  {t}" + (f"   (on B: fail_alloc={tb.fail_alloc})" if tb != t else "")  # type: ignore[attr-defined]
         if not r.identical:
             affected.setdefault(r.verdict, []).append(f"{r.arch} {r.a}")
     for kind in (REGRESSION, FIX, CHANGE, "inconclusive"):

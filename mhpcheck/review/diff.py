@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from mhpcheck import patching
@@ -27,7 +27,7 @@ from mhpcheck.engines.cell import Cell
 from mhpcheck.engines.pool import ProcessEnded, deadline_for, isolated_map, pool_map
 from mhpcheck.model.events import events_equal, events_key
 from mhpcheck.model.state import KernelState, state_bytes
-from mhpcheck.model.transitions import Bounds, Transition
+from mhpcheck.model.transitions import Bounds, Transition, failable_calls
 
 FIX = "fix"
 REGRESSION = "regression"
@@ -42,6 +42,7 @@ class Difference:
     path: tuple[Transition, ...]
     properties: tuple[str, ...]  # the properties one side violates and the other holds
     detail: str
+    path_b: tuple[Transition, ...] = ()  # the same steps as B runs them (its index of a failing call)
 
 
 @dataclass
@@ -88,22 +89,60 @@ def _describe(sa: Step, sb: Step) -> str:
     return "the states differ"
 
 
+def _same_call(calls_from: tuple[str, ...], i: int, calls_to: tuple[str, ...]) -> int | None:
+    """The index, among `calls_to`, of the call `i` is among `calls_from`: the same name, the
+    same ordinal among that name; None (nothing fails) where the other kernel never makes it.
+    A patch that declares a new failure point shifts the index of every later call; the call,
+    not its index, is what the two kernels are asked to fail."""
+    if i >= len(calls_from):
+        return None
+    name, nth = calls_from[i], calls_from[:i].count(calls_from[i])
+    seen = -1
+    for j, other in enumerate(calls_to):
+        if other == name:
+            seen += 1
+            if seen == nth:
+                return j
+    return None
+
+
 def _offered(
     ca: Cell, sa: KernelState, cb: Cell, sb: KernelState, same: bool, patch: str | None
-) -> list[Transition]:
-    """The steps to compare from (sa, sb): what either environment offers (each kernel's
-    allocations give fault points), and once the states differ, only shapes both offer. `patch`:
-    B is A with that patch file (what A offers calling no replaced function, B offers too)."""
+) -> list[tuple[Transition, Transition]]:
+    """The steps to compare from (sa, sb), each as A runs it and as B runs it: what either
+    environment offers (each kernel's allocations and declared points give faults, matched call
+    for call), and once the states differ, only shapes both offer. `patch`: B is A with that
+    patch file (what A offers calling no replaced function, B offers too)."""
     calls = patching.unpatched_calls(patch) if patch else -1
     mine = list(ca.choices(sa))
     untouched = same and calls == (patching.unpatched_calls(patch) if patch else -2)
     theirs = mine if untouched else list(cb.choices(sb))
-    out = list(dict.fromkeys(mine + theirs))
-    if same:
-        return out
-    shapes_a = {t.shape() for t in mine}
-    shapes_b = {t.shape() for t in theirs}
-    return [t for t in out if t.shape() in shapes_a and t.shape() in shapes_b]
+    if untouched:
+        return [(t, t) for t in mine]
+    if not same:
+        both = {t.shape() for t in mine} & {t.shape() for t in theirs}
+        mine = [t for t in mine if t.shape() in both]
+        theirs = [t for t in theirs if t.shape() in both]
+    failable: dict[tuple[bool, Transition], tuple[str, ...]] = {}
+
+    def calls_of(on_a: bool, t: Transition) -> tuple[str, ...]:
+        base = replace(t, fail_alloc=None)  # type: ignore[type-var]
+        if (on_a, base) not in failable:
+            cell, s = (ca, sa) if on_a else (cb, sb)
+            failable[(on_a, base)] = failable_calls(cell.k, s, base)
+        return failable[(on_a, base)]
+
+    pairs: list[tuple[Transition, Transition]] = []
+    for on_a, offered in ((True, mine), (False, theirs)):
+        for t in offered:
+            i = getattr(t, "fail_alloc", None)
+            if i is None:
+                pairs.append((t, t))
+                continue
+            j = _same_call(calls_of(on_a, t), i, calls_of(not on_a, t))
+            other = replace(t, fail_alloc=j)  # type: ignore[type-var]
+            pairs.append((t, other) if on_a else (other, t))
+    return list(dict.fromkeys(pairs))
 
 
 def diff(
@@ -125,8 +164,9 @@ def diff(
     init = KernelState()
     key0 = state_bytes(init)
     seen = {(key0, key0)}
-    queue: deque[tuple[KernelState, KernelState, bytes, bytes, tuple[Transition, ...]]] = deque(
-        [(init, init, key0, key0, ())]
+    Path = tuple[Transition, ...]
+    queue: deque[tuple[KernelState, KernelState, bytes, bytes, Path, Path]] = deque(
+        [(init, init, key0, key0, (), ())]
     )
     patching.count_calls(cb.variant.user_patch, reset=True)
     while queue:
@@ -136,16 +176,16 @@ def diff(
         if max_states is not None and len(seen) >= max_states:
             result.budget = f"--max-states {max_states}"
             break
-        sa, sb, ka, kb, path = queue.popleft()
+        sa, sb, ka, kb, path, path_b = queue.popleft()
         if len(path) >= bounds.depth:
             continue
         same = ka == kb
-        for t in _offered(ca, sa, cb, sb, same, patch if b_is_patched_a else None):
+        for t, tb in _offered(ca, sa, cb, sb, same, patch if b_is_patched_a else None):
             try:
                 calls = patching.unpatched_calls(patch) if b_is_patched_a else -1
                 stepa = ca.step(sa, t)
-                untouched = same and calls == patching.unpatched_calls(patch)
-                stepb = stepa if untouched else cb.step(sb, t)
+                untouched = same and t == tb and calls == patching.unpatched_calls(patch)
+                stepb = stepa if untouched else cb.step(sb, tb)
             except InputError:
                 raise
             except Exception as e:
@@ -153,7 +193,7 @@ def diff(
             a2 = state_bytes(stepa.after)
             b2 = a2 if untouched else state_bytes(stepb.after)
             result.pairs += 1
-            here = (*path, t)
+            here, there = (*path, t), (*path_b, tb)
             outcome_same = untouched or (
                 stepa.ret == stepb.ret and a2 == b2 and events_equal(stepa.events, stepb.events)
             )
@@ -163,17 +203,19 @@ def diff(
                 va, vb = ca.violations(stepa), cb.violations(stepb)
             fixed, worse = va - vb, vb - va
             if fixed and FIX not in result.differences:
-                result.differences[FIX] = Difference(FIX, here, tuple(sorted(fixed)), _describe(stepa, stepb))
+                result.differences[FIX] = Difference(
+                    FIX, here, tuple(sorted(fixed)), _describe(stepa, stepb), there
+                )
             if worse and REGRESSION not in result.differences:
                 result.differences[REGRESSION] = Difference(
-                    REGRESSION, here, tuple(sorted(worse)), _describe(stepa, stepb)
+                    REGRESSION, here, tuple(sorted(worse)), _describe(stepa, stepb), there
                 )
             if not outcome_same and not fixed and not worse and CHANGE not in result.differences:
-                result.differences[CHANGE] = Difference(CHANGE, here, (), _describe(stepa, stepb))
+                result.differences[CHANGE] = Difference(CHANGE, here, (), _describe(stepa, stepb), there)
             # Once one kernel refuses what the other did, their histories differ: not followed on.
             if stepa.ret == stepb.ret and (a2, b2) not in seen:
                 seen.add((a2, b2))
-                queue.append((stepa.after, stepb.after, a2, b2, here))
+                queue.append((stepa.after, stepb.after, a2, b2, here, there))
     result.patch_calls = patching.count_calls(cb.variant.user_patch) if cb.variant.user_patch else {}
     result.seconds = time.perf_counter() - t0
     return result

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from mhpcheck.core.results import Verdict
 from mhpcheck.engines.cell import Cell
 from mhpcheck.engines.explicit import explore
@@ -77,6 +79,7 @@ def test_equal_states_built_differently_have_equal_keys():
     assert state_bytes(a) == state_bytes(b)
 
 
+@pytest.mark.long  # about 20 s: explores each cell twice
 def test_symmetry_reduction_keeps_every_verdict_with_fewer_states():
     for arch, variant, b in (
         ("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=3, faults=0)),
@@ -91,6 +94,7 @@ def test_symmetry_reduction_keeps_every_verdict_with_fewer_states():
         ]
 
 
+@pytest.mark.long  # about 18 s: every property judged on every transition
 def test_what_a_property_declares_it_observes_is_all_that_decides_it():
     # each property of steps that names the transitions it observes is judged on every step of
     # these cells too, and a step of another transition deciding it would raise

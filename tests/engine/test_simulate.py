@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mhpcheck.checker import CheckRequest, run_check
 from mhpcheck.core.results import CellResult, Verdict
 from mhpcheck.engines.cell import Cell
@@ -29,6 +31,7 @@ def _walk(variant: str, prop: str, runs: int, depth: int) -> CellResult:
     return cell
 
 
+@pytest.mark.long  # about 35 s: walks until seed 001 shows
 def test_walks_find_seed_001_and_minimise_it_to_the_shortest_path() -> None:
     prop = property_named("map_offset_first_section_only")
     direct = simulate(Cell("x86_64", "v4.5-pre-altmap-hotplug", Bounds(depth=20), [prop]), runs=20)

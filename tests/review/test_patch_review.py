@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from mhpcheck import patching
+from mhpcheck.engines.cell import Cell
+from mhpcheck.model.events import events_equal
+from mhpcheck.model.state import KernelState, state_bytes
 from mhpcheck.model.transitions import Bounds
-from mhpcheck.review.diff import diff
+from mhpcheck.review.diff import CHANGE, _same_call, diff
 
 PATCHES = Path(__file__).resolve().parents[1] / "patches"
 # every era and arch, at bounds small enough for the default run
@@ -110,11 +114,33 @@ def test_a_failure_point_a_patch_declares_is_explored_with_faults() -> None:
     b = f"v6.12@{p.name}"
     assert diff("x86_64", "v6.12", b, Bounds(depth=1, faults=0, subsections=False)).identical
     r = diff("x86_64", "v6.12", b, Bounds(depth=1, faults=1, subsections=False))
-    # the failing add leaves its dev_pagemap behind with no struct page initialised, which
-    # device_data_pfns_initialised calls a regression
-    (d,) = [d for d in r.differences.values() if d.detail == "returns 0 on A, -12 on B"]
-    (t,) = d.path
-    assert t.fail_alloc == 0  # the declared point, the step's first call that may fail
+    d = r.differences[CHANGE]
+    assert d.detail == "returns 0 on A, -12 on B"
+    (ta,), (tb,) = d.path, d.path_b
+    # the declared point is B's first call that may fail; A never makes it, so nothing fails there
+    assert tb.fail_alloc == 0 and ta.fail_alloc is None
+    # nor does B's point shift its allocations: B's second call is A's first, and failing it
+    # gives the same outcome on both
+    add = replace(ta, altmap=None)
+    ca, cb = Cell("x86_64", "v6.12", Bounds(faults=1)), Cell("x86_64", b, Bounds(faults=1))
+    sa, sb = (
+        ca.step(KernelState(), replace(add, fail_alloc=0)),
+        cb.step(KernelState(), replace(add, fail_alloc=1)),
+    )
+    assert sa.ret == sb.ret and state_bytes(sa.after) == state_bytes(sb.after)
+    assert sa.after.faults_injected == 1  # the fault did hit (x86 then maps that PMD with base pages)
+    assert events_equal(sa.events, sb.events)
+    assert not any(
+        d.path[-1].fail_alloc == 0 and d.path_b[-1].fail_alloc == 1 for d in r.differences.values()
+    )
+
+
+def test_a_failing_call_is_matched_by_name_and_ordinal_not_by_index() -> None:
+    a = ("vmemmap allocation", "vmemmap allocation", "register_memory")
+    b = ("percpu_ref_init", "vmemmap allocation", "vmemmap allocation", "register_memory")
+    assert [_same_call(a, i, b) for i in range(3)] == [1, 2, 3]
+    assert [_same_call(b, i, a) for i in range(4)] == [None, 0, 1, 2]
+    assert _same_call(a, 1, ("vmemmap allocation",)) is None  # the other kernel allocates once
 
 
 def test_list_functions_names_every_replaceable_function_and_the_eras_that_run_it(cli_run) -> None:  # type: ignore[no-untyped-def]
@@ -146,6 +172,7 @@ def test_a_patch_that_ends_its_process_or_exits_is_bad_input_and_prints_no_repor
             assert out.stdout == "" and "Traceback" not in out.stderr
 
 
+@pytest.mark.long  # waits out the deadline: about 25 s
 def test_the_time_budget_stops_a_patch_that_never_returns() -> None:
     never = str(PATCHES / "never_returns.py")
     cell = ["--variant", "v6.12", "--arch", "x86_64", "--depth", "1", "--time-budget", "1"]
