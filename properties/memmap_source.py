@@ -8,9 +8,20 @@ from mhpcheck.core.results import Step
 from mhpcheck.core.spec import Claim, check, invariant, step_property
 from mhpcheck.model.events import AltmapFallback, VmemmapAllocated
 from mhpcheck.model.kernel import Kernel
-from mhpcheck.model.state import SYSMEM, KernelState
+from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap
 from mhpcheck.model.transitions import AddDeviceMemory
 from mhpcheck.properties.common import described, has_altmaps, overlaps
+
+
+def _added_with_altmap(step: Step) -> tuple[AddDeviceMemory, DeviceRange, VmemAltmap] | None:
+    """The add of a device with an altmap that `step` made, its range and altmap, if it made one."""
+    t = step.transition
+    if not isinstance(t, AddDeviceMemory) or t.altmap is None or step.ret != 0:
+        return None
+    r = step.after.range_of(t.dev)
+    if r is None or r.altmap is None:
+        return None
+    return t, r, r.altmap
 
 
 @step_property(
@@ -20,12 +31,10 @@ from mhpcheck.properties.common import described, has_altmaps, overlaps
 )
 def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterator[Claim]:
     """A device added with an altmap gets no vmemmap page from system memory, except where the arch falls back on purpose: powerpc when the altmap is exhausted or the page would cross the device (seeds 002, 003), x86 from v5.3 for a range smaller than a section."""
-    t = step.transition
-    if not isinstance(t, AddDeviceMemory) or t.altmap is None or step.ret != 0:
+    added = _added_with_altmap(step)
+    if added is None:
         return
-    r = step.after.range_of(t.dev)
-    if r is None or r.altmap is None:
-        return
+    t, r, _ = added
     fallback = {(e.index, e.leaf_shift) for e in step.events if isinstance(e, AltmapFallback)}
     for e in step.events:
         if not isinstance(e, VmemmapAllocated) or e.source != SYSMEM:
@@ -50,19 +59,17 @@ def altmap_device_memmap_not_from_system_memory(k: Kernel, step: Step) -> Iterat
 )
 def cross_boundary_fallback_only_across_the_boundary(k: Kernel, step: Step) -> Iterator[Claim]:
     """A vmemmap page leaves the altmap for system memory as crossing the namespace only if it describes a pfn outside [base_pfn, end_pfn] (powerpc altmap_cross_boundary(), c8eebc4a99f1)."""
-    t = step.transition
-    if not isinstance(t, AddDeviceMemory) or t.altmap is None or step.ret != 0:
+    added = _added_with_altmap(step)
+    if added is None:
         return
-    r = step.after.range_of(t.dev)
-    if r is None or r.altmap is None:
-        return
+    t, r, altmap = added
     end = r.start_pfn + r.nr_pages  # one past altmap->end_pfn, the namespace's last pfn
     for e in step.events:
         if not isinstance(e, AltmapFallback) or e.reason != "cross-boundary":
             continue
         lo = (e.index << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
         hi = lo + (1 << e.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
-        inside = (k.sem.word(lo) >= r.altmap.base_pfn) & (k.sem.word(hi) <= end)
+        inside = (k.sem.word(lo) >= altmap.base_pfn) & (k.sem.word(hi) <= end)
         yield check(
             ~inside,
             lambda: (
