@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mhpcheck.core.records import fast_init
 from mhpcheck.core.values import Word
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """Base of every tracepoint the model emits."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Call(Event):
     """A kernel function was entered, with the arguments a reader needs to follow the trace."""
@@ -20,6 +23,7 @@ class Call(Event):
     args: tuple[tuple[str, object], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SectionRemoved(Event):
     """__remove_section() / sparse_remove_section() ran for a section with this map_offset."""
@@ -28,6 +32,7 @@ class SectionRemoved(Event):
     map_offset: Word | None  # None from v6.5, where sparse_remove_section() has no such argument
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VmemmapAllocated(Event):
     """A vmemmap leaf was populated from an altmap (dev >= 0) or system memory (dev == SYSMEM)."""
@@ -38,6 +43,7 @@ class VmemmapAllocated(Event):
     pfn: Word
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VmemmapFreed(Event):
     """A vmemmap leaf was freed: `source` is where it came from, `to` where the kernel gave it."""
@@ -49,6 +55,7 @@ class VmemmapFreed(Event):
     pfn: Word
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AltmapReleased(Event):
     """A dev_pagemap was torn down; the kernel WARNs "failed to free all reserved pages" if alloc != 0."""
@@ -57,6 +64,7 @@ class AltmapReleased(Event):
     alloc: Word
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResourceReleased(Event):
     """release_mem_region_adjustable() or the driver released an iomem resource."""
@@ -67,6 +75,7 @@ class ResourceReleased(Event):
     owner: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MemmapInitialised(Event):
     """memmap_init_zone() / memmap_init_zone_device() initialised struct pages of [start, end)."""
@@ -76,6 +85,7 @@ class MemmapInitialised(Event):
     zone: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BadPageAccess(Event):
     """A kernel function read a struct page whose memmap is not populated (an oops in the kernel)."""
@@ -84,6 +94,7 @@ class BadPageAccess(Event):
     pfn: Word
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AltmapFallback(Event):
     """An arch gave up on the altmap for a vmemmap page on purpose and used system memory."""
@@ -95,6 +106,7 @@ class AltmapFallback(Event):
     leaf_shift: int  # the size of the leaf `index` counts in
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AllocationFailed(Event):
     """The environment made the n-th vmemmap allocation of this step fail (fault injection)."""
@@ -104,6 +116,7 @@ class AllocationFailed(Event):
     source: int  # the altmap's dev it was asked of, or -1 for system memory
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallFailed(Event):
     """A declared failure point failed, as the environment chose (fault injection)."""
@@ -112,6 +125,7 @@ class CallFailed(Event):
     point: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PagesOnlined(Event):
     """online_pages() handed [start_pfn, start_pfn + nr_pages) to the page allocator."""
@@ -120,6 +134,7 @@ class PagesOnlined(Event):
     nr_pages: Word
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PageRead(Event):
     """A kernel function working on [start_pfn, end_pfn) read the struct page of `pfn`."""
@@ -130,6 +145,7 @@ class PageRead(Event):
     end_pfn: Word
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MemoryBlockReleased(Event):
     """memory_block_release() freed a memory block; it WARNs if `altmap` is still set (v6.6+)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
 
+from mhpcheck.core.records import fast_init
 from mhpcheck.core.values import Word
 
 SYSMEM = -1  # a vmemmap leaf backed by the page allocator, not by any altmap
@@ -39,6 +40,7 @@ class Zone(IntEnum):
     ZONE_DEVICE = 2
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VmemAltmap:
     """include/linux/memremap.h:struct vmem_altmap as of v4.5 (4b94ffdc4163)."""
@@ -50,6 +52,7 @@ class VmemAltmap:
     alloc: Word  # "track pages consumed, private to vmemmap_populate()"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DeviceRange:
     """include/linux/memremap.h:struct dev_pagemap with its struct resource, as of v4.5 (4b94ffdc4163)."""
@@ -61,6 +64,7 @@ class DeviceRange:
     vmemmap_shift: int = 0  # pgmap->vmemmap_shift (v5.17): compound pages of 2^shift base pages
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MemoryBlock:
     """include/linux/memory.h:struct memory_block as of v5.15 (a08a2ae34613), of hot-added RAM."""
@@ -71,6 +75,7 @@ class MemoryBlock:
     zone: Zone | None  # where it is online; None while offline
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MemSection:
     """include/linux/mmzone.h:struct mem_section as of v4.5: present, with a memmap, in a zone."""
@@ -83,6 +88,7 @@ class MemSection:
     subsection_map: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class VmemmapLeaf:
     """One populated vmemmap leaf (PMD, 16 MiB hash page or base page) and the memory backing it."""
@@ -95,6 +101,7 @@ class VmemmapLeaf:
     reused: bool = False  # maps a page another leaf owns (compound devmap tail pages, v5.17)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PfnInterval:
     """A run of pfns [start_pfn, end_pfn) whose struct pages were initialised, and in which zone."""
@@ -107,6 +114,7 @@ class PfnInterval:
     section_nr: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Resource:
     """kernel/resource.c:struct resource under iomem_resource, as far as hotplug touches it."""
@@ -116,6 +124,7 @@ class Resource:
     owner: int  # the device that requested it, or RAM_OWNER for "System RAM"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class KernelState:
     """Everything the checker explores; equal states are the same state."""
