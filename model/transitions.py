@@ -211,8 +211,7 @@ def with_faults(k: Kernel, s: KernelState, b: Bounds, t: T) -> Iterator[T]:
     if k.last_step is not None and k.last_step[0] is t:
         n, points = k.last_step[1], k.last_step[2]
     else:
-        t.apply(k, s)
-        k.take_events()
+        failable_calls(k, s, t)  # the dry run leaves the counts on k
         n, points = k.allocs, tuple(k.points)
     # ... and every declared failure point the step passes (Kernel.may_fail)
     for i in sorted(({0, 1, n // 2, n - 1} & set(range(n))) | set(points)):
