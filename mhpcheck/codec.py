@@ -21,6 +21,7 @@ from mhpcheck.core.errors import InputError
 from mhpcheck.core.results import CellResult, PropertyResult, Step, Verdict
 from mhpcheck.core.values import Word
 from mhpcheck.model import events as model_events
+from mhpcheck.model import pgtable
 from mhpcheck.model.events import Call, Event
 from mhpcheck.model.state import KernelState
 from mhpcheck.model.transitions import TRANSITIONS, AltmapChoice, Transition
@@ -105,11 +106,20 @@ def decode_value(tp: Any, x: Any) -> Any:
 
 
 def encode_state(s: KernelState) -> dict[str, Any]:
-    return {name: encode_value(getattr(s, name)) for name in VARS}
+    """A state as JSON, its vmemmap leaf by leaf: a run of base pages is how the model keeps
+    them, not what a trace's reader looks for."""
+    d = {name: encode_value(getattr(s, name)) for name in VARS}
+    d["vmemmap"] = [
+        {name: value for name, value in encode_value(leaf).items() if name != "count"}
+        for leaf in pgtable.each_leaf(s)
+    ]
+    return d
 
 
 def decode_state(d: dict[str, Any]) -> KernelState:
-    """The state encode_state() wrote as `d`."""
+    """The state encode_state() wrote as `d`, each vmemmap leaf a record of its own."""
+    if isinstance(d.get("vmemmap"), list):
+        d = {**d, "vmemmap": [{**x, "count": 1} if isinstance(x, dict) else x for x in d["vmemmap"]]}
     return decode_value(KernelState, d)  # type: ignore[no-any-return]
 
 

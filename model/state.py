@@ -91,14 +91,22 @@ class MemSection:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class VmemmapLeaf:
-    """One populated vmemmap leaf (PMD, 16 MiB hash page or base page) and the memory backing it."""
+    """Populated vmemmap leaves (PMD, 16 MiB hash page or base page) and the memory backing them.
 
-    # Abstraction: page tables are not modelled; a leaf is its vmemmap page number and size.
-    index: int  # (vmemmap address - VMEMMAP_START) >> leaf_shift
+    A record is a run of `count` leaves of one size at consecutive indices, from one source at
+    consecutive pfns: leaf i of the run maps index + i, backed from pfn + i * (its base pages).
+    """
+
+    # Abstraction: page tables are not modelled; a leaf is its vmemmap page number and size,
+    # and consecutive leaves alike but for their place are kept as one run (pgtable.py keeps
+    # runs as long as they go, so equal page tables are equal tuples): a base-page memmap is
+    # hundreds of leaves a section, which every state, property and encoding would walk.
+    index: int  # (vmemmap address - VMEMMAP_START) >> leaf_shift, of the run's first leaf
     leaf_shift: int
     source: int  # the device whose altmap backs it, or SYSMEM
-    pfn: Word  # first backing pfn for altmap-backed leaves; 0 for system memory
+    pfn: Word  # first backing pfn
     reused: bool = False  # maps a page another leaf owns (compound devmap tail pages, v5.17)
+    count: int = 1  # leaves in the run; a reused leaf is a run of one
 
 
 @fast_init
@@ -212,7 +220,7 @@ def state_key(s: KernelState) -> tuple[Any, ...]:
             (m.section_nr, -1 if m.zone is None else int(m.zone), m.owner, m.subsection_map)
             for m in s.sections
         ),
-        tuple((x.index, x.leaf_shift, x.source, x.pfn.v, x.reused) for x in s.vmemmap),
+        tuple((x.index, x.leaf_shift, x.source, x.pfn.v, x.reused, x.count) for x in s.vmemmap),
         tuple((iv.start_pfn.v, iv.end_pfn.v, int(iv.zone), iv.section_nr) for iv in s.memmap_init),
         tuple((x.start_pfn.v, x.nr_pages.v, x.owner) for x in s.resources),
         s.sysmem_vmemmap_pages,
@@ -255,7 +263,7 @@ def state_from_key(key: tuple[Any, ...]) -> KernelState:
             ]
         ),
         sections=tuple([MemSection(nr, _ZONE_OF[z], owner, sub) for nr, z, owner, sub in sections]),
-        vmemmap=tuple([VmemmapLeaf(i, sh, src, w(pfn), ru) for i, sh, src, pfn, ru in leaves]),
+        vmemmap=tuple([VmemmapLeaf(i, sh, src, w(pfn), ru, n) for i, sh, src, pfn, ru, n in leaves]),
         memmap_init=tuple([PfnInterval(w(a), w(b), Zone(z), nr) for a, b, z, nr in intervals]),
         resources=tuple([Resource(w(a), w(n), owner) for a, n, owner in resources]),
         sysmem_vmemmap_pages=sysmem,
@@ -300,7 +308,7 @@ def symmetric_state_bytes(s: KernelState) -> bytes:
     key = state_key(s)
     ranges = tuple(sorted(((ren[d], *rest) for d, *rest in key[0]), key=lambda t: t[0]))
     sections = tuple((nr, z, ren.get(o, o), sub) for nr, z, o, sub in key[1])
-    leaves = tuple((i, sh, ren.get(src, src), pfn, ru) for i, sh, src, pfn, ru in key[2])
+    leaves = tuple((i, sh, ren.get(src, src), pfn, ru, n) for i, sh, src, pfn, ru, n in key[2])
     resources = tuple((a, n, ren.get(o, o)) for a, n, o in key[4])
     return marshal.dumps((ranges, sections, leaves, key[3], resources, *key[5:]), 2)
 

@@ -9,7 +9,7 @@ from mhpcheck.core.spec import Claim, check, invariant, monitor
 from mhpcheck.model.events import VmemmapFreed
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState
-from mhpcheck.properties.common import has_altmaps, hexw, leaf_pages
+from mhpcheck.properties.common import has_altmaps, hexw, leaf_name, leaf_pages
 
 
 @invariant(kills=("nr-free-ignores-align",), applies=has_altmaps)
@@ -38,7 +38,7 @@ def altmap_leaves_inside_free_area(k: Kernel, s: KernelState) -> Iterator[Claim]
         yield check(
             (leaf.pfn >= lo) & (end <= hi),
             lambda: (
-                f"vmemmap page {leaf.index:#x} of dev {r.dev} at pfns [{hexw(leaf.pfn)}, {hexw(end)})"
+                f"{leaf_name(leaf)} of dev {r.dev} at pfns [{hexw(leaf.pfn)}, {hexw(end)})"
                 f" outside the free area [{hexw(lo)}, {hexw(hi)})"
             ),
         )
@@ -57,7 +57,7 @@ def altmap_leaves_below_next_pfn(k: Kernel, s: KernelState) -> Iterator[Claim]:
         yield check(
             end <= nxt,
             lambda: (
-                f"vmemmap page {leaf.index:#x} of dev {r.dev} ends at pfn {hexw(end)}, past the "
+                f"{leaf_name(leaf)} of dev {r.dev} ends at pfn {hexw(end)}, past the "
                 f"altmap's next pfn {hexw(nxt)}"
             ),
         )

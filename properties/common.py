@@ -10,14 +10,21 @@ from mhpcheck.model.variants import Variant
 
 
 def described(k: Kernel, leaf: VmemmapLeaf) -> tuple[int, int]:
-    """The pfns [lo, hi) whose struct pages live in `leaf`."""
+    """The pfns [lo, hi) whose struct pages live in `leaf` (all the leaves of a run)."""
     lo = (leaf.index << leaf.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
-    return lo, lo + (1 << leaf.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
+    return lo, lo + (leaf.count << leaf.leaf_shift) // k.arch.STRUCT_PAGE_SIZE
 
 
 def leaf_pages(k: Kernel, leaf: VmemmapLeaf) -> int:
-    """Base pages backing `leaf`."""
-    return 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+    """Base pages backing `leaf` (all the leaves of a run, whose pfns follow on)."""
+    return leaf.count << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
+
+
+def leaf_name(leaf: VmemmapLeaf) -> str:
+    """'vmemmap page 0x..', or the pages of a run: 'vmemmap pages 0x..-0x..'."""
+    if leaf.count == 1:
+        return f"vmemmap page {leaf.index:#x}"
+    return f"vmemmap pages {leaf.index:#x}-{leaf.index + leaf.count - 1:#x}"
 
 
 def overlaps(k: Kernel, lo: int, hi: int, r: DeviceRange) -> Cond:

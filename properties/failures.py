@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from mhpcheck.core.results import Step
 from mhpcheck.core.spec import ON_STEP, Claim, check, invariant, reachable, step_property
 from mhpcheck.core.values import Cond
+from mhpcheck.model import pgtable
 from mhpcheck.model.arch import ArchConfig
 from mhpcheck.model.errno import ENOMEM, errname
 from mhpcheck.model.events import AllocationFailed, CallFailed, VmemmapAllocated
@@ -21,8 +22,8 @@ ADDS = (AddDeviceMemory, AddMemory)  # the steps that add memory, and may fail d
 
 def _same_leaves(k: Kernel, a: tuple[VmemmapLeaf, ...], b: tuple[VmemmapLeaf, ...]) -> Cond:
     """Whether two states map the same vmemmap pages, from the same backing pfns."""
-    shape = [(x.index, x.leaf_shift, x.source, x.reused) for x in a]
-    if shape != [(x.index, x.leaf_shift, x.source, x.reused) for x in b]:
+    shape = [(x.index, x.leaf_shift, x.source, x.reused, x.count) for x in a]
+    if shape != [(x.index, x.leaf_shift, x.source, x.reused, x.count) for x in b]:
         return k.sem.false()
     return k.sem.all(x.pfn == y.pfn for x, y in zip(a, b, strict=True))
 
@@ -62,7 +63,7 @@ def failed_add_leaves_nothing_behind(k: Kernel, step: Step) -> Iterator[Claim]:
     yield check(
         _same_leaves(k, a.vmemmap, b.vmemmap),
         lambda: (
-            f"{len({x.index for x in a.vmemmap} - {x.index for x in b.vmemmap})} vmemmap pages stay "
+            f"{len({x.index for x in pgtable.each_leaf(a)} - {x.index for x in pgtable.each_leaf(b)})} vmemmap pages stay "
             f"mapped after {t} failed"
         ),
     )

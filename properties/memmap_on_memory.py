@@ -13,7 +13,7 @@ from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.ops import memory_hotplug
 from mhpcheck.model.state import KernelState, is_mhp_altmap
 from mhpcheck.model.variants import Variant
-from mhpcheck.properties.common import described, leaf_pages
+from mhpcheck.properties.common import described, leaf_name, leaf_pages
 
 
 def has_memmap_on_memory(arch: ArchConfig, v: Variant) -> bool:
@@ -44,7 +44,7 @@ def memmap_on_memory_pages_never_given_to_page_allocator(k: Kernel, step: Step) 
                 k.sem.true() if last <= lo or first >= hi else k.sem.false(),
                 lambda: (
                     f"pfns {lo:#x}-{hi:#x} went to the page allocator, yet pfns {first:#x}-{last:#x} "
-                    f"hold the memmap (vmemmap page {leaf.index:#x})"
+                    f"hold the memmap ({leaf_name(leaf)})"
                 ),
             )
 
@@ -62,14 +62,13 @@ def block_memmap_lies_inside_its_block(k: Kernel, s: KernelState) -> Iterator[Cl
         yield check(
             k.sem.true() if lo <= first and last <= hi else k.sem.false(),
             lambda: (
-                f"vmemmap page {leaf.index:#x} is backed by pfns {first:#x}-{last:#x}, outside its block {lo:#x}-{hi:#x}"
+                f"{leaf_name(leaf)} is backed by pfns {first:#x}-{last:#x}, outside its block {lo:#x}-{hi:#x}"
             ),
         )
         yield check(
             k.sem.true() if lo <= dlo and dhi <= hi else k.sem.false(),
             lambda: (
-                f"vmemmap page {leaf.index:#x}, in block {lo:#x}-{hi:#x}, holds struct pages of pfns "
-                f"{dlo:#x}-{dhi:#x}"
+                f"{leaf_name(leaf)}, in block {lo:#x}-{hi:#x}, holds struct pages of pfns {dlo:#x}-{dhi:#x}"
             ),
         )
 

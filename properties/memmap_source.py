@@ -10,7 +10,7 @@ from mhpcheck.model.events import AltmapFallback, VmemmapAllocated
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap
 from mhpcheck.model.transitions import AddDeviceMemory
-from mhpcheck.properties.common import described, has_altmaps, overlaps
+from mhpcheck.properties.common import described, has_altmaps, leaf_name, overlaps
 
 
 def _added_with_altmap(step: Step) -> tuple[AddDeviceMemory, DeviceRange, VmemAltmap] | None:
@@ -92,7 +92,7 @@ def altmap_leaves_describe_own_device(k: Kernel, s: KernelState) -> Iterator[Cla
                 yield check(
                     ~overlaps(k, lo, hi, other),
                     lambda: (
-                        f"vmemmap page {leaf.index:#x}, backed by dev {r.dev}'s altmap, holds struct "
+                        f"{leaf_name(leaf)}, backed by dev {r.dev}'s altmap, holds struct "
                         f"pages of dev {other.dev}"
                     ),
                 )
@@ -105,7 +105,5 @@ def altmap_leaves_belong_to_present_devices(k: Kernel, s: KernelState) -> Iterat
         if leaf.source != SYSMEM:
             yield check(
                 k.sem.true() if s.altmap_of(leaf.source) is not None else k.sem.false(),
-                lambda: (
-                    f"vmemmap page {leaf.index:#x} still lives in the altmap of dev {leaf.source}, which is gone"
-                ),
+                lambda: f"{leaf_name(leaf)} still lives in the altmap of dev {leaf.source}, which is gone",
             )

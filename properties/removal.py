@@ -10,7 +10,7 @@ from mhpcheck.core.spec import Claim, check, invariant, monitor
 from mhpcheck.model.events import AltmapReleased, VmemmapFreed
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState
-from mhpcheck.properties.common import hexw
+from mhpcheck.properties.common import hexw, leaf_name
 
 
 def _where(src: int) -> str:
@@ -54,7 +54,7 @@ def nothing_left_when_all_removed(k: Kernel, s: KernelState) -> Iterator[Claim]:
     )
     yield check(
         k.sem.true() if not s.vmemmap else k.sem.false(),
-        lambda: f"vmemmap pages {', '.join(f'{x.index:#x}' for x in s.vmemmap)} are still mapped",
+        lambda: f"{', '.join(leaf_name(x) for x in s.vmemmap)} still mapped",
     )
     yield check(
         k.sem.true() if s.sysmem_vmemmap_pages == 0 else k.sem.false(),
@@ -67,7 +67,7 @@ def present_sections_have_memmap(k: Kernel, s: KernelState) -> Iterator[Claim]:
     """Every present section's memmap is mapped, once: a vmemmap page is populated only where none is and freed only when no valid section uses it (vmemmap_populated())."""
     # the leaves' byte ranges by start: a span meets only those starting within the largest
     # leaf's size before it (a base-page vmemmap has hundreds of leaves per section)
-    leaves = sorted((leaf.index << leaf.leaf_shift, 1 << leaf.leaf_shift) for leaf in s.vmemmap)
+    leaves = sorted((leaf.index << leaf.leaf_shift, leaf.count << leaf.leaf_shift) for leaf in s.vmemmap)
     starts = [a for a, _ in leaves]
     longest = max((n for _, n in leaves), default=0)
     for ms in s.sections:

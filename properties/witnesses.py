@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from mhpcheck.core.results import Step
 from mhpcheck.core.spec import ON_STEP, Claim, check, reachable
+from mhpcheck.model import pgtable
 from mhpcheck.model.arch import ArchConfig
 from mhpcheck.model.errno import EINVAL, ENOMEM
 from mhpcheck.model.events import AltmapFallback, SectionRemoved, VmemmapAllocated
@@ -37,7 +38,7 @@ def altmap_exhausted(k: Kernel, s: KernelState) -> Iterator[Claim]:
 def devices_share_a_vmemmap_page(k: Kernel, s: KernelState) -> Iterator[Claim]:
     """Two present devices have struct pages in one vmemmap page (powerpc: 16 MiB / 2 MiB pages span many sections)."""
     conds = []
-    for leaf in s.vmemmap:
+    for leaf in pgtable.each_leaf(s):
         lo, hi = described(k, leaf)
         users = [r for r in s.device_ranges if k.sem.branch(overlaps(k, lo, hi, r))]
         conds.append(k.sem.true() if len(users) >= 2 else k.sem.false())

@@ -302,6 +302,8 @@ class Word:
 class Sem(Protocol):
     """What model code may do with values: make words, branch, combine conditions, loop."""
 
+    symbolic: bool  # Words are terms of the symbolic engine rather than ints
+
     def word(self, value: int) -> Word: ...
 
     def branch(self, cond: Cond) -> bool: ...

@@ -37,7 +37,7 @@ def state_label(s: KernelState) -> str:
         by: dict[str, int] = {}
         for leaf in s.vmemmap:
             src = "sys" if leaf.source == SYSMEM else f"dev{leaf.source}"
-            by[src] = by.get(src, 0) + 1
+            by[src] = by.get(src, 0) + leaf.count
         parts.append("vmemmap " + ", ".join(f"{n} {src}" for src, n in by.items()))
     if s.sysmem_vmemmap_pages:
         parts.append(f"sysmem pages {s.sysmem_vmemmap_pages}")

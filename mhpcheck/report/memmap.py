@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from mhpcheck.model import pgtable
 from mhpcheck.model.kernel import Kernel
 from mhpcheck.model.state import RAM_OWNER, SYSMEM, KernelState, VmemmapLeaf
 
@@ -33,7 +34,7 @@ class LeafView:
 def leaf_views(k: Kernel, s: KernelState) -> list[LeafView]:
     size = k.arch.STRUCT_PAGE_SIZE
     out = []
-    for leaf in s.vmemmap:
+    for leaf in pgtable.each_leaf(s):
         lo = (leaf.index << leaf.leaf_shift) // size
         hi = ((leaf.index + 1) << leaf.leaf_shift) // size
         backing = None

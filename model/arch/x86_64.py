@@ -131,7 +131,10 @@ def vmemmap_free(k: Kernel, s: KernelState, start: int, end: int, altmap: int | 
     """arch/x86/mm/init_64.c:vmemmap_free() as of v4.5 (4b94ffdc4163)."""
     # remove_pagetable(start, end, false) walks every leaf mapping [start, end)
     freed = []
-    for leaf in s.vmemmap:
+    meeting = [
+        x for x in s.vmemmap if x.index << x.leaf_shift < end and (x.index + x.count) << x.leaf_shift > start
+    ]
+    for leaf in [x for run in meeting for x in pgtable.leaves_of(run)]:
         lo = leaf.index << leaf.leaf_shift
         hi = lo + (1 << leaf.leaf_shift)
         if hi <= start or lo >= end:

@@ -6,7 +6,7 @@ import pytest
 
 from mhpcheck.core.values import MASK, Word
 from mhpcheck.engines.cell import Cell
-from mhpcheck.model import build
+from mhpcheck.model import build, pgtable
 from mhpcheck.model.arch import powerpc64
 from mhpcheck.model.errno import E2BIG, EINVAL, ENOMEM
 from mhpcheck.model.events import BadPageAccess, SectionRemoved, VmemmapFreed
@@ -34,7 +34,9 @@ def test_x86_1gib_device_takes_eight_pmds_from_its_altmap_after_alignment():
     # backed by pfns 0x140200..0x1403ff; the next seven follow with no more padding.
     k, s, rets = run("x86_64", "v4.5", AddDeviceMemory(0, 0x140000, GIB_X86, AltmapChoice(0, 0x180, 0x2000)))
     assert rets == [0]
-    assert [(x.index, x.pfn.v) for x in s.vmemmap] == [(0x28 + i, 0x140200 + i * 0x200) for i in range(8)]
+    assert [(x.index, x.pfn.v) for x in pgtable.each_leaf(s)] == [
+        (0x28 + i, 0x140200 + i * 0x200) for i in range(8)
+    ]
     assert {x.source for x in s.vmemmap} == {0}
     a = s.device_ranges[0].altmap
     assert (a.alloc.v, a.align.v) == (0x1000, 0x80)
@@ -246,7 +248,7 @@ def test_arm64_4k_falls_back_to_base_pages_when_a_pmd_allocation_fails(variant, 
     assert rets == [ret]
     assert {x.source for x in s.vmemmap} == sources
     if ret == 0:  # 2 MiB of memmap in 4 KiB pages
-        assert [x.leaf_shift for x in s.vmemmap] == [12] * 512
+        assert [x.leaf_shift for x in pgtable.each_leaf(s)] == [12] * 512
 
 
 POWERPC_ERAS_AROUND_V6_5 = [("v6.1", False), ("v6.12", True), ("v7.2", True)]
@@ -412,7 +414,7 @@ def test_arm64_4k_maps_a_subsection_range_with_base_pages_from_its_altmap_from_v
     assert rets == [0] and [(x.leaf_shift, x.source) for x in s.vmemmap] == [(21, 0)]
     _, s, rets = run("arm64-4k", "v7.2", tail)
     assert rets == [0] and {(x.leaf_shift, x.source) for x in s.vmemmap} == {(12, 0)}
-    assert len(s.vmemmap) == 0x7E00 * 64 // 4096
+    assert len(pgtable.each_leaf(s)) == 0x7E00 * 64 // 4096
 
 
 @pytest.mark.parametrize(
