@@ -29,7 +29,28 @@ SIMULATION_WALKS = 200  # random walks per cell under `mhpcheck simulate`
 SIMULATION_DEPTH = 50  # steps per walk: well past what exhaustive search reaches
 SYMBOLIC_DEPTH = 2  # the symbolic engine's default depth: every path costs Z3 queries
 SYMBOLIC_FAULTS = 0  # the symbolic engine's default: its altmaps run out part-way by themselves
-_COST = {"arm64-16k": 8, "x86_64": 2, "arm64-64k": 2}  # relative time per cell, for scheduling
+# Seconds each cell took in `check --variant eras --jobs 2` at the default bounds on 2 cores
+# (e1a549c), for scheduling alone: the longest cells start first, so that no core is left
+# waiting on one at the end. Other bounds scale them alike; a cell not listed gets its arch's.
+_CELL_SECONDS = {
+    "arm64-4k": {"v5.15": 177, "v6.1": 178, "v6.12": 16, "v6.14": 37, "v6.17": 40, "v6.19": 41, "v7.2": 33},
+    "arm64-16k": {"v5.9": 40},
+    "x86_64": {"v4.3": 1, "v4.5": 12, "v4.13": 13, "v5.3": 19, "v5.9": 19, "v6.19": 44},
+}
+_ARCH_SECONDS = {
+    "x86_64": 33,
+    "arm64-4k": 33,
+    "arm64-16k": 8,
+    "arm64-64k": 5,
+    "powerpc64-radix": 6,
+    "powerpc64-hash": 2,
+}
+
+
+def _expected_seconds(arch: str, variant: str) -> int:
+    """How long a cell is expected to take, for ordering the work (never for a verdict)."""
+    era = variant.partition("+")[0].partition("@")[0]
+    return _CELL_SECONDS.get(arch, {}).get(era, _ARCH_SECONDS.get(arch, 10))
 
 
 @dataclass(frozen=True)
@@ -268,8 +289,7 @@ def run_check(
         else:
             todo.append(r)
     if req.jobs > 1:
-        # base-page configs walk hundreds of vmemmap pages per section: start them first
-        todo.sort(key=lambda r: -_COST.get(r.arch, 1))
+        todo.sort(key=lambda r: -_expected_seconds(r.arch, r.variant))
     jobs = max(1, min(req.jobs, len(todo) or 1))
 
     def done(judged: Judged) -> None:
