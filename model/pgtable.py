@@ -12,7 +12,17 @@ from mhpcheck.model.state import FIRST_PAGE_ONLY, SYSMEM, KernelState, VmemmapLe
 
 def set_leaf(k: Kernel, s: KernelState, index: int, leaf_shift: int, source: int, pfn: Word) -> KernelState:
     """Install a populated vmemmap leaf (set_pmd / set_pte_at / the hash bolted mapping)."""
-    return set_leaves(k, s, [VmemmapLeaf(index, leaf_shift, source, pfn)])
+    # Abstraction: page tables are not modelled; installing a leaf is recording it.
+    key = index << leaf_shift
+    runs = s.vmemmap
+    if leaf_shift == k.arch.PAGE_SHIFT or _within_a_run(runs, key):
+        return set_leaves(k, s, [VmemmapLeaf(index, leaf_shift, source, pfn)])
+    # a larger leaf joins no run: it goes in after the leaves that start where it does or before
+    if source == SYSMEM:
+        pfn = sysmem_pfn(k, index, leaf_shift)
+    k.trace(VmemmapAllocated(index, leaf_shift, source, pfn))
+    i = bisect.bisect_right(runs, key, key=_leaf_start)
+    return evolve(s, vmemmap=(*runs[:i], VmemmapLeaf(index, leaf_shift, source, pfn), *runs[i:]))
 
 
 def sysmem_pfn(k: Kernel, index: int, leaf_shift: int) -> Word:
@@ -152,16 +162,22 @@ def set_leaves(k: Kernel, s: KernelState, leaves: list[VmemmapLeaf]) -> KernelSt
     ]
     for x in leaves:
         k.trace(VmemmapAllocated(x.index, x.leaf_shift, x.source, x.pfn))
-    runs: tuple[VmemmapLeaf, ...] | list[VmemmapLeaf] = s.vmemmap
-    if any(_within_a_run(runs, _leaf_start(x)) for x in leaves):
+    runs = s.vmemmap
+    starts = [_leaf_start(run) for run in runs]
+    if any(_within(runs, starts, _leaf_start(x)) for x in leaves):
         # a page mapped over another (v5.3 can): placed among the run's own leaves, where a
         # table of single leaves would have it
-        runs = each_leaf(s)
+        return evolve(s, vmemmap=_joined(k, sorted((*each_leaf(s), *leaves), key=_leaf_start)))
     return evolve(s, vmemmap=_joined(k, sorted((*runs, *leaves), key=_leaf_start)))
 
 
-def _within_a_run(runs: tuple[VmemmapLeaf, ...] | list[VmemmapLeaf], offset: int) -> bool:
-    i = bisect.bisect_right(runs, offset, key=_leaf_start)
+def _within_a_run(runs: tuple[VmemmapLeaf, ...], offset: int) -> bool:
+    """Whether byte `offset` of the vmemmap lies in one of `runs`, past its start or at it."""
+    return _within(runs, [_leaf_start(run) for run in runs], offset)
+
+
+def _within(runs: tuple[VmemmapLeaf, ...], starts: list[int], offset: int) -> bool:
+    i = bisect.bisect_right(starts, offset)
     return i > 0 and offset < _run_end(runs[i - 1])
 
 
