@@ -185,12 +185,13 @@ class KernelState:
         if is_mhp_altmap(dev):
             altmaps = tuple((r, altmap if r == dev else a) for r, a in self.mhp_altmaps)
             return evolve(self, mhp_altmaps=altmaps)
-        ranges = list(self.device_ranges)
-        for i, r in enumerate(ranges):
-            if r.dev == dev:
-                ranges[i] = DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift)
-                break
-        return evolve(self, device_ranges=tuple(ranges))
+        ranges = tuple(
+            [
+                DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift) if r.dev == dev else r
+                for r in self.device_ranges
+            ]
+        )
+        return _with_device_ranges(self, ranges)
 
 
 def state_key(s: KernelState) -> tuple[Any, ...]:
@@ -336,3 +337,16 @@ def evolve(obj: Any, **changes: Any) -> Any:
     if fn is None:
         fn = _evolver(type(obj))
     return fn(obj, **changes)
+
+
+def _setter(cls: type, name: str) -> Callable[[Any, Any], Any]:
+    """evolve() of one field, generated once: the constructor called positionally."""
+    args = ", ".join("value" if f.name == name else f"obj.{f.name}" for f in fields(cls))
+    scope: dict[str, Any] = {"cls": cls}
+    exec(f"def set_field(obj, value):\n    return cls({args})\n", scope)
+    fn: Callable[[Any, Any], Any] = scope["set_field"]
+    return fn
+
+
+# an altmap changes with every vmemmap page allocated or freed
+_with_device_ranges = _setter(KernelState, "device_ranges")
