@@ -203,13 +203,21 @@ def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]
             to_page_allocator += 1 << (leaf.leaf_shift - k.arch.PAGE_SHIFT)
         elif to == FIRST_PAGE_ONLY:
             to_page_allocator += 1
-    indices = {(key[0], key[1]) for key in of_runs}
+    # the indices of leaves of runs that go, by leaf size, sorted: a run is touched when one of
+    # them falls inside it
+    indices: dict[int, list[int]] = {}
+    for index, shift, _, _ in of_runs:
+        indices.setdefault(shift, []).append(index)
+    for at in indices.values():
+        at.sort()
     kept: list[VmemmapLeaf] = []
     for run in s.vmemmap:
         if id(run) in whole:
             continue
         shift = run.leaf_shift
-        if run.count == 1 or not any((j, shift) in indices for j in range(run.index, run.index + run.count)):
+        at = indices.get(shift, [])
+        i = bisect.bisect_left(at, run.index)
+        if run.count == 1 or i == len(at) or at[i] >= run.index + run.count:
             kept.append(run)
             continue
         # the leaves of the run that stay, joined again below into the runs they make

@@ -316,6 +316,7 @@ def symmetric_state_bytes(s: KernelState) -> bytes:
 
 _KEEP: Any = object()  # an argument of a generated evolver that was not given
 _EVOLVERS: dict[type, Callable[..., Any]] = {}
+_SETTERS: dict[tuple[type, str], Callable[[Any, Any], Any]] = {}
 
 
 def _evolver(cls: type) -> Callable[..., Any]:
@@ -333,6 +334,12 @@ def _evolver(cls: type) -> Callable[..., Any]:
 
 def evolve(obj: Any, **changes: Any) -> Any:
     """dataclasses.replace() for the model's frozen state, without its per-call introspection."""
+    if len(changes) == 1:  # most calls change one field: its own setter, called positionally
+        ((name, value),) = changes.items()
+        set_field = _SETTERS.get((type(obj), name))
+        if set_field is None:
+            set_field = _SETTERS[(type(obj), name)] = _setter(type(obj), name)
+        return set_field(obj, value)
     fn = _EVOLVERS.get(type(obj))
     if fn is None:
         fn = _evolver(type(obj))
@@ -341,6 +348,8 @@ def evolve(obj: Any, **changes: Any) -> Any:
 
 def _setter(cls: type, name: str) -> Callable[[Any, Any], Any]:
     """evolve() of one field, generated once: the constructor called positionally."""
+    if name not in {f.name for f in fields(cls)}:
+        raise TypeError(f"{cls.__name__} has no field {name!r}")
     args = ", ".join("value" if f.name == name else f"obj.{f.name}" for f in fields(cls))
     scope: dict[str, Any] = {"cls": cls}
     exec(f"def set_field(obj, value):\n    return cls({args})\n", scope)
