@@ -1,4 +1,4 @@
-"""The vmemmap page table as the model keeps it: populated leaves, looked up and changed."""
+"""The vmemmap page table as the model keeps it: populated leaves, base pages in runs, looked up, changed."""
 
 from __future__ import annotations
 
