@@ -117,32 +117,35 @@ def _joined(k: Kernel, ordered: list[VmemmapLeaf]) -> tuple[VmemmapLeaf, ...]:
     end pfn wraps)."""
     if k.sem.symbolic:  # a pfn is a term: every leaf stays a record of its own
         return tuple(ordered)
-    concrete = k.sem.concrete
-    # Only base pages make runs: a larger leaf is a section's memmap or more on its own.
     page_shift = k.arch.PAGE_SHIFT
     out: list[VmemmapLeaf] = []
     run: VmemmapLeaf | None = None
     n = first = 0  # the leaves the run has so far, and its first pfn
+    joins = False  # whether the run may take more
     for x in ordered:
-        if run is not None and x.leaf_shift == page_shift and run.leaf_shift == page_shift:
-            x_first = concrete(x.pfn)
-            if (
-                run.index + n == x.index
-                and x.source == run.source
-                and not (x.reused or run.reused)
-                and first + n == x_first
-                and x_first + x.count <= ULONG_MAX_INT
-            ):
-                n += x.count
-                continue
+        # Only base pages make runs: a larger leaf is a section's memmap or more on its own.
+        # A pfn must be an int: the symbolic engine's states hold terms, and a concrete kernel
+        # runs on them to list the steps they offer.
+        x_joins = x.leaf_shift == page_shift and not x.reused and isinstance(x.pfn, Word)
+        x_first = k.sem.concrete(x.pfn) if x_joins else 0
+        if (
+            joins
+            and x_joins
+            and run is not None
+            and run.index + n == x.index
+            and x.source == run.source
+            and first + n == x_first
+            and x_first + x.count <= ULONG_MAX_INT
+        ):
+            n += x.count
+            continue
         if run is not None:
             out.append(
                 run
                 if n == run.count
                 else VmemmapLeaf(run.index, run.leaf_shift, run.source, run.pfn, False, n)
             )
-        run, n = x, x.count
-        first = concrete(x.pfn) if x.leaf_shift == page_shift else 0
+        run, n, first, joins = x, x.count, x_first, x_joins
     if run is not None:
         out.append(
             run if n == run.count else VmemmapLeaf(run.index, run.leaf_shift, run.source, run.pfn, False, n)
@@ -194,7 +197,7 @@ def clear_leaves(k: Kernel, s: KernelState, freed: list[tuple[VmemmapLeaf, int]]
     to_page_allocator = 0  # free_pages() / free_reserved_page() of the backing pages
     for leaf, to in freed:
         k.trace(VmemmapFreed(leaf.index, leaf.leaf_shift, leaf.source, to, leaf.pfn))
-        if id(leaf) in records:
+        if id(leaf) in records or not isinstance(leaf.pfn, Word):
             whole.add(id(leaf))
         else:  # a leaf of a run: concrete, as runs are
             key = (leaf.index, leaf.leaf_shift, leaf.source, k.sem.concrete(leaf.pfn))

@@ -110,3 +110,19 @@ def test_the_symbolic_engine_keeps_every_leaf_a_record_of_its_own():
     pages = [VmemmapLeaf(30 + i, 14, 0, k.sem.word(0x700 + i)) for i in range(3)]
     s = pgtable.set_leaves(k, KernelState(), pages)
     assert [x.count for x in s.vmemmap] == [1, 1, 1]
+
+
+def test_a_concrete_kernel_listing_the_steps_of_a_symbolic_state_keeps_its_leaves_apart():
+    # the symbolic engine's states hold terms; choices() and its dry runs use the concrete kernel
+    import z3
+
+    from mhpcheck.engines.symbolic.z3sem import SymWord
+
+    k = build("arm64-16k", "v6.1")
+    base = SymWord(z3.BitVec("base", 64))
+    pages = [VmemmapLeaf(40 + i, 14, 0, base + i) for i in range(3)]
+    s = pgtable.set_leaves(k, KernelState(), pages)
+    assert [x.count for x in s.vmemmap] == [1, 1, 1]
+    s = pgtable.clear_leaf(k, s, s.vmemmap[1], 0)
+    assert [x.index for x in s.vmemmap] == [40, 42]
+    k.take_events()
