@@ -140,17 +140,19 @@ def _joined(k: Kernel, ordered: list[VmemmapLeaf]) -> tuple[VmemmapLeaf, ...]:
             n += x.count
             continue
         if run is not None:
-            out.append(
-                run
-                if n == run.count
-                else VmemmapLeaf(run.index, run.leaf_shift, run.source, run.pfn, False, n)
-            )
+            out.append(_grown(run, n))
         run, n, first, joins = x, x.count, x_first, x_joins
     if run is not None:
-        out.append(
-            run if n == run.count else VmemmapLeaf(run.index, run.leaf_shift, run.source, run.pfn, False, n)
-        )
+        out.append(_grown(run, n))
     return tuple(out)
+
+
+def _grown(run: VmemmapLeaf, count: int) -> VmemmapLeaf:
+    return (
+        run
+        if count == run.count
+        else VmemmapLeaf(run.index, run.leaf_shift, run.source, run.pfn, False, count)
+    )
 
 
 def set_leaves(k: Kernel, s: KernelState, leaves: list[VmemmapLeaf]) -> KernelState:

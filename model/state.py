@@ -93,20 +93,21 @@ class MemSection:
 class VmemmapLeaf:
     """Populated vmemmap leaves (PMD, 16 MiB hash page or base page) and the memory backing them.
 
-    A record is a run of `count` leaves of one size at consecutive indices, from one source at
-    consecutive pfns: leaf i of the run maps index + i, backed from pfn + i * (its base pages).
+    A record is a run of `count` base pages at consecutive indices, from one source at
+    consecutive pfns: page i of the run maps index + i, backed by pfn + i. A larger leaf, or a
+    reused page, is a run of one.
     """
 
     # Abstraction: page tables are not modelled; a leaf is its vmemmap page number and size,
-    # and consecutive leaves alike but for their place are kept as one run (pgtable.py keeps
-    # runs as long as they go, so equal page tables are equal tuples): a base-page memmap is
-    # hundreds of leaves a section, which every state, property and encoding would walk.
+    # and consecutive base pages are kept as one run (pgtable.py keeps runs as long as they go,
+    # so equal page tables are equal tuples): a base-page memmap is hundreds of leaves a
+    # section, which every state, property and encoding would walk.
     index: int  # (vmemmap address - VMEMMAP_START) >> leaf_shift, of the run's first leaf
     leaf_shift: int
     source: int  # the device whose altmap backs it, or SYSMEM
     pfn: Word  # first backing pfn
     reused: bool = False  # maps a page another leaf owns (compound devmap tail pages, v5.17)
-    count: int = 1  # leaves in the run; a reused leaf is a run of one
+    count: int = 1  # base pages in the run
 
 
 @fast_init
@@ -191,7 +192,7 @@ class KernelState:
                 for r in self.device_ranges
             ]
         )
-        return _with_device_ranges(self, ranges)
+        return evolve(self, device_ranges=ranges)
 
 
 def state_key(s: KernelState) -> tuple[Any, ...]:
@@ -355,7 +356,3 @@ def _setter(cls: type, name: str) -> Callable[[Any, Any], Any]:
     exec(f"def set_field(obj, value):\n    return cls({args})\n", scope)
     fn: Callable[[Any, Any], Any] = scope["set_field"]
     return fn
-
-
-# an altmap changes with every vmemmap page allocated or freed
-_with_device_ranges = _setter(KernelState, "device_ranges")
