@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mhpcheck.core.errors import InputError
+from mhpcheck.model import kernel
 
 _DOC = re.compile(r"^(?P<path>[\w./-]+\.[ch]):(?P<name>\w+)\(\)")
 _collecting: list[tuple[str, Callable[..., Any]]] | None = None
@@ -173,6 +174,7 @@ def activate(path: str | Path) -> UserPatch:
     if key in _LOADED:
         return _LOADED[key]
     patch = load_patch(path)
+    kernel.keep_no_results()
     for target, fn in patch.replacements.items():
         modname, attr = target.split(":")
         mod = sys.modules[modname]

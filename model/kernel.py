@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mhpcheck.model.events import AllocationFailed, Call, CallFailed, Event
 
@@ -21,6 +23,7 @@ class Kernel:
         "events",
         "fail_alloc",
         "last_step",
+        "memo",
         "point_names",
         "points",
         "sem",
@@ -38,6 +41,8 @@ class Kernel:
         self.fail_alloc: int | None = None  # the one the environment makes fail, if any
         # (transition, calls that may fail it made, which of them were failure points)
         self.last_step: tuple[object, int, tuple[int, ...]] | None = None
+        # results of this kernel's @memoised functions, by function and key (concrete values only)
+        self.memo: dict[tuple[Callable[..., Any], Hashable], Any] = {}
 
     def begin_step(self, fail_alloc: int | None = None) -> None:
         """Start a transition: count its vmemmap allocations afresh, maybe failing one of them."""
@@ -84,3 +89,52 @@ class Kernel:
         events = tuple(self.events)
         self.events.clear()
         return events
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+_MISSING: Any = object()
+_MEMO_MAX = 1 << 16  # entries a kernel keeps before it starts again
+_memo_on = True
+
+
+def memoised(key: Callable[..., Hashable | None]) -> Callable[[F], F]:
+    """Mark a model function whose result, on concrete values, follows from its arguments and the
+    kernel build alone: each kernel keeps its results by `key(*args)` (the arguments after `k`)
+    and gives them again instead of running it.
+
+    `key` returns None where an argument is not concrete (a term of the symbolic engine), and
+    the call runs. A call that touches the kernel (an event, a call that may fail) is not kept:
+    its effects are part of the step. The explorer makes the same few hundred base-page
+    allocations from the same altmaps in thousands of states; this is what makes them cheap.
+    """
+
+    def deco(fn: F) -> F:
+        @functools.wraps(fn)
+        def call(k: Kernel, *args: Any) -> Any:
+            kk = key(*args) if _memo_on else None
+            if kk is None:
+                return fn(k, *args)
+            memo = k.memo
+            got = memo.get((fn, kk), _MISSING)
+            if got is not _MISSING:
+                return got
+            events, allocs = len(k.events), k.allocs
+            got = fn(k, *args)
+            if len(k.events) == events and k.allocs == allocs:
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                memo[(fn, kk)] = got
+            return got
+
+        return call  # type: ignore[return-value]
+
+    return deco
+
+
+def keep_no_results() -> None:
+    """Run every @memoised function in full from now on, in this process: a user patch is
+    installed. A kernel without the patch must call each function the patch replaces whenever
+    it would without the memo, since how often it does tells which steps the patch can change
+    (patching.unpatched_calls())."""
+    global _memo_on
+    _memo_on = False

@@ -6,7 +6,7 @@ from mhpcheck.core.values import ULONG_MAX_INT, Word
 from mhpcheck.model import pgtable
 from mhpcheck.model.errno import ENOMEM
 from mhpcheck.model.helpers import helper
-from mhpcheck.model.kernel import Kernel
+from mhpcheck.model.kernel import Kernel, memoised
 from mhpcheck.model.state import SYSMEM, DeviceRange, KernelState, VmemAltmap, VmemmapLeaf, evolve
 from mhpcheck.model.variants import mutants, patches
 
@@ -29,6 +29,18 @@ def vmem_altmap_nr_free(k: Kernel, altmap: VmemAltmap) -> Word:
 
 
 @helper
+def _bump_key(altmap: VmemAltmap, nr_pfns: Word) -> tuple[int, ...] | None:
+    """_altmap_bump()'s arguments as ints, or None if any is a term."""
+    a = altmap
+    # a chain of `is` rather than all(): this runs for every base page allocated from an altmap
+    concrete = type(a.base_pfn) is type(a.reserve) is type(a.free) is type(a.align) is Word
+    if concrete and type(a.alloc) is type(nr_pfns) is Word:
+        return (a.base_pfn.v, a.reserve.v, a.free.v, a.align.v, a.alloc.v, nr_pfns.v)
+    return None
+
+
+@helper
+@memoised(_bump_key)
 def _altmap_bump(k: Kernel, altmap: VmemAltmap, nr_pfns: Word) -> tuple[VmemAltmap, Word | None]:
     """The bump allocation of vmem_altmap_alloc() (v4.5), which v4.16 merged into altmap_alloc_block_buf().
 

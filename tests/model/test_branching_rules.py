@@ -68,7 +68,9 @@ def _raw_conditions(test: ast.AST) -> list[ast.AST]:
     def visit(n: ast.AST) -> None:
         if _is_branch_call(n):
             return
-        if isinstance(n, ast.Compare) and _mentions_word(n):
+        # `is` cannot be overloaded: an identity test (of a type, of None) is never a C comparison
+        identity = isinstance(n, ast.Compare) and all(isinstance(op, ast.Is | ast.IsNot) for op in n.ops)
+        if isinstance(n, ast.Compare) and not identity and _mentions_word(n):
             bad.append(n)
             return
         for child in ast.iter_child_nodes(n):
@@ -109,6 +111,8 @@ def test_the_scan_catches_a_raw_if_and_a_bool_operator():
         "    x = (a.reserve == 0) and k.ok\n"
         "    if k.sem.branch(a.free > a.alloc):\n"
         "        return 2\n"
+        "    if type(a.free) is Word and a.alloc is not None:\n"  # identity tests: Python's own
+        "        return 3\n"
     )
     found = violations(src)
     assert len(found) == 2
