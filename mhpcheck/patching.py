@@ -174,7 +174,6 @@ def activate(path: str | Path) -> UserPatch:
     if key in _LOADED:
         return _LOADED[key]
     patch = load_patch(path)
-    kernel.keep_no_results()
     for target, fn in patch.replacements.items():
         modname, attr = target.split(":")
         mod = sys.modules[modname]
@@ -232,8 +231,10 @@ def _dispatcher(
     calls = _CALLS.setdefault(patch.name, {})
     calls.setdefault(name, 0)
     unpatched = _UNPATCHED.setdefault(patch.name, [0])
+    replaced = kernel.replaced_calls
 
     def dispatch(k: Any, *args: Any, **kwargs: Any) -> Any:
+        replaced[0] += 1  # so that no kernel keeps a result this call went into (kernel.memoised)
         if k.variant.user_patch != patch.name:
             unpatched[0] += 1
             return current(k, *args, **kwargs)

@@ -94,7 +94,9 @@ class Kernel:
 F = TypeVar("F", bound=Callable[..., Any])
 _MISSING: Any = object()
 _MEMO_MAX = 1 << 16  # entries a kernel keeps before it starts again
-_memo_on = True
+# Calls of functions a user patch replaces, counted by its dispatchers (mhpcheck.patching): how
+# often each runs tells which steps the patch can change, so no call that made one is kept.
+replaced_calls = [0]
 
 
 def memoised(key: Callable[..., Hashable | None]) -> Callable[[F], F]:
@@ -103,24 +105,25 @@ def memoised(key: Callable[..., Hashable | None]) -> Callable[[F], F]:
     and gives them again instead of running it.
 
     `key` returns None where an argument is not concrete (a term of the symbolic engine), and
-    the call runs. A call that touches the kernel (an event, a call that may fail) is not kept:
-    its effects are part of the step. The explorer makes the same few hundred base-page
-    allocations from the same altmaps in thousands of states; this is what makes them cheap.
+    the call runs. A call that touches the kernel (an event, a call that may fail) or runs a
+    function a user patch replaces is not kept: what it does is part of the step. The explorer
+    makes the same few hundred base-page allocations from the same altmaps in thousands of
+    states; this is what makes them cheap.
     """
 
     def deco(fn: F) -> F:
         @functools.wraps(fn)
         def call(k: Kernel, *args: Any) -> Any:
-            kk = key(*args) if _memo_on else None
+            kk = key(*args)
             if kk is None:
                 return fn(k, *args)
             memo = k.memo
             got = memo.get((fn, kk), _MISSING)
             if got is not _MISSING:
                 return got
-            events, allocs = len(k.events), k.allocs
+            before = (len(k.events), k.allocs, replaced_calls[0])
             got = fn(k, *args)
-            if len(k.events) == events and k.allocs == allocs:
+            if (len(k.events), k.allocs, replaced_calls[0]) == before:
                 if len(memo) >= _MEMO_MAX:
                     memo.clear()
                 memo[(fn, kk)] = got
@@ -129,12 +132,3 @@ def memoised(key: Callable[..., Hashable | None]) -> Callable[[F], F]:
         return call  # type: ignore[return-value]
 
     return deco
-
-
-def keep_no_results() -> None:
-    """Run every @memoised function in full from now on, in this process: a user patch is
-    installed. A kernel without the patch must call each function the patch replaces whenever
-    it would without the memo, since how often it does tells which steps the patch can change
-    (patching.unpatched_calls())."""
-    global _memo_on
-    _memo_on = False

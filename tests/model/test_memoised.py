@@ -1,10 +1,13 @@
 """@memoised model functions: a kernel gives a kept result only where running the function again
 would give the same one and do nothing else."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mhpcheck import patching
 from mhpcheck.core.values import MASK, Word
 from mhpcheck.engines.cell import Cell
 from mhpcheck.engines.explicit import explore
@@ -12,16 +15,12 @@ from mhpcheck.engines.symbolic.z3sem import SymWord, Z3Sem
 from mhpcheck.model import build, kernel
 from mhpcheck.model.events import Call
 from mhpcheck.model.kernel import memoised
-from mhpcheck.model.ops import sparse_vmemmap
+from mhpcheck.model.ops import memremap, sparse_vmemmap
 from mhpcheck.model.state import VmemAltmap
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.properties import PROPERTIES
 
-
-@pytest.fixture(autouse=True)
-def memo_on(monkeypatch):
-    # a patch file installed earlier in this process turns the memo off; these tests want it
-    monkeypatch.setattr(kernel, "_memo_on", True)
+PATCHES = Path(__file__).resolve().parents[1] / "patches"
 
 
 def _counted(traces: bool):
@@ -64,14 +63,33 @@ def test_arguments_that_are_not_concrete_run_the_function():
     assert runs == ["term", "term"]
 
 
-def test_after_a_patch_is_installed_nothing_is_kept(monkeypatch):
-    k = build("x86_64", "v6.1")
-    f, runs = _counted(traces=False)
-    kernel.keep_no_results()
-    assert kernel._memo_on is False
-    f(k, 3)
-    f(k, 3)
-    assert runs == [3, 3]
+def test_a_call_into_a_function_a_patch_replaces_is_not_kept(monkeypatch):
+    # A kernel without the patch must call vmem_altmap_nr_free() (which _altmap_bump() calls)
+    # each time it would without the memo: unpatched_calls() tells diff which steps can change.
+    # Here the patch's dispatcher is stood for by one that counts as dispatchers do.
+    model_nr_free = sparse_vmemmap.vmem_altmap_nr_free
+    runs = []
+
+    def dispatch(k, altmap):
+        kernel.replaced_calls[0] += 1
+        runs.append(altmap)
+        return model_nr_free(k, altmap)
+
+    monkeypatch.setattr(sparse_vmemmap, "vmem_altmap_nr_free", dispatch)
+    k = build("arm64-4k", "v6.1")
+    w = k.sem.word
+    a = VmemAltmap(w(0x1000), w(0), w(64), w(0), w(0))
+    sparse_vmemmap._altmap_bump(k, a, w(1))
+    sparse_vmemmap._altmap_bump(k, a, w(1))
+    assert len(runs) == 2 and k.memo == {}
+
+
+def test_a_patch_dispatcher_counts_each_call_of_what_it_replaces():
+    p = patching.activate(PATCHES / "noop.py")  # replaces vmem_altmap_offset()
+    for k in (build("x86_64", "v6.1"), build("x86_64", f"v6.1@{p.name}")):
+        before = kernel.replaced_calls[0]
+        memremap.vmem_altmap_offset(k, None)
+        assert kernel.replaced_calls[0] == before + 1
 
 
 _word = st.integers(0, MASK)
@@ -101,13 +119,22 @@ def test_an_altmap_of_terms_is_not_kept():
     assert k.memo == {}
 
 
+class _Forgetful(dict):
+    """A memo that never gives a result back: every call runs."""
+
+    def get(self, key, default=None):
+        return default
+
+
 @pytest.mark.parametrize(("arch", "variant"), [("arm64-4k", "v6.1"), ("x86_64", "v4.5")])
-def test_exploring_with_the_memo_reaches_the_same_states_and_verdicts(monkeypatch, arch, variant):
-    def run(on):
-        monkeypatch.setattr(kernel, "_memo_on", on)
-        seen = []
+def test_exploring_with_the_memo_reaches_the_same_states_and_verdicts(arch, variant):
+    def run(keep):
         cell = Cell(arch, variant, Bounds(depth=2, faults=1), PROPERTIES)
+        if not keep:
+            cell.k.memo = _Forgetful()
+        seen = []
         r = explore(cell, on_state=lambda key, s, parent, t: seen.append(key))
+        assert not keep or len(cell.k.memo) > 0
         return r.states, r.transitions, [(p.name, p.verdict, p.path) for p in r.properties], seen
 
     with_memo, without = run(True), run(False)
