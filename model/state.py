@@ -182,17 +182,17 @@ class KernelState:
         return None
 
     def with_altmap(self, dev: int, altmap: VmemAltmap) -> KernelState:
-        # Constructors, not dataclasses.replace(): this runs for every vmemmap page allocated.
+        # A generated setter, not evolve(): this runs for every vmemmap page allocated from or
+        # freed to an altmap, and evolve()'s keyword arguments cost a third of the call.
         if is_mhp_altmap(dev):
             altmaps = tuple((r, altmap if r == dev else a) for r, a in self.mhp_altmaps)
             return evolve(self, mhp_altmaps=altmaps)
-        ranges = tuple(
-            [
-                DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift) if r.dev == dev else r
-                for r in self.device_ranges
-            ]
-        )
-        return evolve(self, device_ranges=ranges)
+        ranges = self.device_ranges
+        for i, r in enumerate(ranges):
+            if r.dev == dev:
+                r = DeviceRange(r.dev, r.start_pfn, r.nr_pages, altmap, r.vmemmap_shift)
+                return _set_device_ranges(self, (*ranges[:i], r, *ranges[i + 1 :]))
+        return self
 
 
 def state_key(s: KernelState) -> tuple[Any, ...]:
@@ -317,7 +317,7 @@ def symmetric_state_bytes(s: KernelState) -> bytes:
 
 _KEEP: Any = object()  # an argument of a generated evolver that was not given
 _EVOLVERS: dict[type, Callable[..., Any]] = {}
-_SETTERS: dict[tuple[type, str], Callable[[Any, Any], Any]] = {}
+_SETTERS: dict[type, dict[str, Callable[[Any, Any], Any]]] = {}
 
 
 def _evolver(cls: type) -> Callable[..., Any]:
@@ -336,23 +336,30 @@ def _evolver(cls: type) -> Callable[..., Any]:
 def evolve(obj: Any, **changes: Any) -> Any:
     """dataclasses.replace() for the model's frozen state, without its per-call introspection."""
     if len(changes) == 1:  # most calls change one field: its own setter, called positionally
-        ((name, value),) = changes.items()
-        set_field = _SETTERS.get((type(obj), name))
-        if set_field is None:
-            set_field = _SETTERS[(type(obj), name)] = _setter(type(obj), name)
-        return set_field(obj, value)
+        for name, value in changes.items():
+            try:
+                set_field = _SETTERS[type(obj)][name]
+            except KeyError:
+                set_field = setter(type(obj), name)
+            return set_field(obj, value)
     fn = _EVOLVERS.get(type(obj))
     if fn is None:
         fn = _evolver(type(obj))
     return fn(obj, **changes)
 
 
-def _setter(cls: type, name: str) -> Callable[[Any, Any], Any]:
-    """evolve() of one field, generated once: the constructor called positionally."""
-    if name not in {f.name for f in fields(cls)}:
-        raise TypeError(f"{cls.__name__} has no field {name!r}")
-    args = ", ".join("value" if f.name == name else f"obj.{f.name}" for f in fields(cls))
-    scope: dict[str, Any] = {"cls": cls}
-    exec(f"def set_field(obj, value):\n    return cls({args})\n", scope)
-    fn: Callable[[Any, Any], Any] = scope["set_field"]
+def setter(cls: type, name: str) -> Callable[[Any, Any], Any]:
+    """evolve() of field `name` of `cls`, generated once: the constructor called positionally."""
+    by_name = _SETTERS.setdefault(cls, {})
+    fn = by_name.get(name)
+    if fn is None:
+        if name not in {f.name for f in fields(cls)}:
+            raise TypeError(f"{cls.__name__} has no field {name!r}")
+        args = ", ".join("value" if f.name == name else f"obj.{f.name}" for f in fields(cls))
+        scope: dict[str, Any] = {"cls": cls}
+        exec(f"def set_field(obj, value):\n    return cls({args})\n", scope)
+        fn = by_name[name] = scope["set_field"]
     return fn
+
+
+_set_device_ranges = setter(KernelState, "device_ranges")
