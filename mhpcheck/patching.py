@@ -180,6 +180,7 @@ def activate(path: str | Path) -> UserPatch:
         orig = _INSTALLED.setdefault((modname, attr), getattr(mod, attr))
         current = getattr(mod, attr)
         setattr(mod, attr, _dispatcher(current, fn, patch, patch.names[target], orig))
+    kernel.forget_kept()
     _LOADED[key] = patch
     return patch
 

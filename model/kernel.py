@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +19,7 @@ class Kernel:
     """One kernel build: an architecture config at a variant, run under one value back end."""
 
     __slots__ = (
+        "__weakref__",
         "allocs",
         "arch",
         "events",
@@ -41,8 +43,9 @@ class Kernel:
         self.fail_alloc: int | None = None  # the one the environment makes fail, if any
         # (transition, calls that may fail it made, which of them were failure points)
         self.last_step: tuple[object, int, tuple[int, ...]] | None = None
-        # results of this kernel's @memoised functions, by function and key (concrete values only)
-        self.memo: dict[tuple[Callable[..., Any], Hashable], Any] = {}
+        # results of this kernel's @memoised functions, by function name and key (concrete values)
+        self.memo: dict[tuple[str, Hashable], Any] = {}
+        _KEEPING.add(self)
 
     def begin_step(self, fail_alloc: int | None = None) -> None:
         """Start a transition: count its vmemmap allocations afresh, maybe failing one of them."""
@@ -97,6 +100,7 @@ _MEMO_MAX = 1 << 16  # entries a kernel keeps before it starts again
 # Calls of functions a user patch replaces, counted by its dispatchers (mhpcheck.patching): how
 # often each runs tells which steps the patch can change, so no call that made one is kept.
 replaced_calls = [0]
+_KEEPING: weakref.WeakSet[Kernel] = weakref.WeakSet()  # every kernel alive, for forget_kept()
 
 
 def memoised(key: Callable[..., Hashable | None]) -> Callable[[F], F]:
@@ -112,13 +116,15 @@ def memoised(key: Callable[..., Hashable | None]) -> Callable[[F], F]:
     """
 
     def deco(fn: F) -> F:
+        name = f"{fn.__module__}.{fn.__qualname__}"  # a name, not fn: a kernel stays picklable
+
         @functools.wraps(fn)
         def call(k: Kernel, *args: Any) -> Any:
             kk = key(*args)
             if kk is None:
                 return fn(k, *args)
             memo = k.memo
-            got = memo.get((fn, kk), _MISSING)
+            got = memo.get((name, kk), _MISSING)
             if got is not _MISSING:
                 return got
             before = (len(k.events), k.allocs, replaced_calls[0])
@@ -126,9 +132,16 @@ def memoised(key: Callable[..., Hashable | None]) -> Callable[[F], F]:
             if (len(k.events), k.allocs, replaced_calls[0]) == before:
                 if len(memo) >= _MEMO_MAX:
                     memo.clear()
-                memo[(fn, kk)] = got
+                memo[(name, kk)] = got
             return got
 
         return call  # type: ignore[return-value]
 
     return deco
+
+
+def forget_kept() -> None:
+    """Drop every kernel's kept results: model functions were just replaced or wrapped (a patch
+    file's dispatchers, call counting), and a result kept before ran none of the new code."""
+    for k in list(_KEEPING):
+        k.memo.clear()

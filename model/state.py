@@ -182,8 +182,9 @@ class KernelState:
         return None
 
     def with_altmap(self, dev: int, altmap: VmemAltmap) -> KernelState:
-        # A generated setter, not evolve(): this runs for every vmemmap page allocated from or
-        # freed to an altmap, and evolve()'s keyword arguments cost a third of the call.
+        # A device's altmap through the generated setter, not evolve(): this runs for every
+        # vmemmap page allocated from or freed to it, and evolve()'s keyword arguments cost a
+        # third of the call.
         if is_mhp_altmap(dev):
             altmaps = tuple((r, altmap if r == dev else a) for r, a in self.mhp_altmaps)
             return evolve(self, mhp_altmaps=altmaps)

@@ -61,6 +61,16 @@ def _is_branch_call(node: ast.AST) -> bool:
     )
 
 
+def _of_types(n: ast.Compare) -> bool:
+    """`type(x) is type(y) is Word`: which class a value is, never a C comparison of values."""
+
+    def a_class(x: ast.AST) -> bool:
+        return isinstance(x, ast.Name) or (isinstance(x, ast.Call) and ast.unparse(x.func) == "type")
+
+    identity = all(isinstance(op, ast.Is | ast.IsNot) for op in n.ops)
+    return identity and all(a_class(x) for x in [n.left, *n.comparators])
+
+
 def _raw_conditions(test: ast.AST) -> list[ast.AST]:
     """Comparisons or bool operators over Words in `test` that are not inside k.sem.branch()."""
     bad: list[ast.AST] = []
@@ -68,9 +78,7 @@ def _raw_conditions(test: ast.AST) -> list[ast.AST]:
     def visit(n: ast.AST) -> None:
         if _is_branch_call(n):
             return
-        # `is` cannot be overloaded: an identity test (of a type, of None) is never a C comparison
-        identity = isinstance(n, ast.Compare) and all(isinstance(op, ast.Is | ast.IsNot) for op in n.ops)
-        if isinstance(n, ast.Compare) and not identity and _mentions_word(n):
+        if isinstance(n, ast.Compare) and not _of_types(n) and _mentions_word(n):
             bad.append(n)
             return
         for child in ast.iter_child_nodes(n):
@@ -111,13 +119,16 @@ def test_the_scan_catches_a_raw_if_and_a_bool_operator():
         "    x = (a.reserve == 0) and k.ok\n"
         "    if k.sem.branch(a.free > a.alloc):\n"
         "        return 2\n"
-        "    if type(a.free) is Word and a.alloc is not None:\n"  # identity tests: Python's own
+        "    if type(a.free) is Word and type(a.alloc) is type(a.align):\n"  # the class, not a value
         "        return 3\n"
+        "    if a.free is a.alloc:\n"  # two values that are equal need not be one object
+        "        return 4\n"
     )
     found = violations(src)
-    assert len(found) == 2
+    assert len(found) == 3
     assert "a.free > a.alloc" in found[0]
     assert "a.reserve == 0" in found[1]
+    assert "a.free is a.alloc" in found[2]
 
 
 def test_a_raw_branch_on_a_word_or_cond_raises_wherever_it_is_written():

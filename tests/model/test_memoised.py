@@ -1,6 +1,7 @@
 """@memoised model functions: a kernel gives a kept result only where running the function again
 would give the same one and do nothing else."""
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -85,11 +86,30 @@ def test_a_call_into_a_function_a_patch_replaces_is_not_kept(monkeypatch):
 
 
 def test_a_patch_dispatcher_counts_each_call_of_what_it_replaces():
-    p = patching.activate(PATCHES / "noop.py")  # replaces vmem_altmap_offset()
-    for k in (build("x86_64", "v6.1"), build("x86_64", f"v6.1@{p.name}")):
+    # the dispatcher activate() installs, built here on its own so that nothing stays installed
+    patch = patching.UserPatch("counted", PATCHES / "noop.py")
+    model_offset = memremap.vmem_altmap_offset
+    dispatch = patching._dispatcher(model_offset, model_offset, patch, "vmem_altmap_offset", model_offset)
+    for k in (build("x86_64", "v6.1"), build("x86_64", "v6.1@counted")):
         before = kernel.replaced_calls[0]
-        memremap.vmem_altmap_offset(k, None)
+        dispatch(k, None)
         assert kernel.replaced_calls[0] == before + 1
+
+
+def test_results_kept_before_functions_are_replaced_are_dropped():
+    k = build("arm64-4k", "v6.1")
+    w = k.sem.word
+    sparse_vmemmap._altmap_bump(k, VmemAltmap(w(0x1000), w(0), w(64), w(0), w(0)), w(1))
+    assert len(k.memo) == 1
+    kernel.forget_kept()  # what patching.activate() and review.functions.counting() call
+    assert k.memo == {}
+
+
+def test_a_kernel_with_kept_results_pickles():
+    k = build("arm64-4k", "v6.1")
+    w = k.sem.word
+    sparse_vmemmap._altmap_bump(k, VmemAltmap(w(0x1000), w(0), w(64), w(0), w(0)), w(1))
+    assert pickle.loads(pickle.dumps(k)).memo.keys() == k.memo.keys()
 
 
 _word = st.integers(0, MASK)
