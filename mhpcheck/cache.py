@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mhpcheck import __version__, codec
+from mhpcheck import __version__, codec, patching
 from mhpcheck.codec import Judged
 from mhpcheck.core import outputs
 from mhpcheck.core.errors import InputError
@@ -46,8 +46,10 @@ def source_fingerprint() -> str:
     return h.hexdigest()
 
 
-def cell_key(req: CellRequest, patch_text: str | None) -> str | None:
-    """The cache key of one cell's request, or None when its result is not reproducible."""
+def cell_key(req: CellRequest, patch_text: str | None, untouched_by: str | None = None) -> str | None:
+    """The cache key of one cell's request, or None when its result is not reproducible;
+    `untouched_by` makes the key of a patched cell in which none of the patch's replacements ran:
+    the patch's outline in place of its text (untouched_key())."""
     if req.time_budget is not None:
         return None  # what a time budget cuts depends on the machine's speed, not on the inputs
     settings = {
@@ -61,10 +63,22 @@ def cell_key(req: CellRequest, patch_text: str | None) -> str | None:
         "engine": req.engine,
         "walks": list(req.walks) if req.engine == "simulation" else None,
     }
+    if untouched_by is not None:
+        settings["untouched_by"] = untouched_by
     h = hashlib.sha256()
     h.update(f"mhpcheck {__version__}\0{source_fingerprint()}\0".encode())
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()
+
+
+def untouched_key(req: CellRequest, patch_text: str) -> str | None:
+    """The key under which a patched cell's result is kept when none of the patch's replacements
+    ran in it: the patch file's outline (patching.outline()) stands for its text, so that editing
+    a replacement's body re-checks only the cells that reach it. None if there is no outline."""
+    shape = patching.outline(patch_text)
+    if shape is None:
+        return None
+    return cell_key(req, None, untouched_by=shape)
 
 
 FORMAT = "mhpcheck-cache"

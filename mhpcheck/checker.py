@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import cast
 
 from mhpcheck import patching
-from mhpcheck.cache import CellCache, cell_key
+from mhpcheck.cache import CellCache, cell_key, untouched_key
 from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import FIXED, REGRESSION, SAME, WORSE, CellResult, Report, Verdict
 from mhpcheck.core.spec import REACHABLE
@@ -128,13 +128,22 @@ def run_cell(req: CellRequest) -> Judged:
     if req.engine == "both":
         _cross_check(results[0], results[1])
     stale = []
-    calls = patching.count_calls(patch, reset=True) if patch else {}
     for result in results:
         stale.extend(judge(result))
         counterexamples(cell, result)
-        if calls:
+    # every call of a replacement while the cell was checked, its counterexamples' replays too: a
+    # cell where none ran is kept for any body of them (untouched())
+    calls = patching.count_calls(patch, reset=True) if patch else {}
+    if calls:
+        for result in results:
             result.stats["patch_calls"] = calls
     return results, stale
+
+
+def untouched(judged: Judged) -> bool:
+    """Whether a patched cell was checked without any of its patch's replacements running: its
+    results are then those of any patch file with the same outline (patching.outline())."""
+    return all(c.stats.get("patch_calls") and not any(c.stats["patch_calls"].values()) for c in judged[0])
 
 
 def unreached(results: list[CellResult]) -> list[str]:
@@ -261,6 +270,12 @@ def run_check(
         (r.arch, r.variant): cell_key(r, patch_text if r.patch else None) if store is not None else None
         for r in requests
     }
+    # a patched cell is also kept by the patch's outline where none of its replacements ran
+    outlined = {
+        (r.arch, r.variant): untouched_key(r, patch_text)
+        for r in requests
+        if store is not None and r.patch is not None and patch_text is not None
+    }
     unpatched: dict[tuple[str, str], Judged] = {}
     waiting: dict[tuple[str, str], Judged] = {}  # patched cells whose unpatched one is not in yet
 
@@ -280,8 +295,11 @@ def run_check(
 
     todo = []
     for r in requests:
-        key = keys[(r.arch, r.variant)]
+        key, by_outline = keys[(r.arch, r.variant)], outlined.get((r.arch, r.variant))
         hit = store.get(key) if store is not None and key is not None else None
+        if hit is None and store is not None and by_outline is not None:
+            hit = store.get(by_outline)
+            report.untouched += hit is not None
         if hit is not None:
             if not base or (r.arch, r.variant) in base:  # the cells the report shows
                 report.cached += 1
@@ -293,9 +311,12 @@ def run_check(
     jobs = max(1, min(req.jobs, len(todo) or 1))
 
     def done(judged: Judged) -> None:
-        key = keys[(judged[0][0].arch, judged[0][0].variant)]
+        where = (judged[0][0].arch, judged[0][0].variant)
+        key, by_outline = keys[where], outlined.get(where)
         if store is not None and key is not None and not judged[0][0].stats.get(OVERRUN):
             store.put(key, judged)
+            if by_outline is not None and untouched(judged):
+                store.put(by_outline, judged)
         collect(judged)
 
     # a patch file is code that may end its process or never return: its cells run apart

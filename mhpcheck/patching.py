@@ -15,6 +15,7 @@ function, so one process can explore a variant with and without the patch side b
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import inspect
@@ -166,6 +167,53 @@ def load_patch(path: str | Path) -> UserPatch:
         patch.replacements[f"{mod.__name__}:{attr}"] = fn
         patch.names[f"{mod.__name__}:{attr}"] = name
     return patch
+
+
+# Names through which a file can reach its own functions without naming them
+_REFLECTIVE = frozenset(
+    {"globals", "locals", "vars", "getattr", "eval", "exec", "compile", "__import__", "__dict__", "modules"}
+)
+
+
+def outline(text: str) -> str | None:
+    """What a patch file does apart from the bodies of its replacements: its syntax tree with each
+    replacement's body set aside (comments and layout never count); None if it does not parse.
+
+    Two patch files with one outline differ only inside replacements, so a run in which no
+    replacement ran (count_calls() all zero) is the same under either: the cache keeps such a
+    cell's result under the outline (mhpcheck.cache.untouched_key). A body stays in the outline
+    where the file could call the function other than through its dispatcher: its name used
+    anywhere else in the file, defined twice, or the file reaching names reflectively
+    (globals(), getattr(), sys.modules, ...).
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
+    attrs = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)]
+    if _REFLECTIVE.isdisjoint(names) and _REFLECTIVE.isdisjoint(attrs):
+        defined = [
+            n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        ]
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not _replacement(node):
+                continue
+            inside = sum(isinstance(n, ast.Name) and n.id == node.name for n in ast.walk(node))
+            if names.count(node.name) == inside and defined.count(node.name) == 1:
+                node.body = [ast.Pass()]
+    return ast.dump(tree)
+
+
+def _replacement(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a def is decorated @replaces(...) (or @<module>.replaces(...)) and by nothing else:
+    another decorator could run the body when the file is loaded."""
+    if len(fn.decorator_list) != 1 or not isinstance(fn.decorator_list[0], ast.Call):
+        return False
+    f = fn.decorator_list[0].func
+    return (isinstance(f, ast.Name) and f.id == "replaces") or (
+        isinstance(f, ast.Attribute) and f.attr == "replaces"
+    )
 
 
 def activate(path: str | Path) -> UserPatch:

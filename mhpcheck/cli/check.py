@@ -207,10 +207,12 @@ def run_and_report(
         for line in unreached_lines(unreached(report.cells), patch_file):
             click.echo(line, err=True)
     code = report.exit_code()
+    # cells of a patch file that none of its replacements reach stay cached across edits of them
+    untouched = f", {report.untouched} of them out of the patch's reach" if report.untouched else ""
     from_cache = (
-        f" ({report.cached} from the cache, re-checked nothing)"
+        f" ({report.cached} from the cache{untouched}, re-checked nothing)"
         if report.cached == len(report.cells)
-        else (f" ({report.cached} from the cache)" if report.cached else "")
+        else (f" ({report.cached} from the cache{untouched})" if report.cached else "")
     )
     click.echo(
         f"{len(report.cells)} cells{from_cache}, {sum(c.states for c in report.cells)} states in "

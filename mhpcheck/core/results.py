@@ -82,6 +82,7 @@ class Report:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # arch, variant, why
     stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # finding, prop, arch, variant
     cached: int = 0  # cells taken from the cache, not explored
+    untouched: int = 0  # of them, patched cells none of whose replacements ran (by the patch's outline)
     # ExitCode.INTERRUPTED or TERMINATED when a signal stopped the run: `cells` are those that
     # finished, and the run as a whole holds nothing
     interrupted: ExitCode | None = None
