@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-from mhpcheck import patching
+from mhpcheck import codec, patching
 from mhpcheck.cache import CellCache, cell_key, untouched_key
 from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import FIXED, REGRESSION, SAME, WORSE, CellResult, Report, Verdict
@@ -104,9 +104,23 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
 Judged = tuple[list[CellResult], list[tuple[str, str, str, str]]]
 
 
+REACHES = "reaches"  # stats key: the replaceable functions an unpatched cell ran (patching.reaching())
+
+
 def run_cell(req: CellRequest) -> Judged:
     """One cell under the requested engine(s), judged against the findings, each violation's
-    counterexample minimised and replayed once: the steps every report is rendered from."""
+    counterexample minimised and replayed once: the steps every report is rendered from. An
+    unpatched cell notes the replaceable functions it ran, for derived()."""
+    if req.patch is not None:
+        return _run_cell(req)
+    with patching.reaching() as reached:
+        results, stale = _run_cell(req)
+    for result in results:
+        result.stats[REACHES] = sorted(reached)
+    return results, stale
+
+
+def _run_cell(req: CellRequest) -> Judged:
     cell = req.cell()
     patch = cell.variant.user_patch
     patching.count_calls(patch, reset=True)
@@ -138,6 +152,29 @@ def run_cell(req: CellRequest) -> Judged:
         for result in results:
             result.stats["patch_calls"] = calls
     return results, stale
+
+
+def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged | None:
+    """Patched cell `req` from its unpatched twin's results where the twin ran none of the
+    functions the patch replaces: a patched kernel runs as the unpatched one until a replacement
+    runs, so the states, transitions, verdicts and counterexamples are the same, and the findings
+    are judged alike. None where that cannot be said: the twin did not note what it ran or was
+    cut short, or the twin's variant and the patched one differ in the mutants properties kill."""
+    results = twin[0]
+    if not results or any(REACHES not in c.stats or not c.complete for c in results):
+        return None
+    if any(set(patch.replacements) & set(c.stats[REACHES]) for c in results):
+        return None
+    kills = lambda variant: {p.name for p in PROPERTIES if variant_named(variant).name in p.kills}  # noqa: E731
+    if kills(results[0].variant) != kills(req.variant):
+        return None
+    copy = codec.decode_judged(codec.encode_judged(twin))  # the twin's own results stay as they are
+    for c in copy[0]:
+        c.variant = req.variant
+        c.stats = {key: value for key, value in c.stats.items() if key != REACHES}  # a copy: shared above
+        c.stats["patch_calls"] = dict.fromkeys(patch.names.values(), 0)
+    # a patched variant never reports a finding as stale (judge()): a patch may fix one
+    return copy[0], []
 
 
 def untouched(judged: Judged) -> bool:
@@ -319,31 +356,49 @@ def run_check(
                 store.put(by_outline, judged)
         collect(judged)
 
-    # a patch file is code that may end its process or never return: its cells run apart
+    # a patch file is code that may end its process or never return: its cells run apart, after
+    # the unpatched ones, from which those the patch does not reach are derived()
     apart = [r for r in todo if r.patch is not None]
     todo = [r for r in todo if r.patch is None]
     try:
+        _run_unpatched(req, todo, jobs, done)
         if apart:
+            patch = patching.activate(cast(str, req.patch))
+            rest = []
+            for r in apart:
+                twin = unpatched.get((r.arch, base[(r.arch, r.variant)]))
+                judged = derived(twin, r, patch) if twin is not None else None
+                if judged is None:
+                    rest.append(r)
+                else:
+                    report.derived += 1
+                    done(judged)
             try:
                 deadline = deadline_for(req.time_budget)
-                isolated_map(run_cell, apart, jobs, done, deadline, overrun)
+                isolated_map(run_cell, rest, jobs, done, deadline, overrun)
             except ProcessEnded as e:
                 r = cast(CellRequest, e.item)
                 raise patching.ended(r.patch, e.exitcode, f"{r.arch} {r.variant}") from None
-        if not todo:
-            pass
-        elif req.executor == "ray":
-            for judged in _ray_map(todo, jobs):
-                done(judged)
-        elif jobs == 1:
-            for judged in map(run_cell, todo):
-                done(judged)
-        else:
-            pool_map(run_cell, todo, jobs, done)
     finally:
         # the same order for any --jobs, interrupted or not: the matrix's, explicit before symbolic
         report.cells.sort(key=lambda c: (order[(c.arch, c.variant)], c.engine != "explicit"))
     return report
+
+
+def _run_unpatched(
+    req: CheckRequest, todo: list[CellRequest], jobs: int, done: Callable[[Judged], None]
+) -> None:
+    """The cells without a patch file, on the requested executor, each handed to `done`."""
+    if not todo:
+        return
+    if req.executor == "ray":
+        for judged in _ray_map(todo, jobs):
+            done(judged)
+    elif jobs == 1:
+        for judged in map(run_cell, todo):
+            done(judged)
+    else:
+        pool_map(run_cell, todo, jobs, done)
 
 
 OVERRUN = "overrun"  # stats key of a cell whose patch file never returned

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import inspect
 import pkgutil
 import re
 import runpy
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,49 @@ def count_calls(patch: str, reset: bool = False) -> dict[str, int]:
         for name in calls:
             calls[name] = 0
     return counts
+
+
+@contextlib.contextmanager
+def reaching() -> Iterator[set[str]]:
+    """The replaceable functions ("module:attr", as UserPatch.replacements names them) that run
+    inside the block: each is wrapped by a probe that notes it at its first call and puts the
+    function back (a kernel built inside the block keeps the probe it resolved, which goes on
+    noting). A patched kernel runs exactly as an unpatched one until a replacement runs, so a
+    cell none of whose reached functions a patch replaces is the same with the patch
+    (checker.derived())."""
+    reached: set[str] = set()
+    installed: list[tuple[Any, str, Callable[..., Any]]] = []
+    for f in _targets():
+        mod = sys.modules[f.module]
+        current = getattr(mod, f.attr)
+        probe = _probe(mod, f.attr, current, reached)
+        setattr(mod, f.attr, probe)
+        installed.append((mod, f.attr, current))
+    try:
+        yield reached
+    finally:
+        for mod, attr, current in installed:
+            setattr(mod, attr, current)
+
+
+@functools.cache
+def _targets() -> tuple[ModelFunction, ...]:
+    """Each replaceable function once (model_functions() names some twice)."""
+    return tuple({(f.module, f.attr): f for f in catalogue()}.values())
+
+
+def _probe(mod: Any, attr: str, current: Callable[..., Any], reached: set[str]) -> Callable[..., Any]:
+    name = f"{mod.__name__}:{attr}"
+
+    def probe(*args: Any, **kwargs: Any) -> Any:
+        reached.add(name)
+        if getattr(mod, attr) is probe:
+            setattr(mod, attr, current)
+        return current(*args, **kwargs)
+
+    probe.__wrapped__ = getattr(current, "__wrapped__", current)  # type: ignore[attr-defined]
+    probe.__name__ = current.__name__
+    return probe
 
 
 def _where(patch: UserPatch, e: BaseException) -> str:

@@ -207,13 +207,15 @@ def run_and_report(
         for line in unreached_lines(unreached(report.cells), patch_file):
             click.echo(line, err=True)
     code = report.exit_code()
-    # cells of a patch file that none of its replacements reach stay cached across edits of them
+    # cells of a patch file that none of its replacements reach stay cached across edits of them,
+    # and are taken from the unpatched cells the first time
     untouched = f", {report.untouched} of them out of the patch's reach" if report.untouched else ""
-    from_cache = (
-        f" ({report.cached} from the cache{untouched}, re-checked nothing)"
-        if report.cached == len(report.cells)
-        else (f" ({report.cached} from the cache{untouched})" if report.cached else "")
-    )
+    notes = [f"{report.cached} from the cache{untouched}"] if report.cached else []
+    if report.derived:
+        notes.append(f"{report.derived} out of the patch's reach, as unpatched")
+    if report.cells and report.cached == len(report.cells):
+        notes.append("re-checked nothing")
+    from_cache = f" ({', '.join(notes)})" if notes else ""
     click.echo(
         f"{len(report.cells)} cells{from_cache}, {sum(c.states for c in report.cells)} states in "
         f"{time.perf_counter() - t0:.1f} s: {code.name.lower().replace('_', ' ')} (exit {int(code)})",

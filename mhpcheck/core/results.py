@@ -83,6 +83,7 @@ class Report:
     stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # finding, prop, arch, variant
     cached: int = 0  # cells taken from the cache, not explored
     untouched: int = 0  # of them, patched cells none of whose replacements ran (by the patch's outline)
+    derived: int = 0  # patched cells taken from unpatched ones that reach none of the patch's functions
     # ExitCode.INTERRUPTED or TERMINATED when a signal stopped the run: `cells` are those that
     # finished, and the run as a whole holds nothing
     interrupted: ExitCode | None = None
