@@ -159,8 +159,12 @@ def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged
     functions the patch replaces: a patched kernel runs as the unpatched one until a replacement
     runs, so the states, transitions, verdicts and counterexamples are the same, and the findings
     are judged alike. None where that cannot be said: the twin did not note what it ran or was
-    cut short, or the twin's variant and the patched one differ in the mutants properties kill."""
+    cut short, the twin's variant and the patched one differ in the mutants properties kill, or
+    loading the patch file may have done more than define its functions (patching.inert(): the
+    twin may come from the cache, from a run without the patch)."""
     results = twin[0]
+    if patch.outline is None:
+        return None
     if not results or any(REACHES not in c.stats or not c.complete for c in results):
         return None
     if any(set(patch.replacements) & set(c.stats[REACHES]) for c in results):
@@ -171,7 +175,9 @@ def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged
     copy = codec.decode_judged(codec.encode_judged(twin))  # the twin's own results stay as they are
     for c in copy[0]:
         c.variant = req.variant
-        c.stats = {key: value for key, value in c.stats.items() if key != REACHES}  # a copy: shared above
+        # decoding shares the twin's dicts: copies
+        c.bounds = dict(c.bounds)
+        c.stats = {key: value for key, value in c.stats.items() if key != REACHES}
         c.stats["patch_calls"] = dict.fromkeys(patch.names.values(), 0)
     # a patched variant never reports a finding as stale (judge()): a patch may fix one
     return copy[0], []

@@ -22,7 +22,6 @@ import importlib
 import inspect
 import pkgutil
 import re
-import runpy
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ class UserPatch:
     path: Path
     replacements: dict[str, Callable[..., Any]] = field(default_factory=dict)  # "module:attr" -> fn
     names: dict[str, str] = field(default_factory=dict)  # "module:attr" -> the name the patch used
+    outline: str | None = None  # outline() of the text loaded: None unless the file is inert()
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,10 @@ def load_patch(path: str | Path) -> UserPatch:
     patch = UserPatch(p.stem, p)
     _collecting = []
     try:
-        runpy.run_path(str(p), run_name=f"mhpcheck_patch_{p.stem}")
+        text = p.read_text()
+        patch.outline = outline(text)
+        # the text just read runs, not the file read again: the outline is of what runs
+        exec(compile(text, str(p), "exec"), {"__name__": f"mhpcheck_patch_{p.stem}", "__file__": str(p)})
     except InputError:
         raise
     except SyntaxError as e:
@@ -170,50 +173,93 @@ def load_patch(path: str | Path) -> UserPatch:
     return patch
 
 
-# Names through which a file can reach its own functions without naming them
-_REFLECTIVE = frozenset(
-    {"globals", "locals", "vars", "getattr", "eval", "exec", "compile", "__import__", "__dict__", "modules"}
-)
-
-
 def outline(text: str) -> str | None:
-    """What a patch file does apart from the bodies of its replacements: its syntax tree with each
-    replacement's body set aside (comments and layout never count); None if it does not parse.
+    """What a patch file is apart from the bodies of its functions: its syntax tree with every
+    function body set aside (comments and layout never count); None unless the file is inert().
 
-    Two patch files with one outline differ only inside replacements, so a run in which no
-    replacement ran (count_calls() all zero) is the same under either: the cache keeps such a
-    cell's result under the outline (mhpcheck.cache.untouched_key). A body stays in the outline
-    where the file could call the function other than through its dispatcher: its name used
-    anywhere else in the file, defined twice, or the file reaching names reflectively
-    (globals(), getattr(), sys.modules, ...).
+    Loading an inert file runs none of its code, so its functions run only when the model calls
+    one of its replacements, through the patch's dispatcher, which counts the call. Two inert
+    files with one outline therefore behave alike in a cell where no replacement ran, and a
+    patched cell whose unpatched twin called none of the functions they replace is the twin's
+    (checker.derived()); the cache keeps such cells by the outline (cache.untouched_key()).
     """
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return None
-    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
-    attrs = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)]
-    if _REFLECTIVE.isdisjoint(names) and _REFLECTIVE.isdisjoint(attrs):
-        defined = [
-            n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-        ]
-        for node in tree.body:
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not _replacement(node):
-                continue
-            inside = sum(isinstance(n, ast.Name) and n.id == node.name for n in ast.walk(node))
-            if names.count(node.name) == inside and defined.count(node.name) == 1:
-                node.body = [ast.Pass()]
+    if not inert(tree):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.body = [ast.Pass()]
     return ast.dump(tree)
 
 
-def _replacement(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether a def is decorated @replaces(...) (or @<module>.replaces(...)) and by nothing else:
-    another decorator could run the body when the file is loaded."""
-    if len(fn.decorator_list) != 1 or not isinstance(fn.decorator_list[0], ast.Call):
-        return False
-    f = fn.decorator_list[0].func
-    return (isinstance(f, ast.Name) and f.id == "replaces") or (
-        isinstance(f, ast.Attribute) and f.attr == "replaces"
+_REPLACES = ast.ImportFrom(module="mhpcheck.patching", names=[ast.alias(name="replaces")], level=0)
+
+
+def inert(tree: ast.Module) -> bool:
+    """Whether loading the file does nothing but bind names: at its top level only a docstring,
+    imports of mhpcheck's own modules (and __future__), functions whose one decorator, if any, is
+    mhpcheck.patching's `@replaces("...")`, and names bound to values that call nothing; and
+    `replaces` bound by `from mhpcheck.patching import replaces` alone. Anything else (a call, a
+    class body, an assignment into another module, an import of code that is not mhpcheck's)
+    could change the model, or run a function of the file, before any replacement is called."""
+
+    def ours(module: str | None) -> bool:
+        return module is not None and (module in ("__future__", "mhpcheck") or module.startswith("mhpcheck."))
+
+    def calls_nothing(*nodes: ast.AST | None) -> bool:
+        return not any(
+            isinstance(n, ast.Call | ast.Lambda | ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom)
+            for node in nodes
+            if node is not None
+            for n in ast.walk(node)
+        )
+
+    bound: list[str] = []  # every top-level name the file binds, once per binding
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.ImportFrom):
+            if node.level or not ours(node.module) or any(a.name == "*" for a in node.names):
+                return False
+            if ast.dump(node) == ast.dump(_REPLACES):
+                continue  # the one binding `replaces` may have
+            bound.extend(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            if not all(ours(a.name) for a in node.names):
+                return False
+            bound.extend(a.asname or a.name.partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            a = node.args
+            if not calls_nothing(*a.defaults, *a.kw_defaults, node.returns) or len(node.decorator_list) > 1:
+                return False
+            if any(not calls_nothing(x.annotation) for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)):
+                return False
+            if node.decorator_list and not _replacement(node.decorator_list[0]):
+                return False
+            bound.append(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if not all(isinstance(t, ast.Name) for t in targets) or not calls_nothing(node.value):
+                return False
+            bound.extend(t.id for t in targets if isinstance(t, ast.Name))
+        else:
+            return False
+    return "replaces" not in bound
+
+
+def _replacement(decorator: ast.expr) -> bool:
+    """Whether a decorator is `@replaces("...")`, with one string."""
+    return (
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Name)
+        and decorator.func.id == "replaces"
+        and len(decorator.args) == 1
+        and not decorator.keywords
+        and isinstance(decorator.args[0], ast.Constant)
+        and isinstance(decorator.args[0].value, str)
     )
 
 
@@ -269,13 +315,12 @@ def reaching() -> Iterator[set[str]]:
     (checker.derived())."""
     reached: set[str] = set()
     installed: list[tuple[Any, str, Callable[..., Any]]] = []
-    for f in _targets():
-        mod = sys.modules[f.module]
-        current = getattr(mod, f.attr)
-        probe = _probe(mod, f.attr, current, reached)
-        setattr(mod, f.attr, probe)
-        installed.append((mod, f.attr, current))
     try:
+        for f in _targets():
+            mod = sys.modules[f.module]
+            current = getattr(mod, f.attr)
+            installed.append((mod, f.attr, current))
+            setattr(mod, f.attr, _probe(mod, f.attr, current, reached))
         yield reached
     finally:
         for mod, attr, current in installed:
@@ -298,7 +343,7 @@ def _probe(mod: Any, attr: str, current: Callable[..., Any], reached: set[str]) 
         return current(*args, **kwargs)
 
     probe.__wrapped__ = getattr(current, "__wrapped__", current)  # type: ignore[attr-defined]
-    probe.__name__ = current.__name__
+    probe.__name__ = getattr(current, "__name__", attr)
     return probe
 
 

@@ -3,6 +3,7 @@ from the twin, and is what checking it would have given."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,18 @@ def test_check_derives_what_the_patch_does_not_reach(tmp_path: Path) -> None:
     # the cell the patch reaches fails where the unpatched kernel holds: it was checked
     v45 = next(c for c in report.cells if c.variant == "v4.5@uncounted")
     assert any(p.change == REGRESSION for p in v45.properties)
+
+
+def test_a_patch_that_changes_the_model_when_loaded_is_never_derived(tmp_path: Path) -> None:
+    # the unpatched cell comes from the cache of a run without the patch: loading this file
+    # changes the model beyond its replacement, so no cell of it is taken from that run
+    path = tmp_path / "loaded.py"
+    path.write_text(PATCH + "\nfrom mhpcheck.model import pgtable\n\npgtable.VMEMMAP_NOTHING = 0\n")
+    bounds = Bounds(depth=2, faults=0)
+    plain = CheckRequest(
+        archs=("x86_64",), variants=("v5.9",), bounds=bounds, jobs=1, cache_dir=str(tmp_path / "c")
+    )
+    run_check(plain)
+    report = run_check(replace(plain, patch=str(path)))
+    assert report.derived == 0 and report.cached == 0
+    assert patching.activate(path).outline is None

@@ -36,7 +36,7 @@ def vmem_altmap_alloc(k, altmap, nr_pfns):
 """
 
 
-def test_the_outline_sets_aside_only_replacement_bodies() -> None:
+def test_the_outline_sets_aside_only_function_bodies() -> None:
     base = outline(HEAD + BODY)
     assert base is not None
     assert outline(HEAD + UNCOUNTED) == base  # another body, comments included
@@ -48,22 +48,30 @@ def test_the_outline_sets_aside_only_replacement_bodies() -> None:
 
 
 @pytest.mark.parametrize(
-    "tail",
+    "extra",
     [
-        "\nFIRST = vmem_altmap_alloc(None, None, None)\n",  # its name used outside it
-        "\nFIRST = globals()['x']\n",  # names reached reflectively
-        "\n\ndef vmem_altmap_alloc(k):\n    return 0\n",  # defined twice
+        "\nFIRST = vmem_altmap_alloc(None, None, None)\n",  # a call when the file is loaded
+        "\nimport os\n",  # code that is not mhpcheck's, run when imported
+        "\nfrom mhpcheck.model import pgtable\npgtable.clear_leaves = None\n",  # into the model
+        "\nclass Table:\n    rows = 1\n",  # a class body runs when loaded
+        "\n\ndef replaces(name):\n    return lambda fn: fn\n",  # not mhpcheck's @replaces
+        "\n\ndef helper(k, f=print()):\n    return f\n",  # a default argument that calls
     ],
 )
-def test_a_body_the_file_can_reach_stays_in_the_outline(tail: str) -> None:
-    assert outline(HEAD + BODY + tail) != outline(HEAD + UNCOUNTED + tail)
+def test_a_file_that_may_run_code_when_loaded_has_no_outline(extra: str) -> None:
+    assert outline(HEAD + BODY + extra) is None
 
 
-def test_a_body_under_another_decorator_stays_in_the_outline() -> None:
+def test_a_body_under_another_decorator_has_no_outline() -> None:
     wrapped = "\n\ndef run(fn):\n    fn(None, None, None)\n    return fn\n"
-    assert outline(HEAD + wrapped + BODY.replace("\n@replaces", "\n@run\n@replaces")) != outline(
-        HEAD + wrapped + UNCOUNTED.replace("\n@replaces", "\n@run\n@replaces")
-    )
+    assert outline(HEAD + wrapped + BODY.replace("\n@replaces", "\n@run\n@replaces")) is None
+
+
+def test_helpers_and_constants_keep_a_file_inert() -> None:
+    helper = "\nLIMIT = 1 << 3\n\n\ndef helper(k, f=print):\n    return f\n"
+    assert outline(HEAD + BODY + helper) is not None
+    # a helper runs only from a replacement: its body is set aside too
+    assert outline(HEAD + BODY + helper) == outline(HEAD + BODY + helper.replace("return f", "return 0"))
 
 
 def test_editing_a_body_rechecks_only_the_cells_that_reach_it(tmp_path: Path) -> None:
