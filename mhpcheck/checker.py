@@ -104,7 +104,7 @@ def cells_of(req: CheckRequest) -> tuple[list[tuple[str, str]], list[tuple[str, 
 Judged = tuple[list[CellResult], list[tuple[str, str, str, str]]]
 
 
-REACHES = "reaches"  # stats key: the replaceable functions an unpatched cell ran (patching.reaching())
+REACHES = patching.REACHES  # the replaceable functions an unpatched cell ran
 
 
 def run_cell(req: CellRequest) -> Judged:

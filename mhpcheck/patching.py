@@ -305,6 +305,10 @@ def count_calls(patch: str, reset: bool = False) -> dict[str, int]:
     return counts
 
 
+# stats key of an unpatched cell's result: the replaceable functions its run called (reaching())
+REACHES = "reaches"
+
+
 @contextlib.contextmanager
 def reaching() -> Iterator[set[str]]:
     """The replaceable functions ("module:attr", as UserPatch.replacements names them) that run

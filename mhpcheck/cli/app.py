@@ -34,7 +34,12 @@ class BadInput(click.ClickException):
 
 # Settings of the configuration file that only the commands writing a check report take
 REPORT_KEYS = frozenset({"fmt", "output", "trace_dir", "cache", "cache_dir", "executor"})
-REPORT_COMMANDS = frozenset({"check", "simulate"})
+# ... and which of them each command takes: diff reads check's cache
+TAKES = {
+    "check": REPORT_KEYS,
+    "simulate": REPORT_KEYS,
+    "diff": frozenset({"cache", "cache_dir"}),
+}
 
 
 @click.group(
@@ -57,7 +62,7 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     # Every command that explores takes the file's settings for the options it has (click
     # ignores the others); the report's settings go to the commands that write one.
     ctx.default_map = {
-        name: {k: v for k, v in cfg.values.items() if name in REPORT_COMMANDS or k not in REPORT_KEYS}
+        name: {k: v for k, v in cfg.values.items() if k not in REPORT_KEYS or k in TAKES.get(name, ())}
         for name in cli.commands  # type: ignore[attr-defined]
     }
 

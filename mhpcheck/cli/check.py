@@ -65,6 +65,19 @@ def output_options(fn: Any) -> Any:
     return fn
 
 
+def cache_options(fn: Any) -> Any:
+    """--cache/--no-cache and --cache-dir: check keeps judged cells there, and diff reads them."""
+    fn = click.option(
+        "--cache-dir", type=click.Path(file_okay=False), default="mhpcheck-out/cache", show_default=True
+    )(fn)
+    return click.option(
+        "--cache/--no-cache",
+        default=True,
+        show_default=True,
+        help="Reuse judged cells of an identical earlier run (same model source, settings and version).",
+    )(fn)
+
+
 @cli.command(help=f"Check properties over the matrix arch × variant.\n\n{EXIT_HELP}")
 @explore_options
 @click.option(
@@ -83,15 +96,7 @@ def output_options(fn: Any) -> Any:
     help="A patch file replacing model functions, applied to every variant.",
 )
 @output_options
-@click.option(
-    "--cache/--no-cache",
-    default=True,
-    show_default=True,
-    help="Reuse judged cells of an identical earlier run (same model source, settings and version).",
-)
-@click.option(
-    "--cache-dir", type=click.Path(file_okay=False), default="mhpcheck-out/cache", show_default=True
-)
+@cache_options
 def check(
     run: Run,
     executor: str,

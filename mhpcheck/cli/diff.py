@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from mhpcheck import patching
+from mhpcheck.cache import CellCache
 from mhpcheck.checker import DEFAULT_VARIANTS, variant_names_of
 from mhpcheck.cli.app import BadInput, cli
+from mhpcheck.cli.check import cache_options
 from mhpcheck.cli.options import Run, explore_options
 from mhpcheck.config import arch_names
 from mhpcheck.core.exitcodes import ExitCode
@@ -28,7 +32,8 @@ from mhpcheck.review.diff import REGRESSION, DiffRequest, diff_all
     default=None,
     help="A patch file: B is each --variant with it applied.",
 )
-def diff(run: Run, patch_file: str | None) -> int:
+@cache_options
+def diff(run: Run, patch_file: str | None, cache: bool, cache_dir: str) -> int:
     if run.engine != "explicit":
         run.refuse("--engine", "diff explores both kernels state by state with the explicit engine")
     if run.symmetry:
@@ -50,7 +55,8 @@ def diff(run: Run, patch_file: str | None) -> int:
         for a, b in pairs
         for arch in run.archs or tuple(arch_names())
     ]
-    results = diff_all(requests, run.jobs)
+    # check's cache, read only: an arch whose unpatched run reaches nothing the patch replaces
+    results = diff_all(requests, run.jobs, CellCache(Path(cache_dir)) if cache and patch_file else None)
     for line in diff_lines(results):
         click.echo(line)
     if patch_file is not None:

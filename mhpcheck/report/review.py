@@ -19,7 +19,10 @@ def diff_lines(results: Sequence[DiffResult]) -> Iterator[str]:
         if len(r.differences) > 1:
             head += f" ({', '.join(r.differences)})"
         cut = f", cut by {r.budget}: inconclusive" if r.budget else ""
-        yield f"{r.arch:16s} {r.a} → {r.b}: {head}  ({r.pairs} step pairs, {r.seconds:.1f} s{cut})"
+        how = f"{r.seconds:.1f} s{cut}"
+        if r.reused:
+            how = "the patch reaches nothing A runs: from check's cache"
+        yield f"{r.arch:16s} {r.a} → {r.b}: {head}  ({r.pairs} step pairs, {how})"
         for d in r.differences.values():
             props = f" [{', '.join(d.properties)}]" if d.properties else ""
             yield f"  {d.kind}{props}: {d.detail}"

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from typing import cast
 
 from mhpcheck import patching
+from mhpcheck.cache import CellCache, cell_key
 from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import Step
-from mhpcheck.engines.cell import Cell
+from mhpcheck.engines.cell import Cell, CellRequest
 from mhpcheck.engines.pool import ProcessEnded, deadline_for, isolated_map, pool_map
 from mhpcheck.model.events import events_equal, events_key
 from mhpcheck.model.state import KernelState, state_bytes
@@ -58,6 +59,7 @@ class DiffResult:
     skipped: str = ""
     budget: str = ""  # the budget that cut the exploration short, if any
     patch_calls: dict[str, int] = field(default_factory=dict)  # replaced function -> calls on B
+    reused: bool = False  # taken from check's cached run of A, which reaches nothing B replaces
 
     @property
     def identical(self) -> bool:
@@ -247,10 +249,45 @@ def overrun(req: DiffRequest) -> DiffResult:
     )
 
 
-def diff_all(requests: list[DiffRequest], jobs: int) -> list[DiffResult]:
+def from_check(req: DiffRequest, store: CellCache) -> DiffResult | None:
+    """The diff of A and A with a patch file, taken from check's cached result of A where that
+    run called none of the functions the patch replaces: B then runs as A step for step (see
+    checker.derived()), so the behaviour is identical and the step pairs are A's transitions.
+    None where that cannot be said: nothing cached, a cut or budgeted run, a patch file that
+    may do more when loaded than define its functions (patching.inert())."""
+    if req.patch is None or req.max_states is not None or req.time_budget is not None:
+        return None
+    patch = patching.activate(req.patch)
+    if patch.outline is None or req.b != f"{req.a}@{patch.name}":
+        return None
+    key = cell_key(CellRequest(req.arch, req.a, req.bounds), None)
+    twin = store.get(key) if key is not None else None
+    if twin is None or len(twin[0]) != 1:
+        return None
+    a = twin[0][0]
+    if a.engine != "explicit" or not a.complete or patching.REACHES not in a.stats:
+        return None
+    if set(patch.replacements) & set(a.stats[patching.REACHES]):
+        return None
+    calls = dict.fromkeys(patch.names.values(), 0)
+    return DiffResult(req.arch, req.a, req.b, pairs=a.transitions, patch_calls=calls, reused=True)
+
+
+def diff_all(requests: list[DiffRequest], jobs: int, store: CellCache | None = None) -> list[DiffResult]:
     """Every request's diff, in the order given, `jobs` at a time; a patch file's apart, since it
-    may end its process or never return."""
+    may end its process or never return. With `store`, check's cache: a diff the patch does not
+    reach is taken from it (from_check())."""
+    known = {
+        i: d for i, r in enumerate(requests) if store is not None and (d := from_check(r, store)) is not None
+    }
+    ran = iter(_diff_each([r for i, r in enumerate(requests) if i not in known], jobs))
+    return [known[i] if i in known else next(ran) for i in range(len(requests))]
+
+
+def _diff_each(requests: list[DiffRequest], jobs: int) -> list[DiffResult]:
     results: list[DiffResult] = []
+    if not requests:
+        return results
     if any(r.patch is not None for r in requests):
         try:
             deadline = deadline_for(requests[0].time_budget)

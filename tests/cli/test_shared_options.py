@@ -66,7 +66,7 @@ def test_the_configuration_file_reaches_each_exploring_command(
 
     monkeypatch.setattr(cc, "run_and_report", lambda req, *a: capture(req.bounds))
     monkeypatch.setattr(cs, "run_and_report", lambda req, *a: capture(req.bounds))
-    monkeypatch.setattr(cd, "diff_all", lambda reqs, jobs: capture(reqs[0].bounds))
+    monkeypatch.setattr(cd, "diff_all", lambda reqs, jobs, store: capture(reqs[0].bounds))
     monkeypatch.setattr(cb.bis, "bisect", lambda prop, arch, bounds, *a: capture(bounds))
     monkeypatch.setattr(cg.state_graph, "state_graph", lambda cell, *a: capture(cell.bounds))
     args = {
@@ -77,3 +77,31 @@ def test_the_configuration_file_reaches_each_exploring_command(
         cli.main([command, *args], standalone_mode=False)
     (b,) = seen
     assert (b.depth, b.sections, b.faults, b.subsections) == (2, 2, 0, False)
+
+
+@pytest.mark.parametrize(
+    ("settings", "root"),
+    [("", "mhpcheck-out/cache"), ("cache-dir = 'kept'\n", "kept"), ("cache = false\n", None)],
+)
+def test_diff_reads_checks_cache_where_the_file_says(
+    settings: str, root: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mhpcheck.toml").write_text(settings)
+    monkeypatch.chdir(tmp_path)
+    stores: list[Any] = []
+
+    class Stop(Exception):
+        pass
+
+    def capture(reqs: Any, jobs: int, store: Any) -> None:
+        stores.append(store)
+        raise Stop
+
+    import mhpcheck.cli.diff as cd
+
+    monkeypatch.setattr(cd, "diff_all", capture)
+    noop = Path(__file__).resolve().parents[1] / "patches" / "noop.py"
+    with pytest.raises(Stop):
+        cli.main(["diff", "--variant", "v4.5", "--patch", str(noop)], standalone_mode=False)
+    (store,) = stores
+    assert (None if store is None else store.root) == (None if root is None else Path(root))

@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from mhpcheck import codec, patching
+from mhpcheck.cache import CellCache
 from mhpcheck.checker import REACHES, CheckRequest, derived, run_cell, run_check
 from mhpcheck.core.results import REGRESSION, Report
 from mhpcheck.engines.cell import CellRequest
 from mhpcheck.model.ops import sparse_vmemmap
 from mhpcheck.model.transitions import Bounds
 from mhpcheck.patching import outline
+from mhpcheck.review.diff import REGRESSION as DIFF_REGRESSION
+from mhpcheck.review.diff import DiffRequest, diff_all
 
 # vmem_altmap_alloc() is merged into altmap_alloc_block_buf() at v4.16: v4.5 calls it, later eras never
 HEAD = '''"""vmem_altmap_alloc() as the model has it."""
@@ -195,3 +198,25 @@ def test_a_patch_that_changes_the_model_when_loaded_is_never_derived(tmp_path: P
     report = check_x86(path, tmp_path / "c")
     assert report.derived == 0 and report.cached == 0
     assert patching.activate(path).outline is None
+
+
+def test_diff_takes_what_the_patch_does_not_reach_from_checks_cache(tmp_path: Path) -> None:
+    path = tmp_path / "uncounted.py"
+    path.write_text(PATCH)
+    patching.activate(path)
+    bounds = Bounds(depth=2, faults=0)
+    requests = [DiffRequest("x86_64", v, f"{v}@uncounted", bounds, str(path)) for v in ("v4.5", "v5.9")]
+    store = CellCache(tmp_path / "cache")
+    assert [r.reused for r in diff_all(requests, 1, store)] == [False, False]  # nothing cached yet
+    check_x86(None, tmp_path / "cache")
+    v45, v59 = diff_all(requests, 1, store)
+    explored = diff_all(requests[1:], 1)[0]
+    assert v59.reused and v59.identical and v59.pairs == explored.pairs and explored.identical
+    assert not v45.reused and DIFF_REGRESSION in v45.differences
+    # a patch file that may change the model when loaded is explored
+    loaded = tmp_path / "loaded.py"
+    loaded.write_text(PATCH + "\nfrom mhpcheck.model import pgtable\n\npgtable.VMEMMAP_NOTHING = 0\n")
+    patching.activate(loaded)
+    assert not diff_all([DiffRequest("x86_64", "v5.9", "v5.9@loaded", bounds, str(loaded))], 1, store)[
+        0
+    ].reused
