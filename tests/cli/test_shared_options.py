@@ -98,9 +98,12 @@ def test_diff_reads_checks_cache_where_the_file_says(
         raise Stop
 
     import mhpcheck.cli.diff as cd
+    from mhpcheck import patching
 
     monkeypatch.setattr(cd, "diff_all", capture)
     noop = Path(__file__).resolve().parents[1] / "patches" / "noop.py"
+    # loaded, not installed: a dispatcher installed here would stay for every later test
+    monkeypatch.setattr(cd.patching, "activate", patching.load_patch)
     with pytest.raises(Stop):
         cli.main(["diff", "--variant", "v4.5", "--patch", str(noop)], standalone_mode=False)
     (store,) = stores
