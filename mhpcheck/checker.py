@@ -163,11 +163,7 @@ def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged
     loading the patch file may have done more than define its functions (patching.inert(): the
     twin may come from the cache, from a run without the patch)."""
     results = twin[0]
-    if patch.outline is None:
-        return None
-    if not results or any(REACHES not in c.stats or not c.complete for c in results):
-        return None
-    if any(set(patch.replacements) & set(c.stats[REACHES]) for c in results):
+    if not results or not all(c.complete and patching.out_of_reach(patch, c.stats) for c in results):
         return None
     kills = lambda variant: {p.name for p in PROPERTIES if variant_named(variant).name in p.kills}  # noqa: E731
     if kills(results[0].variant) != kills(req.variant):

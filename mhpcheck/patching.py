@@ -309,6 +309,14 @@ def count_calls(patch: str, reset: bool = False) -> dict[str, int]:
 REACHES = "reaches"
 
 
+def out_of_reach(patch: UserPatch, stats: dict[str, Any]) -> bool:
+    """Whether an unpatched run whose result has these `stats` called none of the functions the
+    patch replaces, the patch being inert (outline()): the patched run is then the same run."""
+    return (
+        patch.outline is not None and REACHES in stats and not set(patch.replacements) & set(stats[REACHES])
+    )
+
+
 @contextlib.contextmanager
 def reaching() -> Iterator[set[str]]:
     """The replaceable functions ("module:attr", as UserPatch.replacements names them) that run

@@ -258,16 +258,14 @@ def from_check(req: DiffRequest, store: CellCache) -> DiffResult | None:
     if req.patch is None or req.max_states is not None or req.time_budget is not None:
         return None
     patch = patching.activate(req.patch)
-    if patch.outline is None or req.b != f"{req.a}@{patch.name}":
+    if req.b != f"{req.a}@{patch.name}":
         return None
     key = cell_key(CellRequest(req.arch, req.a, req.bounds), None)
     twin = store.get(key) if key is not None else None
     if twin is None or len(twin[0]) != 1:
         return None
     a = twin[0][0]
-    if a.engine != "explicit" or not a.complete or patching.REACHES not in a.stats:
-        return None
-    if set(patch.replacements) & set(a.stats[patching.REACHES]):
+    if a.engine != "explicit" or not a.complete or not patching.out_of_reach(patch, a.stats):
         return None
     calls = dict.fromkeys(patch.names.values(), 0)
     return DiffResult(req.arch, req.a, req.b, pairs=a.transitions, patch_calls=calls, reused=True)
