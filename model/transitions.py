@@ -258,7 +258,7 @@ class AddDeviceMemory(Transition):
             return
         dev = free_slots[0]  # slots are interchangeable: always take the lowest free one
         pps = k.arch.PAGES_PER_SECTION
-        with_altmap = k.variant.version_tuple >= (4, 5)
+        with_altmap = k.variant.at_least(4, 5)
         for first in range(b.sections):
             for n in range(1, b.max_device_sections + 1):
                 if first + n > b.sections:

@@ -34,7 +34,7 @@ def overlaps(k: Kernel, lo: int, hi: int, r: DeviceRange) -> Cond:
 
 def has_altmaps(arch: ArchConfig, v: Variant) -> bool:
     """Drivers pass altmaps from v4.5 on (4b94ffdc4163)."""
-    return v.version_tuple >= (4, 5)
+    return v.at_least(4, 5)
 
 
 def hexw(w: Word | int) -> str:

@@ -34,7 +34,7 @@ def removal_returns_every_leaf_to_its_source(k: Kernel, step: Step) -> Iterator[
 
 @monitor(
     kills=("altmap-free-skipped", "alloc-not-reset", "mhp-altmap-not-passed"),
-    applies=lambda a, v: v.version_tuple >= (4, 5),
+    applies=lambda a, v: v.at_least(4, 5),
 )
 def altmap_fully_freed_on_release(k: Kernel, step: Step) -> Iterator[Claim]:
     """When a dev_pagemap is torn down its altmap's alloc is 0 (WARN 'failed to free all reserved pages', kernel/memremap.c)."""

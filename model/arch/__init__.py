@@ -81,9 +81,13 @@ class Arch:
         if unknown:
             raise ValueError(f"{self.name}: unknown capabilities {sorted(unknown)}; known: {CAPABILITIES}")
 
-    def resolve(self, variant: Variant) -> ArchConfig:
+    def constants_at(self, variant: Variant) -> dict[str, int]:
+        """Each constant's value in the release of `variant`."""
         vt = variant.version_tuple
-        values = {name: c.at(vt) for name, c in self.constants}
+        return {name: c.at(vt) for name, c in self.constants}
+
+    def resolve(self, variant: Variant) -> ArchConfig:
+        values = self.constants_at(variant)
         # Looked up through their modules, so that a user patch installed there takes effect.
         functions = {n: getattr(sys.modules[f.__module__], f.__name__) for n, f in self.functions}
         has = Capabilities(**{n: c.at(variant) for n, c in self.capabilities})

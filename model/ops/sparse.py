@@ -80,9 +80,12 @@ def populate_section_memmap(
     # Abstraction: the kernel passes params->pgmap down; the model finds the same pgmap by pfn
     # (memremap_pages() stores it in pgmap_array before arch_add_memory()).
     pgmap = memremap.find_dev_pagemap(k, s, pfn << k.arch.PAGE_SHIFT)
+    # pgmap->vmemmap_shift first: vmemmap_can_optimize() is false without compound pages at
+    # every era, so a run without them asks nothing of compound pages' eras (checker.as_era())
     if (
-        k.variant.has(patches.COMPOUND_DEVMAP)
-        and pgmap is not None
+        pgmap is not None
+        and pgmap.vmemmap_shift
+        and k.variant.has(patches.COMPOUND_DEVMAP)
         and sparse_vmemmap.vmemmap_can_optimize(k, altmap, pgmap)
     ):
         # __populate_section_memmap(): "if (vmemmap_can_optimize(altmap, pgmap))"

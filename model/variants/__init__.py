@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from mhpcheck.model.variants import patches as p
@@ -10,6 +12,7 @@ from mhpcheck.model.variants.patches import PATCHES, Patch
 
 __all__ = [
     "ALL_ERAS",
+    "ASKED",
     "ERAS",
     "MUTANTS",
     "PATCHES",
@@ -18,6 +21,7 @@ __all__ = [
     "Mutant",
     "Patch",
     "Variant",
+    "asking",
     "variant_named",
 ]
 
@@ -36,19 +40,65 @@ class Variant:
 
     def has(self, patch: Patch) -> bool:
         """Whether this kernel carries `patch` (an era's commit, not reverted)."""
-        return patch.key in self.keys
+        got = patch.key in self.keys
+        if _asked is not None:
+            _asked[patch.key] = got
+        return got
 
     def mutated(self, mutant: Mutant) -> bool:
         """Whether the seeded bug `mutant` is applied (guards exactly one line of the model)."""
-        return self.mutant is mutant
+        got = self.mutant is mutant
+        if _asked is not None:
+            _asked[f"+{mutant.name}"] = got
+        return got
+
+    def at_least(self, *version: int) -> bool:
+        """Whether this kernel is release `version` or a later one: at_least(4, 5)."""
+        got = self.version_tuple >= version
+        if _asked is not None:
+            _asked[">=v" + ".".join(map(str, version))] = got
+        return got
+
+    def answers(self, asked: dict[str, bool]) -> bool:
+        """Whether this kernel answers every question of `asked` (asking()) the same way."""
+        return all(self._answer(q) == got for q, got in asked.items())
+
+    def _answer(self, question: str) -> bool:
+        if question.startswith(">=v"):
+            return self.version_tuple >= tuple(int(x) for x in question[3:].split("."))
+        if question.startswith("+"):
+            return self.mutant is not None and self.mutant.name == question[1:]
+        return question in self.keys
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
+        """The release as numbers. The model and its properties ask at_least() instead, which
+        asking() hears: two kernels that answer alike behave alike (mhpcheck.checker.as_era())."""
         return tuple(int(x) for x in self.version.lstrip("v").split("."))
 
     @property
     def era(self) -> str:
         return self.version
+
+
+# What the variants were asked while asking() listens: question -> answer
+ASKED = dict[str, bool]
+_asked: ASKED | None = None
+
+
+@contextmanager
+def asking() -> Iterator[ASKED]:
+    """Note every question the model and the properties put to any variant (has(), mutated(),
+    at_least()) and its answer: a run is all a kernel's variant decides, so another variant
+    that answers each of them alike (Variant.answers()) would have made the same run."""
+    global _asked
+    outer, _asked = _asked, {}
+    try:
+        yield _asked
+    finally:
+        heard, _asked = _asked, outer
+        if outer is not None:
+            outer.update(heard)
 
 
 def _variant(
