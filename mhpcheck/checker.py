@@ -11,16 +11,16 @@ from typing import cast
 from mhpcheck import codec, patching
 from mhpcheck.cache import CellCache, cell_key, untouched_key
 from mhpcheck.core.errors import InputError, InternalError
-from mhpcheck.core.results import FIXED, REGRESSION, SAME, WORSE, CellResult, Report, Verdict
+from mhpcheck.core.results import ERA_OF, FIXED, REGRESSION, SAME, WORSE, CellResult, Report, Verdict
 from mhpcheck.core.spec import REACHABLE
 from mhpcheck.engines.cell import Cell, CellRequest
 from mhpcheck.engines.explicit import explore
 from mhpcheck.engines.minimise import minimise
-from mhpcheck.engines.pool import ProcessEnded, deadline_for, isolated_map, pool_map
+from mhpcheck.engines.pool import ProcessEnded, chain_map, deadline_for, isolated_map
 from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
-from mhpcheck.model.variants import ALL_ERAS, ERAS, variant_named
+from mhpcheck.model.variants import ALL_ERAS, ERAS, asking, variant_named
 from mhpcheck.properties import PROPERTIES, property_named
 from mhpcheck.properties.findings import FINDINGS, findings_for
 
@@ -105,18 +105,21 @@ Judged = tuple[list[CellResult], list[tuple[str, str, str, str]]]
 
 
 REACHES = patching.REACHES  # the replaceable functions an unpatched cell ran
+ASKED = "asked"  # what an unpatched cell's run asked of its variant, and the answers
 
 
 def run_cell(req: CellRequest) -> Judged:
     """One cell under the requested engine(s), judged against the findings, each violation's
     counterexample minimised and replayed once: the steps every report is rendered from. An
-    unpatched cell notes the replaceable functions it ran, for derived()."""
+    unpatched cell notes the replaceable functions it ran, for derived(), and what it asked
+    of its variant, for as_era()."""
     if req.patch is not None:
         return _run_cell(req)
-    with patching.reaching() as reached:
+    with patching.reaching() as reached, asking() as asked:
         results, stale = _run_cell(req)
     for result in results:
         result.stats[REACHES] = sorted(reached)
+        result.stats[ASKED] = dict(sorted(asked.items()))
     return results, stale
 
 
@@ -173,10 +176,51 @@ def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged
         c.variant = req.variant
         # decoding shares the twin's dicts: copies
         c.bounds = dict(c.bounds)
-        c.stats = {key: value for key, value in c.stats.items() if key != REACHES}
+        c.stats = {key: value for key, value in c.stats.items() if key not in (REACHES, ASKED, ERA_OF)}
         c.stats["patch_calls"] = dict.fromkeys(patch.names.values(), 0)
     # a patched variant never reports a finding as stale (judge()): a patch may fix one
     return copy[0], []
+
+
+def as_era(twin_req: CellRequest, twin: Judged, req: CellRequest) -> Judged | None:
+    """Unpatched cell `req` from `twin`, the same request at another variant, where the
+    two kernels cannot differ along the twin's run: the same constants, and every question the
+    run (the kernel, the properties that apply, minimising and replaying counterexamples) put
+    to its variant answered alike by req's (Variant.answers()). The run is then the same run:
+    the same states, transitions and counterexamples. Only the judging against the findings,
+    which are recorded per release, is done again; where it gives another verdict than the
+    twin's (a violation minimised there, a finding's path kept here), None: req is explored.
+    None too where the twin was cut short or did not note what it asked."""
+    results = twin[0]
+    if req.patch is not None or req.engine != "explicit":
+        return None
+    if replace(req, variant=twin_req.variant) != twin_req:
+        return None
+    if not results or not all(c.complete and isinstance(c.stats.get(ASKED), dict) for c in results):
+        return None
+    was, now = variant_named(twin_req.variant), variant_named(req.variant)
+    spec = arch_named(req.arch)
+    if spec.constants_at(was) != spec.constants_at(now):
+        return None
+    if not all(now.answers(c.stats[ASKED]) for c in results):
+        return None
+    kills = lambda v: {p.name for p in PROPERTIES if v.name in p.kills}  # noqa: E731
+    if kills(was) != kills(now):
+        return None
+    copy = codec.decode_judged(codec.encode_judged(twin))  # the twin's own results stay as they are
+    stale = []
+    for c, c_was in zip(copy[0], results, strict=True):
+        c.variant = req.variant
+        c.bounds = dict(c.bounds)
+        c.stats = dict(c.stats)
+        c.stats[ERA_OF] = twin_req.variant
+        for p in c.properties:  # as the engine left it, before judge()
+            if p.verdict == Verdict.FINDING:
+                p.verdict, p.finding = Verdict.VIOLATED, ""
+        stale.extend(judge(c))
+        if [(p.name, p.verdict) for p in c.properties] != [(p.name, p.verdict) for p in c_was.properties]:
+            return None
+    return copy[0], stale
 
 
 def untouched(judged: Judged) -> bool:
@@ -317,6 +361,20 @@ def run_check(
     }
     unpatched: dict[tuple[str, str], Judged] = {}
     waiting: dict[tuple[str, str], Judged] = {}  # patched cells whose unpatched one is not in yet
+    ran: dict[tuple[str, str], Judged] = {}  # unpatched cells judged so far, cached or run
+
+    def as_another(r: CellRequest) -> Judged | None:
+        """r from an unpatched cell of its arch judged already, the nearest earlier one first."""
+        at = order[(r.arch, r.variant)]
+        mine = [t for t in requests if t.arch == r.arch and t.patch is None and t is not r]
+        mine.sort(key=lambda t: (order[(t.arch, t.variant)] > at, -order[(t.arch, t.variant)]))
+        for t in mine:
+            twin = ran.get((t.arch, t.variant))
+            judged = as_era(t, twin, r) if twin is not None else None
+            if judged is not None:
+                report.as_era += not base  # under --patch the report shows the patched cells
+                return judged
+        return None
 
     def collect(judged: Judged) -> None:
         where = (judged[0][0].arch, judged[0][0].variant)
@@ -342,15 +400,17 @@ def run_check(
         if hit is not None:
             if not base or (r.arch, r.variant) in base:  # the cells the report shows
                 report.cached += 1
+            if r.patch is None:
+                ran[(r.arch, r.variant)] = hit
             collect(hit)
         else:
             todo.append(r)
-    if req.jobs > 1:
-        todo.sort(key=lambda r: -_expected_seconds(r.arch, r.variant))
     jobs = max(1, min(req.jobs, len(todo) or 1))
 
     def done(judged: Judged) -> None:
         where = (judged[0][0].arch, judged[0][0].variant)
+        if where not in base:
+            ran[where] = judged
         key, by_outline = keys[where], outlined.get(where)
         if store is not None and key is not None and not judged[0][0].stats.get(OVERRUN):
             store.put(key, judged)
@@ -361,9 +421,10 @@ def run_check(
     # a patch file is code that may end its process or never return: its cells run apart, after
     # the unpatched ones, from which those the patch does not reach are derived()
     apart = [r for r in todo if r.patch is not None]
+    apart.sort(key=lambda r: -_expected_seconds(r.arch, r.variant))
     todo = [r for r in todo if r.patch is None]
     try:
-        _run_unpatched(req, todo, jobs, done)
+        _run_unpatched(req, todo, jobs, done, as_another)
         if apart:
             patch = patching.activate(cast(str, req.patch))
             rest = []
@@ -388,19 +449,27 @@ def run_check(
 
 
 def _run_unpatched(
-    req: CheckRequest, todo: list[CellRequest], jobs: int, done: Callable[[Judged], None]
+    req: CheckRequest,
+    todo: list[CellRequest],
+    jobs: int,
+    done: Callable[[Judged], None],
+    derive: Callable[[CellRequest], Judged | None],
 ) -> None:
-    """The cells without a patch file, on the requested executor, each handed to `done`."""
+    """The cells without a patch file, on the requested executor, each handed to `done`. Those of
+    one arch run in the matrix's order, each taken from one judged before it where `derive`
+    can (as_era()); the arches side by side, the longest first."""
     if not todo:
         return
     if req.executor == "ray":
+        todo = sorted(todo, key=lambda r: -_expected_seconds(r.arch, r.variant))
         for judged in _ray_map(todo, jobs):
             done(judged)
-    elif jobs == 1:
-        for judged in map(run_cell, todo):
-            done(judged)
-    else:
-        pool_map(run_cell, todo, jobs, done)
+        return
+    chains: dict[str, list[CellRequest]] = {}
+    for r in todo:
+        chains.setdefault(r.arch, []).append(r)
+    weight = lambda r: _expected_seconds(r.arch, r.variant)  # noqa: E731
+    chain_map(run_cell, list(chains.values()), jobs, done, derive, weight)
 
 
 OVERRUN = "overrun"  # stats key of a cell whose patch file never returned

@@ -218,6 +218,10 @@ def run_and_report(
     notes = [f"{report.cached} from the cache{untouched}"] if report.cached else []
     if report.derived:
         notes.append(f"{report.derived} out of the patch's reach, as unpatched")
+    if report.as_era:
+        # unpatched cells whose run asked nothing of their variant that an earlier one answers
+        # otherwise: that cell's run, judged again (checker.as_era())
+        notes.append(f"{report.as_era} the same run as another era's")
     if report.cells and report.cached == len(report.cells):
         notes.append("re-checked nothing")
     from_cache = f" ({', '.join(notes)})" if notes else ""

@@ -51,6 +51,8 @@ class PropertyResult:
 
 # How a patched kernel's verdict compares with the unpatched kernel's (check --patch)
 REGRESSION = "regression"  # violated where the unpatched kernel holds
+# stats key of a cell that is another variant's run judged again (checker.as_era()): that variant
+ERA_OF = "as_era"
 FIXED = "fixed"  # holds where the unpatched kernel violates it, or shows a finding
 WORSE = "worse"  # a recorded finding that now shows where it did not, or in fewer steps
 SAME = "same"  # violated, or the same finding, as the unpatched kernel
@@ -84,6 +86,7 @@ class Report:
     cached: int = 0  # cells taken from the cache, not explored
     untouched: int = 0  # of them, patched cells none of whose replacements ran (by the patch's outline)
     derived: int = 0  # patched cells taken from unpatched ones that reach none of the patch's functions
+    as_era: int = 0  # unpatched cells taken from another variant's run that asked alike (checker.as_era())
     # ExitCode.INTERRUPTED or TERMINATED when a signal stopped the run: `cells` are those that
     # finished, and the run as a whole holds nothing
     interrupted: ExitCode | None = None

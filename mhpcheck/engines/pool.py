@@ -13,8 +13,9 @@ import ctypes
 import multiprocessing as mp
 import signal
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
@@ -52,6 +53,56 @@ def pool_map(fn: Callable[[T], R], items: Iterable[T], jobs: int, on_result: Cal
     try:
         for result in pool.map(fn, items):
             on_result(result)
+    except BaseException:
+        stop(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def chain_map(
+    fn: Callable[[T], R],
+    chains: Sequence[Sequence[T]],
+    jobs: int,
+    on_result: Callable[[R], None],
+    derive: Callable[[T], R | None],
+    weight: Callable[[T], float],
+) -> None:
+    """`fn` over every item of `chains`, each result handed to `on_result` as it comes. The items
+    of a chain run one after the other, each first offered to `derive`, which may give its result
+    from the results handed over before it, and then it does not run; chains run side by side in
+    `jobs` worker processes (in this one for jobs=1), the one with the most `weight` left first.
+    Any exception (KeyboardInterrupt too) kills the workers and propagates."""
+    left = [list(c) for c in chains if c]
+
+    def next_item(busy: set[int]) -> tuple[int, T] | None:
+        """The head of the heaviest chain not running, after handing over what derive() gives."""
+        while True:
+            free = [i for i, c in enumerate(left) if c and i not in busy]
+            if not free:
+                return None
+            i = max(free, key=lambda i: (sum(map(weight, left[i])), -i))
+            item = left[i].pop(0)
+            got = derive(item)
+            if got is None:
+                return i, item
+            on_result(got)
+
+    if jobs <= 1:
+        while (head := next_item(set())) is not None:
+            on_result(fn(head[1]))
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start)
+    running: dict[Future[R], int] = {}
+    try:
+        while True:
+            while len(running) < jobs and (head := next_item(set(running.values()))) is not None:
+                running[pool.submit(fn, head[1])] = head[0]
+            if not running:
+                break
+            finished, _ = wait_futures(running, return_when=FIRST_COMPLETED)
+            for f in sorted(finished, key=lambda f: running[f]):
+                del running[f]
+                on_result(f.result())
     except BaseException:
         stop(pool)
         raise

@@ -6,7 +6,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import fields
 
 from mhpcheck.core.exitcodes import ExitCode
-from mhpcheck.core.results import FIXED, SAME, WORSE, CellResult, PropertyResult, Report, Step, Verdict
+from mhpcheck.core.results import (
+    ERA_OF,
+    FIXED,
+    SAME,
+    WORSE,
+    CellResult,
+    PropertyResult,
+    Report,
+    Step,
+    Verdict,
+)
 from mhpcheck.model.errno import errname
 from mhpcheck.model.events import AllocationFailed, Call, SectionRemoved, VmemmapAllocated, VmemmapFreed
 from mhpcheck.model.state import KernelState
@@ -131,11 +141,12 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
             )
         else:
             rate = cell.states / max(cell.seconds, 1e-9)
+            took = f"{cell.seconds:6.2f} s {rate:7.0f} states/s"
+            if cell.stats.get(ERA_OF):  # not explored: the same run as that variant's, judged again
+                took = f"{'same run as ' + cell.stats[ERA_OF]:>25s}"
             yield (
                 f"{cell.arch:16s} {cell.variant:28s} {cell.states:7d} states "
-                f"{cell.transitions:8d} transitions depth {cell.depth}  "
-                f"{cell.seconds:6.2f} s {rate:7.0f} states/s"
-                f"  {summary}{cut}"
+                f"{cell.transitions:8d} transitions depth {cell.depth}  {took}  {summary}{cut}"
             )
         for p in cell.properties:
             shown = verbose or p.change == WORSE

@@ -1,0 +1,217 @@
+"""Cells that make the same run as another era's: the model asks its variant questions
+(has(), mutated(), at_least()), an unpatched cell notes them with their answers, and a cell
+of the same arch whose variant answers each alike is that run, judged again
+(checker.as_era())."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mhpcheck import codec
+from mhpcheck.checker import ASKED, REACHES, CheckRequest, Judged, as_era, run_cell, run_check
+from mhpcheck.core.results import ERA_OF, Verdict
+from mhpcheck.engines.cell import CellRequest
+from mhpcheck.engines.pool import chain_map
+from mhpcheck.model.transitions import Bounds
+from mhpcheck.model.variants import asking, patches, variant_named
+from mhpcheck.report.text import render
+
+ROOT = Path(__file__).resolve().parents[2]
+BOUNDS = Bounds(depth=2)
+_RUNS: dict[CellRequest, Judged] = {}
+
+
+def ran(arch: str, variant: str, bounds: Bounds = BOUNDS, **kw: Any) -> tuple[CellRequest, Judged]:
+    req = CellRequest(arch, variant, bounds, **kw)
+    if req not in _RUNS:
+        _RUNS[req] = run_cell(req)
+    return req, _RUNS[req]
+
+
+def plain(judged: Judged) -> Any:
+    """A judged cell as data, without what differs between two runs of it (the time taken)."""
+
+    def strip(o: Any) -> Any:
+        if isinstance(o, dict):
+            return {k: strip(v) for k, v in o.items() if k not in ("seconds", ERA_OF)}
+        if isinstance(o, list | tuple):
+            return [strip(x) for x in o]
+        return o
+
+    return strip(codec.encode_judged(judged))
+
+
+@pytest.mark.parametrize(
+    ("arch", "was", "now"),
+    [
+        ("x86_64", "v5.15", "v6.1"),  # compound devmaps (v6.1) are never asked without compound pages
+        ("x86_64", "v6.12", "v6.14"),  # arm64's sub-section base pages: not x86's code
+        ("arm64-64k", "v6.17", "v6.19"),  # x86's page-table freeing
+    ],
+)
+def test_a_cell_taken_from_another_era_is_the_cell_explored(arch: str, was: str, now: str) -> None:
+    twin_req, twin = ran(arch, was)
+    req, explored = ran(arch, now)
+    got = as_era(twin_req, twin, req)
+    assert got is not None
+    assert plain(got) == plain(explored)
+    assert got[0][0].variant == now and got[0][0].stats[ERA_OF] == was
+    # what it asked and ran are the twin's, and the explored cell's
+    assert got[0][0].stats[ASKED] == explored[0][0].stats[ASKED] == twin[0][0].stats[ASKED]
+    assert got[0][0].stats[REACHES] == explored[0][0].stats[REACHES]
+    assert twin[0][0].variant == was  # the twin is left as it was
+
+
+def test_a_cell_whose_variant_answers_otherwise_is_explored() -> None:
+    twin_req, twin = ran("x86_64", "v6.1")
+    req, _ = ran("x86_64", "v6.12")
+    asked = twin[0][0].stats[ASKED]
+    assert asked[patches.MAP_OFFSET_REMOVED.key] is False  # v6.12 answers True
+    assert as_era(twin_req, twin, req) is None
+
+
+def test_findings_are_judged_again_and_a_changed_verdict_means_exploring() -> None:
+    """v6.12 and v7.2 of arm64-64k differ in what their runs ask and in the findings recorded
+    for them. Told (falsely) that v6.12's run asked nothing v7.2 answers otherwise, as_era()
+    judges the findings again, sees verdicts other than v6.12's, and gives nothing."""
+    twin_req, twin = ran("arm64-64k", "v6.12")
+    req = CellRequest("arm64-64k", "v7.2", BOUNDS)
+    now = variant_named("v7.2")
+    forged = codec.decode_judged(codec.encode_judged(twin))
+    for c in forged[0]:
+        # decoding shares the twin's dicts: new ones
+        c.stats = {**c.stats, ASKED: {q: a for q, a in c.stats[ASKED].items() if now.answers({q: a})}}
+    assert forged[0][0].stats[ASKED] != twin[0][0].stats[ASKED]
+    findings = lambda j: sorted(p.name for p in j[0][0].properties if p.verdict == Verdict.FINDING)  # noqa: E731
+    _, explored = ran("arm64-64k", "v7.2")
+    assert findings(explored) != findings(twin)
+    assert as_era(twin_req, forged, req) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"bounds": Bounds(depth=1)},
+        {"properties": ("altmap_within_bounds",)},
+        {"max_states": 50},
+        {"engine": "symbolic"},
+    ],
+)
+def test_only_the_same_request_at_another_variant(change: dict[str, Any]) -> None:
+    twin_req, twin = ran("x86_64", "v6.12")
+    req = replace(CellRequest("x86_64", "v6.14", BOUNDS), **change)
+    assert as_era(twin_req, twin, req) is None
+
+
+def test_a_run_cut_short_is_not_taken() -> None:
+    twin_req, twin = ran("x86_64", "v6.12", max_states=50)
+    assert not twin[0][0].complete
+    req = CellRequest("x86_64", "v6.14", BOUNDS, max_states=50)
+    assert as_era(twin_req, twin, req) is None
+
+
+def test_a_mutant_reached_is_asked_about() -> None:
+    """The mutant's one guarded line is a question: its era's run answered it 'no'."""
+    twin_req, twin = ran("x86_64", "v6.12")
+    asked = twin[0][0].stats[ASKED]
+    mutant = next(q for q in asked if q.startswith("+"))
+    req = CellRequest("x86_64", f"v6.12{mutant}", BOUNDS)
+    assert asked[mutant] is False
+    assert as_era(twin_req, twin, req) is None
+
+
+def test_asking_hears_every_variant_and_nests() -> None:
+    v = variant_named("v6.1")
+    with asking() as outer:
+        v.has(patches.COMPOUND_DEVMAP)
+        with asking() as inner:
+            assert v.at_least(6, 2) is False
+        assert inner == {">=v6.2": False}
+    assert outer == {patches.COMPOUND_DEVMAP.key: True, ">=v6.2": False}
+    assert variant_named("v6.12").answers({patches.COMPOUND_DEVMAP.key: True, ">=v6.2": True})
+    assert not variant_named("v5.15").answers({patches.COMPOUND_DEVMAP.key: True})
+
+
+# Where the model reads its variant otherwise than by asking (a release number compared, the
+# list of patches), two kernels that answered alike could still run apart.
+QUESTIONS = {"has", "mutated", "at_least"}
+# Arch.constants_at() (compared by as_era()) and Arch.supports() (the matrix) read the release.
+READ_RELEASE = {("model/arch/__init__.py", "constants_at"), ("model/arch/__init__.py", "supports")}
+
+
+def test_the_model_and_properties_only_ask_their_variant() -> None:
+    unasked = []
+    for folder in ("model", "properties"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith("model/variants/"):
+                continue
+            tree = ast.parse(path.read_text())
+            for fn in ast.walk(tree):
+                if not isinstance(fn, ast.FunctionDef | ast.Lambda):
+                    continue
+                name = getattr(fn, "name", "<lambda>")
+                if (rel, name) in READ_RELEASE:
+                    continue
+                # a lambda's v (applies=), a function's parameter of type Variant
+                params = {
+                    a.arg
+                    for a in fn.args.args
+                    if (
+                        isinstance(fn, ast.Lambda)
+                        or (a.annotation and ast.unparse(a.annotation) == "Variant")
+                    )
+                }
+                for node in ast.walk(fn):
+                    if not isinstance(node, ast.Attribute) or node.attr in QUESTIONS:
+                        continue
+                    of = node.value
+                    is_variant = (isinstance(of, ast.Attribute) and of.attr == "variant") or (
+                        isinstance(of, ast.Name) and of.id in {"v", "variant"} & params
+                    )
+                    if is_variant:
+                        unasked.append(f"{rel}:{node.lineno} .{node.attr}")
+    assert unasked == []
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_chain_map_runs_a_chain_in_order_and_derives_from_what_came_before(jobs: int) -> None:
+    """Odd items are derived from the item before them in their chain, which must be in."""
+    got: dict[int, int] = {}
+    derived = []
+
+    def derive(x: int) -> int | None:
+        if x % 2 and x - 1 in got:
+            derived.append(x)
+            return -x
+        return None
+
+    chains = [[0, 1, 2, 3], [10, 11], [20]]
+    chain_map(
+        double, chains, jobs, lambda r: got.__setitem__(abs(r) // (1 if r < 0 else 2), r), derive, float
+    )
+    assert sorted(got) == [0, 1, 2, 3, 10, 11, 20]
+    assert sorted(derived) == [1, 3, 11]
+    assert got[3] == -3 and got[2] == 4
+
+
+def test_check_takes_a_cell_from_an_earlier_era_and_says_so(tmp_path: Path) -> None:
+    req = CheckRequest(archs=("x86_64",), variants=("v6.12", "v6.14"), bounds=BOUNDS, jobs=1)
+    report = run_check(req)
+    assert report.as_era == 1
+    by = {c.variant: c for c in report.cells}
+    assert by["v6.14"].stats[ERA_OF] == "v6.12"
+    _, explored = ran("x86_64", "v6.14")
+    assert plain(([by["v6.14"]], [])) == plain((explored[0], []))
+    # its line says whose run it is, in place of the time it took
+    line = next(x for x in render(report) if x.startswith("x86_64") and "v6.14" in x)
+    assert "same run as v6.12" in line and "states/s" not in line
