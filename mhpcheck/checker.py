@@ -190,9 +190,12 @@ def as_era(twin_req: CellRequest, twin: Judged, req: CellRequest) -> Judged | No
     the same states, transitions and counterexamples. Only the judging against the findings,
     which are recorded per release, is done again; where it gives another verdict than the
     twin's (a violation minimised there, a finding's path kept here), None: req is explored.
-    None too where the twin was cut short or did not note what it asked."""
+    None too where the twin was cut short or did not note what it asked, and for random walks.
+    The symbolic engine runs the same model over terms and asks the same questions: its cells
+    are taken alike (its Z3 answers are the twin's, as a second run's would be: the solver's
+    seed and resource limit are fixed)."""
     results = twin[0]
-    if req.patch is not None or req.engine != "explicit":
+    if req.patch is not None or req.engine == "simulation":
         return None
     if replace(req, variant=twin_req.variant) != twin_req:
         return None

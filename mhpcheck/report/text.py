@@ -127,10 +127,13 @@ def render(report: Report, verbose: bool = False) -> Iterator[str]:
             if Verdict.HOLDS in counts and cell.complete:
                 summary = summary.replace(" holds", f" hold for all values up to depth {cell.depth}", 1)
             q = cell.stats.get("queries", 0)
+            took = f"{cell.seconds:.1f} s"
+            if cell.stats.get(ERA_OF):
+                took = f"same run as {cell.stats[ERA_OF]}"
             yield (
                 f"{cell.arch:16s} {cell.variant:28s} symbolic: {cell.transitions} sequences, {cell.states} "
                 f"paths, {q} Z3 queries ({cell.stats.get('solver_seconds', 0.0):.1f} s in Z3), "
-                f"{cell.seconds:.1f} s  {summary}{cut}"
+                f"{took}  {summary}{cut}"
             )
         elif cell.engine == "simulation":
             yield (

@@ -34,11 +34,11 @@ def ran(arch: str, variant: str, bounds: Bounds = BOUNDS, **kw: Any) -> tuple[Ce
 
 
 def plain(judged: Judged) -> Any:
-    """A judged cell as data, without what differs between two runs of it (the time taken)."""
+    """A judged cell as data, without what differs between two runs of it (the times taken)."""
 
     def strip(o: Any) -> Any:
         if isinstance(o, dict):
-            return {k: strip(v) for k, v in o.items() if k not in ("seconds", ERA_OF)}
+            return {k: strip(v) for k, v in o.items() if k not in ("seconds", "solver_seconds", ERA_OF)}
         if isinstance(o, list | tuple):
             return [strip(x) for x in o]
         return o
@@ -65,6 +65,14 @@ def test_a_cell_taken_from_another_era_is_the_cell_explored(arch: str, was: str,
     assert got[0][0].stats[ASKED] == explored[0][0].stats[ASKED] == twin[0][0].stats[ASKED]
     assert got[0][0].stats[REACHES] == explored[0][0].stats[REACHES]
     assert twin[0][0].variant == was  # the twin is left as it was
+
+
+def test_a_symbolic_cell_taken_from_another_era_is_the_cell_explored() -> None:
+    twin_req, twin = ran("powerpc64-hash", "v6.12", Bounds(depth=1, faults=0), engine="symbolic")
+    req, explored = ran("powerpc64-hash", "v6.14", Bounds(depth=1, faults=0), engine="symbolic")
+    got = as_era(twin_req, twin, req)
+    assert got is not None and got[0][0].engine == "symbolic"
+    assert plain(got) == plain(explored)
 
 
 def test_a_cell_whose_variant_answers_otherwise_is_explored() -> None:
@@ -100,6 +108,7 @@ def test_findings_are_judged_again_and_a_changed_verdict_means_exploring() -> No
         {"properties": ("altmap_within_bounds",)},
         {"max_states": 50},
         {"engine": "symbolic"},
+        {"engine": "simulation"},
     ],
 )
 def test_only_the_same_request_at_another_variant(change: dict[str, Any]) -> None:
