@@ -17,6 +17,7 @@ from mhpcheck.engines.cell import Cell, CellRequest
 from mhpcheck.engines.explicit import explore
 from mhpcheck.engines.minimise import minimise
 from mhpcheck.engines.pool import ProcessEnded, chain_map, deadline_for, isolated_map
+from mhpcheck.engines.schedule import expected_seconds
 from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
@@ -29,28 +30,6 @@ SIMULATION_WALKS = 200  # random walks per cell under `mhpcheck simulate`
 SIMULATION_DEPTH = 50  # steps per walk: well past what exhaustive search reaches
 SYMBOLIC_DEPTH = 2  # the symbolic engine's default depth: every path costs Z3 queries
 SYMBOLIC_FAULTS = 0  # the symbolic engine's default: its altmaps run out part-way by themselves
-# Seconds each cell took in `check --variant eras --jobs 2` at the default bounds on 2 cores
-# (e1a549c), for scheduling alone: the longest cells start first, so that no core is left
-# waiting on one at the end. Other bounds scale them alike; a cell not listed gets its arch's.
-_CELL_SECONDS = {
-    "arm64-4k": {"v5.15": 177, "v6.1": 178, "v6.12": 16, "v6.14": 37, "v6.17": 40, "v6.19": 41, "v7.2": 33},
-    "arm64-16k": {"v5.9": 40},
-    "x86_64": {"v4.3": 1, "v4.5": 12, "v4.13": 13, "v5.3": 19, "v5.9": 19, "v6.19": 44},
-}
-_ARCH_SECONDS = {
-    "x86_64": 33,
-    "arm64-4k": 33,
-    "arm64-16k": 8,
-    "arm64-64k": 5,
-    "powerpc64-radix": 6,
-    "powerpc64-hash": 2,
-}
-
-
-def _expected_seconds(arch: str, variant: str) -> int:
-    """How long a cell is expected to take, for ordering the work (never for a verdict)."""
-    era = variant.partition("+")[0].partition("@")[0]
-    return _CELL_SECONDS.get(arch, {}).get(era, _ARCH_SECONDS.get(arch, 10))
 
 
 @dataclass(frozen=True)
@@ -111,14 +90,19 @@ ASKED = "asked"  # what an unpatched cell's run asked of its variant, and the an
 def run_cell(req: CellRequest) -> Judged:
     """One cell under the requested engine(s), judged against the findings, each violation's
     counterexample minimised and replayed once: the steps every report is rendered from. An
-    unpatched cell notes the replaceable functions it ran, for derived(), and what it asked
-    of its variant, for as_era()."""
+    unpatched cell notes the replaceable functions it ran, for derived(); a cell notes what it
+    asked of its variant, for as_era(), unless its patch file may read the variant otherwise."""
     if req.patch is not None:
-        return _run_cell(req)
-    with patching.reaching() as reached, asking() as asked:
-        results, stale = _run_cell(req)
+        if not patching.activate(req.patch).asks_only:
+            return _run_cell(req)
+        with asking() as asked:  # the patch's own code asks too, and only asks (asks_only())
+            results, stale = _run_cell(req)
+    else:
+        with patching.reaching() as reached, asking() as asked:
+            results, stale = _run_cell(req)
+        for result in results:
+            result.stats[REACHES] = sorted(reached)
     for result in results:
-        result.stats[REACHES] = sorted(reached)
         result.stats[ASKED] = dict(sorted(asked.items()))
     return results, stale
 
@@ -195,7 +179,9 @@ def as_era(twin_req: CellRequest, twin: Judged, req: CellRequest) -> Judged | No
     are taken alike (its Z3 answers are the twin's, as a second run's would be: the solver's
     seed and resource limit are fixed)."""
     results = twin[0]
-    if req.patch is not None or req.engine == "simulation":
+    if req.engine == "simulation":
+        return None
+    if req.patch is not None and not patching.activate(req.patch).asks_only:
         return None
     if replace(req, variant=twin_req.variant) != twin_req:
         return None
@@ -369,13 +355,14 @@ def run_check(
     def as_another(r: CellRequest) -> Judged | None:
         """r from an unpatched cell of its arch judged already, the nearest earlier one first."""
         at = order[(r.arch, r.variant)]
-        mine = [t for t in requests if t.arch == r.arch and t.patch is None and t is not r]
+        mine = [t for t in requests if t.arch == r.arch and t.patch == r.patch and t is not r]
         mine.sort(key=lambda t: (order[(t.arch, t.variant)] > at, -order[(t.arch, t.variant)]))
         for t in mine:
             twin = ran.get((t.arch, t.variant))
             judged = as_era(t, twin, r) if twin is not None else None
             if judged is not None:
-                report.as_era += not base  # under --patch the report shows the patched cells
+                # under --patch the report shows the patched cells
+                report.as_era += not base or (r.arch, r.variant) in base
                 return judged
         return None
 
@@ -403,8 +390,7 @@ def run_check(
         if hit is not None:
             if not base or (r.arch, r.variant) in base:  # the cells the report shows
                 report.cached += 1
-            if r.patch is None:
-                ran[(r.arch, r.variant)] = hit
+            ran[(r.arch, r.variant)] = hit
             collect(hit)
         else:
             todo.append(r)
@@ -412,8 +398,7 @@ def run_check(
 
     def done(judged: Judged) -> None:
         where = (judged[0][0].arch, judged[0][0].variant)
-        if where not in base:
-            ran[where] = judged
+        ran[where] = judged
         key, by_outline = keys[where], outlined.get(where)
         if store is not None and key is not None and not judged[0][0].stats.get(OVERRUN):
             store.put(key, judged)
@@ -423,8 +408,10 @@ def run_check(
 
     # a patch file is code that may end its process or never return: its cells run apart, after
     # the unpatched ones, from which those the patch does not reach are derived()
+    # the arches with the longest cells first, each in the matrix's order (as_era())
     apart = [r for r in todo if r.patch is not None]
-    apart.sort(key=lambda r: -_expected_seconds(r.arch, r.variant))
+    weight = {a: sum(expected_seconds(r.arch, r.variant) for r in apart if r.arch == a) for a, _ in cells}
+    apart.sort(key=lambda r: -weight[r.arch])
     todo = [r for r in todo if r.patch is None]
     try:
         _run_unpatched(req, todo, jobs, done, as_another)
@@ -441,7 +428,8 @@ def run_check(
                     done(judged)
             try:
                 deadline = deadline_for(req.time_budget)
-                isolated_map(run_cell, rest, jobs, done, deadline, overrun)
+                chain = lambda r: r.arch  # noqa: E731
+                isolated_map(run_cell, rest, jobs, done, deadline, overrun, chain, as_another)
             except ProcessEnded as e:
                 r = cast(CellRequest, e.item)
                 raise patching.ended(r.patch, e.exitcode, f"{r.arch} {r.variant}") from None
@@ -464,14 +452,14 @@ def _run_unpatched(
     if not todo:
         return
     if req.executor == "ray":
-        todo = sorted(todo, key=lambda r: -_expected_seconds(r.arch, r.variant))
+        todo = sorted(todo, key=lambda r: -expected_seconds(r.arch, r.variant))
         for judged in _ray_map(todo, jobs):
             done(judged)
         return
     chains: dict[str, list[CellRequest]] = {}
     for r in todo:
         chains.setdefault(r.arch, []).append(r)
-    weight = lambda r: _expected_seconds(r.arch, r.variant)  # noqa: E731
+    weight = lambda r: expected_seconds(r.arch, r.variant)  # noqa: E731
     chain_map(run_cell, list(chains.values()), jobs, done, derive, weight)
 
 

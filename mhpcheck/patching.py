@@ -54,6 +54,7 @@ class UserPatch:
     replacements: dict[str, Callable[..., Any]] = field(default_factory=dict)  # "module:attr" -> fn
     names: dict[str, str] = field(default_factory=dict)  # "module:attr" -> the name the patch used
     outline: str | None = None  # outline() of the text loaded: None unless the file is inert()
+    asks_only: bool = False  # inert() and reads its kernel's variant only by asking it (asks_only())
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def load_patch(path: str | Path) -> UserPatch:
     try:
         text = p.read_text()
         patch.outline = outline(text)
+        patch.asks_only = patch.outline is not None and asks_only(ast.parse(text))
         # the text just read runs, not the file read again: the outline is of what runs
         exec(compile(text, str(p), "exec"), {"__name__": f"mhpcheck_patch_{p.stem}", "__file__": str(p)})
     except InputError:
@@ -193,6 +195,41 @@ def outline(text: str) -> str | None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             node.body = [ast.Pass()]
     return ast.dump(tree)
+
+
+QUESTIONS = ("has", "mutated", "at_least")  # what a Variant answers under asking()
+
+
+def asks_only(tree: ast.Module) -> bool:
+    """Whether the file's code reads its kernel's variant only by asking it: every `.variant` is
+    `<kernel>.variant.has(...)`, `.mutated(...)` or `.at_least(...)`, and no name, import or
+    identifier-like string mentions a variant otherwise. A patched run of such a file notes all
+    its variant decided (mhpcheck.model.variants.asking()), so a patched cell at another era
+    that answers alike is that run (checker.as_era())."""
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+    def asked(n: ast.Attribute) -> bool:  # <kernel>.variant.<question>(...)
+        up = parents.get(n)
+        call = parents.get(up) if up is not None else None
+        is_question = isinstance(up, ast.Attribute) and up.attr in QUESTIONS
+        return is_question and isinstance(call, ast.Call) and call.func is up
+
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Attribute):
+            name = n.attr
+            if name == "variant" and asked(n):
+                continue
+        elif isinstance(n, ast.Name):
+            name = n.id
+        elif isinstance(n, ast.alias):
+            name = n.name
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and re.fullmatch(r"[\w.]+", n.value):
+            name = n.value  # getattr(k, "variant")
+        else:
+            continue
+        if "variant" in name.lower():
+            return False
+    return True
 
 
 _REPLACES = ast.ImportFrom(module="mhpcheck.patching", names=[ast.alias(name="replaces")], level=0)

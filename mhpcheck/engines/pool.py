@@ -13,7 +13,7 @@ import ctypes
 import multiprocessing as mp
 import signal
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from multiprocessing.connection import Connection, wait
@@ -144,41 +144,58 @@ def isolated_map(
     on_result: Callable[[R], None],
     deadline: float | None = None,
     on_overrun: Callable[[T], R] | None = None,
+    chain: Callable[[T], Hashable] | None = None,
+    derive: Callable[[T], R | None] | None = None,
 ) -> None:
     """`fn` over `items`, each in a process of its own (`jobs` at a time), each result handed to
-    `on_result` in the order of `items`. For code that may end its process or never return (a
-    user's patch file): an item whose process ends without a result raises ProcessEnded; one
-    still running `deadline` seconds after it started is killed and `on_overrun(item)` stands
-    for its result. An exception in `fn` is raised here; any exception kills every process."""
+    `on_result` as it comes. For code that may end its process or never return (a user's patch
+    file): an item whose process ends without a result raises ProcessEnded; one still running
+    `deadline` seconds after it started is killed and `on_overrun(item)` stands for its result.
+    Items of one `chain` (the same key) start one after the other, in the order given, each first
+    offered to `derive`, which may give its result from those handed over before it, and then it
+    does not run. An exception in `fn` is raised here; any exception kills every process."""
     ctx = mp.get_context("fork")  # the patch file and the model are already imported here
-    todo = list(enumerate(items))
-    todo.reverse()
-    running: dict[Connection, tuple[int, T, Any, float]] = {}
-    done: dict[int, R] = {}
-    next_out = 0
+    todo = list(items)
+    running: dict[Connection, tuple[T, Hashable, Any, float]] = {}
+    busy: set[Hashable] = set()  # chains with an item running
+    keys = [chain(item) if chain is not None else object() for item in todo]  # no chain: its own
 
-    def hand_over() -> None:
-        nonlocal next_out
-        while next_out in done:
-            on_result(done.pop(next_out))
-            next_out += 1
+    def next_item() -> tuple[T, Hashable] | None:
+        """The first item whose chain has none before it, after handing over what derive() gives."""
+        while True:
+            seen: set[Hashable] = set()
+            for at, (item, c) in enumerate(zip(todo, keys, strict=True)):
+                if c in busy or c in seen:
+                    seen.add(c)
+                    continue
+                del todo[at], keys[at]
+                got = derive(item) if derive is not None else None
+                if got is None:
+                    busy.add(c)
+                    return item, c
+                on_result(got)
+                break
+            else:
+                return None
 
     try:
         while todo or running:
-            while todo and len(running) < max(1, jobs):
-                i, item = todo.pop()
+            while len(running) < max(1, jobs) and (head := next_item()) is not None:
+                item, c = head
                 parent, child = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_run_one, args=(fn, item, child), daemon=True)
                 proc.start()
                 child.close()
-                running[parent] = (i, item, proc, time.monotonic())
+                running[parent] = (item, c, proc, time.monotonic())
+            if not running:
+                break
             timeout = None
             if deadline is not None:
                 first = min(started for *_, started in running.values())
                 timeout = max(0.0, first + deadline - time.monotonic())
             ready = wait(list(running), timeout)
             for conn in [c for c in list(running) if c in ready]:
-                i, item, proc, _ = running.pop(conn)
+                item, c, proc, _ = running.pop(conn)
                 try:
                     msg: tuple[str, Any] = conn.recv()
                 except EOFError:
@@ -187,16 +204,17 @@ def isolated_map(
                 proc.join()
                 if msg[0] == "raise":
                     raise msg[1]
-                done[i] = msg[1]
+                busy.discard(c)
+                on_result(msg[1])
             now = time.monotonic()
-            for conn, (i, item, proc, started) in list(running.items()):
+            for conn, (item, c, proc, started) in list(running.items()):
                 if deadline is not None and now - started >= deadline:
                     del running[conn]
                     proc.kill()
                     proc.join()
                     assert on_overrun is not None
-                    done[i] = on_overrun(item)
-            hand_over()
+                    busy.discard(c)
+                    on_result(on_overrun(item))
     finally:
         for _, _, proc, _ in running.values():
             proc.kill()

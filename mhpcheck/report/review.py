@@ -22,6 +22,8 @@ def diff_lines(results: Sequence[DiffResult]) -> Iterator[str]:
         how = f"{r.seconds:.1f} s{cut}"
         if r.reused:
             how = "the patch reaches nothing A runs: from check's cache"
+        if r.as_era:  # both kernels answer everything its runs asked as at that era
+            how = f"the same runs as at {r.as_era}"
         yield f"{r.arch:16s} {r.a} → {r.b}: {head}  ({r.pairs} step pairs, {how})"
         for d in r.differences.values():
             props = f" [{', '.join(d.properties)}]" if d.properties else ""

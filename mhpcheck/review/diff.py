@@ -26,9 +26,12 @@ from mhpcheck.core.errors import InputError, InternalError
 from mhpcheck.core.results import Step
 from mhpcheck.engines.cell import Cell, CellRequest
 from mhpcheck.engines.pool import ProcessEnded, deadline_for, isolated_map, pool_map
+from mhpcheck.engines.schedule import expected_seconds
+from mhpcheck.model.arch import arch_named
 from mhpcheck.model.events import events_equal, events_key
 from mhpcheck.model.state import KernelState, state_bytes
 from mhpcheck.model.transitions import Bounds, Transition, failable_calls
+from mhpcheck.model.variants import asking, variant_named
 
 FIX = "fix"
 REGRESSION = "regression"
@@ -60,6 +63,10 @@ class DiffResult:
     budget: str = ""  # the budget that cut the exploration short, if any
     patch_calls: dict[str, int] = field(default_factory=dict)  # replaced function -> calls on B
     reused: bool = False  # taken from check's cached run of A, which reaches nothing B replaces
+    # what the run asked of A's and B's variants, and the answers (asking()); None where a patch
+    # file may read the variant otherwise (patching.asks_only())
+    asked: dict[str, bool] | None = None
+    as_era: str = ""  # the era whose diff this one is, taken from it (as_era())
 
     @property
     def identical(self) -> bool:
@@ -237,9 +244,36 @@ class DiffRequest:
 
 
 def run_diff(req: DiffRequest) -> DiffResult:
-    if req.patch is not None:
-        patching.activate(req.patch)
-    return diff(req.arch, req.a, req.b, req.bounds, req.time_budget, req.max_states)
+    """One arch's diff, noting what it asked of the two variants where it can (as_era())."""
+    if req.patch is not None and not patching.activate(req.patch).asks_only:
+        return diff(req.arch, req.a, req.b, req.bounds, req.time_budget, req.max_states)
+    with asking() as asked:
+        result = diff(req.arch, req.a, req.b, req.bounds, req.time_budget, req.max_states)
+    result.asked = dict(sorted(asked.items()))
+    return result
+
+
+def as_era(twin_req: DiffRequest, twin: DiffResult, req: DiffRequest) -> DiffResult | None:
+    """The diff of `req`, A and A with a patch file at one era, from the same diff at another
+    era: as checker.as_era() takes a cell, where the arch constants are the same and both of
+    req's variants answer every question the twin's run asked as its variants did, the two
+    kernels of req make the twin's runs, step for step. None where that cannot be said."""
+    if req.patch is None or twin.asked is None or twin.budget or twin.skipped or twin.reused:
+        return None
+    if not patching.activate(req.patch).asks_only:
+        return None
+    name = patching.activate(req.patch).name
+    if req.b != f"{req.a}@{name}" or twin_req.b != f"{twin_req.a}@{name}":
+        return None
+    if replace(req, a=twin_req.a, b=twin_req.b) != twin_req:
+        return None
+    spec = arch_named(req.arch)
+    was, now = variant_named(twin_req.a), variant_named(req.a)
+    if spec.constants_at(was) != spec.constants_at(now):
+        return None
+    if not (now.answers(twin.asked) and variant_named(req.b).answers(twin.asked)):
+        return None
+    return replace(twin, a=req.a, b=req.b, as_era=twin_req.a, differences=dict(twin.differences))
 
 
 def overrun(req: DiffRequest) -> DiffResult:
@@ -283,18 +317,35 @@ def diff_all(requests: list[DiffRequest], jobs: int, store: CellCache | None = N
 
 
 def _diff_each(requests: list[DiffRequest], jobs: int) -> list[DiffResult]:
-    results: list[DiffResult] = []
     if not requests:
-        return results
+        return []
     if any(r.patch is not None for r in requests):
+        # one arch's eras one after the other: each may be taken from one before it (as_era())
+        done: dict[tuple[str, str, str], DiffResult] = {}
+        arches = {r.arch for r in requests}
+        weight = {a: sum(expected_seconds(x.arch, x.a) for x in requests if x.arch == a) for a in arches}
+        order = sorted(requests, key=lambda r: -weight[r.arch])  # the longest arches first
+
+        def keep(d: DiffResult) -> None:
+            done[(d.arch, d.a, d.b)] = d
+
+        def earlier(r: DiffRequest) -> DiffResult | None:
+            for t in reversed(requests[: requests.index(r)]):
+                twin = done.get((t.arch, t.a, t.b))
+                if t.arch == r.arch and twin is not None and (got := as_era(t, twin, r)) is not None:
+                    return got
+            return None
+
         try:
             deadline = deadline_for(requests[0].time_budget)
-            isolated_map(run_diff, requests, jobs, results.append, deadline, overrun)
+            chain = lambda r: r.arch  # noqa: E731
+            isolated_map(run_diff, order, jobs, keep, deadline, overrun, chain, earlier)
         except ProcessEnded as e:
             r = cast(DiffRequest, e.item)
             raise patching.ended(r.patch, e.exitcode, f"{r.arch} {r.b}") from None
-        return results
+        return [done[(r.arch, r.a, r.b)] for r in requests]
     if jobs <= 1 or len(requests) <= 1:
         return [run_diff(r) for r in requests]
+    results: list[DiffResult] = []
     pool_map(run_diff, requests, min(jobs, len(requests)), results.append)
     return results

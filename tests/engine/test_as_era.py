@@ -224,3 +224,81 @@ def test_check_takes_a_cell_from_an_earlier_era_and_says_so(tmp_path: Path) -> N
     # its line says whose run it is, in place of the time it took
     line = next(x for x in render(report) if x.startswith("x86_64") and "v6.14" in x)
     assert "same run as v6.12" in line and "states/s" not in line
+
+
+NOOP = ROOT / "tests" / "patches" / "noop.py"
+SEED000 = ROOT / "tests" / "patches" / "seed000_bug.py"  # the reserve skipped again
+# noop.py's replacement, reading the release number: what it decides is not asked
+READS_RELEASE = '''"""vmem_altmap_offset() with a release check the kernel never had."""
+
+from mhpcheck.patching import replaces
+
+
+@replaces("kernel/memremap.c:vmem_altmap_offset")
+def vmem_altmap_offset(k, altmap):
+    if altmap is None or k.variant.version_tuple < (6, 14):
+        return k.sem.word(0) if altmap is None else altmap.reserve + altmap.free
+    return altmap.reserve + altmap.free
+'''
+
+
+@pytest.mark.parametrize(
+    ("body", "only"),
+    [
+        ("return k.variant.has(patches.NR_MEMMAP)", True),
+        ("return k.variant.at_least(6, 14) and k.variant.mutated(m)", True),
+        ("return k.variant.version_tuple >= (6, 14)", False),
+        ("return k.variant.name", False),
+        ("v = k.variant\n    return v.has(patches.NR_MEMMAP)", False),
+        ("return getattr(k, 'variant').has(patches.NR_MEMMAP)", False),
+        ("return variant_named('v6.12').has(patches.NR_MEMMAP)", False),
+    ],
+)
+def test_a_patch_asks_only_where_every_read_of_its_variant_is_a_question(body: str, only: bool) -> None:
+    from mhpcheck.patching import asks_only
+
+    assert asks_only(ast.parse(f"def f(k, m):\n    {body}\n")) is only
+
+
+@pytest.mark.parametrize("patch", [NOOP, SEED000])
+def test_a_patched_cell_is_taken_from_the_patched_cell_of_another_era(patch: Path) -> None:
+    """Both patches replace a function every add calls, so no patched cell is the unpatched one
+    (derived()); v6.14's patched cell is v6.12's patched run, judged again. seed000_bug.py
+    re-introduces a bug: its violations' counterexamples are minimised, and copied."""
+    req = CheckRequest(archs=("x86_64",), variants=("v6.12", "v6.14"), bounds=BOUNDS, patch=str(patch))
+    report = run_check(req)
+    assert report.derived == 0 and report.as_era == 1
+    by = {c.variant: c for c in report.cells}
+    assert by[f"v6.14@{patch.stem}"].stats[ERA_OF] == f"v6.12@{patch.stem}"
+    _, explored = ran("x86_64", f"v6.14@{patch.stem}", patch=str(patch))
+    assert plain(([by[f"v6.14@{patch.stem}"]], [])) == plain((explored[0], []))
+    violated = [p.name for p in by[f"v6.14@{patch.stem}"].properties if p.verdict == Verdict.VIOLATED]
+    assert bool(violated) is (patch == SEED000)
+
+
+def test_a_patch_that_reads_its_variant_otherwise_is_checked_at_every_era(tmp_path: Path) -> None:
+    path = tmp_path / "reads_release.py"
+    path.write_text(READS_RELEASE)
+    req = CheckRequest(archs=("x86_64",), variants=("v6.12", "v6.14"), bounds=BOUNDS, patch=str(path))
+    report = run_check(req)
+    assert report.as_era == 0
+    assert all(ERA_OF not in c.stats and ASKED not in c.stats for c in report.cells)
+
+
+@pytest.mark.parametrize("patch", [NOOP, SEED000])
+def test_a_diff_is_taken_from_the_same_diff_at_another_era(patch: Path) -> None:
+    from mhpcheck.review.diff import DiffRequest, diff_all, run_diff
+
+    reqs = [DiffRequest("x86_64", v, f"{v}@{patch.stem}", BOUNDS, str(patch)) for v in ("v6.12", "v6.14")]
+    got = diff_all(reqs, 1)
+    assert [d.as_era for d in got] == ["", "v6.12"]
+    explored = run_diff(reqs[1])
+    assert (got[1].a, got[1].b, got[1].pairs, got[1].differences, got[1].patch_calls) == (
+        explored.a,
+        explored.b,
+        explored.pairs,
+        explored.differences,
+        explored.patch_calls,
+    )
+    assert got[1].asked == explored.asked
+    assert bool(got[1].differences) is (patch == SEED000)  # a regression, and its sequence

@@ -2,9 +2,10 @@
 
 import pytest
 
-from mhpcheck.checker import CheckRequest, _expected_seconds, run_check
+from mhpcheck.checker import CheckRequest, run_check
 from mhpcheck.core.exitcodes import ExitCode
 from mhpcheck.core.results import Verdict
+from mhpcheck.engines.schedule import expected_seconds
 from mhpcheck.model.transitions import Bounds
 
 
@@ -75,8 +76,8 @@ def test_no_variant_means_the_newest_era_and_eras_means_every_era():
 
 def test_cells_are_scheduled_longest_first_whatever_mutant_or_patch_they_carry():
     # arm64-4k's PMD fallback to base pages (v5.11-v6.1) is the longest cell of the eras
-    heaviest = _expected_seconds("arm64-4k", "v6.1")
-    assert heaviest > _expected_seconds("arm64-4k", "v7.2") > _expected_seconds("powerpc64-hash", "v7.2")
-    assert _expected_seconds("arm64-4k", "v6.1+populate-error-einval") == heaviest
-    assert _expected_seconds("arm64-4k", "v6.1@my_patch") == heaviest
-    assert _expected_seconds("riscv64", "v7.2") > 0  # an arch it has no figure for still gets one
+    heaviest = expected_seconds("arm64-4k", "v6.1")
+    assert heaviest > expected_seconds("arm64-4k", "v7.2") > expected_seconds("powerpc64-hash", "v7.2")
+    assert expected_seconds("arm64-4k", "v6.1+populate-error-einval") == heaviest
+    assert expected_seconds("arm64-4k", "v6.1@my_patch") == heaviest
+    assert expected_seconds("riscv64", "v7.2") > 0  # an arch it has no figure for still gets one
