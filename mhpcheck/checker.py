@@ -160,7 +160,9 @@ def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged
         c.variant = req.variant
         # decoding shares the twin's dicts: copies
         c.bounds = dict(c.bounds)
-        c.stats = {key: value for key, value in c.stats.items() if key not in (REACHES, ASKED, ERA_OF)}
+        # what a patched run notes: the same questions, where the patch only asks (run_cell())
+        dropped = (REACHES, ERA_OF) if patch.asks_only else (REACHES, ERA_OF, ASKED)
+        c.stats = {key: value for key, value in c.stats.items() if key not in dropped}
         c.stats["patch_calls"] = dict.fromkeys(patch.names.values(), 0)
     # a patched variant never reports a finding as stale (judge()): a patch may fix one
     return copy[0], []
