@@ -11,7 +11,7 @@ from mhpcheck.engines.pool import pool_map
 from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named
 from mhpcheck.model.transitions import Bounds
-from mhpcheck.model.variants import ERAS, Patch, Variant
+from mhpcheck.model.variants import ERAS, Patch, Variant, asking
 from mhpcheck.properties import property_named
 
 
@@ -40,16 +40,17 @@ class _Ask:
     symmetry: bool
 
 
-def _verdict(ask: _Ask) -> Verdict:
+def _verdict(ask: _Ask) -> tuple[Verdict, dict[str, bool]]:
+    """The property's verdict at the variant, and what the run asked of the variant (asking())."""
     # Recorded findings are not applied: a flip is a flip whether or not it is known.
-    cell = Cell(ask.arch, ask.variant, ask.bounds, [property_named(ask.prop)], ask.engine)
-    if ask.engine == "symbolic":
-        result = check_symbolic(cell, ask.time_budget)
-    else:
-        result = explore(cell, ask.max_states, ask.time_budget, symmetry=ask.symmetry)
-    if not result.properties:
-        return Verdict.NOT_APPLICABLE
-    return result.properties[0].verdict
+    with asking() as asked:
+        cell = Cell(ask.arch, ask.variant, ask.bounds, [property_named(ask.prop)], ask.engine)
+        if ask.engine == "symbolic":
+            result = check_symbolic(cell, ask.time_budget)
+        else:
+            result = explore(cell, ask.max_states, ask.time_budget, symmetry=ask.symmetry)
+    verdict = result.properties[0].verdict if result.properties else Verdict.NOT_APPLICABLE
+    return verdict, dict(asked)
 
 
 def bisect(
@@ -69,11 +70,26 @@ def bisect(
     def ask(v: Variant) -> _Ask:
         return _Ask(arch, v, prop, bounds, engine, time_budget, max_states, symmetry)
 
+    # (variant, what its run asked, its verdict): a variant with the same constants that answers
+    # one run's questions alike makes that run (checker.as_era()), and has its verdict
+    runs: list[tuple[Variant, dict[str, bool], Verdict]] = []
+
+    def verdict_of(v: Variant) -> Verdict:
+        for was, asked, verdict in runs:
+            same = verdict != Verdict.INCONCLUSIVE and spec.constants_at(was) == spec.constants_at(v)
+            if same and v.answers(asked):
+                return verdict
+        verdict, asked = _verdict(ask(v))
+        runs.append((v, asked, verdict))
+        return verdict
+
     if jobs > 1:
-        verdicts: list[Verdict] = []
-        pool_map(_verdict, [ask(v) for v in eras], min(jobs, len(eras)), verdicts.append)
+        got: list[tuple[Verdict, dict[str, bool]]] = []
+        pool_map(_verdict, [ask(v) for v in eras], min(jobs, len(eras)), got.append)
+        runs.extend((v, asked, verdict) for v, (verdict, asked) in zip(eras, got, strict=True))
+        verdicts = [verdict for verdict, _ in got]
     else:
-        verdicts = [_verdict(ask(v)) for v in eras]
+        verdicts = [verdict_of(v) for v in eras]
     res = BisectResult(prop, arch, [(v.name, x) for v, x in zip(eras, verdicts, strict=True)])
     for (a, va), (b, vb), before, after in zip(res.verdicts, res.verdicts[1:], eras, eras[1:], strict=False):
         if va == vb or Verdict.NOT_APPLICABLE in (va, vb) or Verdict.INCONCLUSIVE in (va, vb):
@@ -86,7 +102,7 @@ def bisect(
             step = Variant(
                 f"{a}+{patch.key}", after.version, tuple(kept), keys=frozenset(x.key for x in kept)
             )
-            if _verdict(ask(step)) == vb:
+            if verdict_of(step) == vb:
                 res.patch = patch
                 break
         break

@@ -302,3 +302,19 @@ def test_a_diff_is_taken_from_the_same_diff_at_another_era(patch: Path) -> None:
     )
     assert got[1].asked == explored.asked
     assert bool(got[1].differences) is (patch == SEED000)  # a regression, and its sequence
+
+
+def test_bisect_takes_a_verdict_from_a_run_that_asked_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mhpcheck.review import bisect as b
+
+    prop, arch, bounds = "altmap_leaves_describe_own_device", "powerpc64-hash", Bounds(depth=2, faults=0)
+    runs: list[str] = []
+    real = b._verdict
+    monkeypatch.setattr(b, "_verdict", lambda ask: runs.append(ask.variant.name) or real(ask))
+    r = b.bisect(prop, arch, bounds)
+    assert r.flip == ("v5.3", "v5.9") and r.patch is not None and r.patch.key == "altmap-end-pfn"
+    assert "v6.14" not in runs and "v6.1" not in runs  # v6.12's and v5.15's runs
+    # each era's verdict as its own run gives it
+    for era, verdict in r.verdicts:
+        ask = b._Ask(arch, variant_named(era), prop, bounds, "explicit", None, None, False)
+        assert real(ask)[0] == verdict
