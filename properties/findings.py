@@ -198,6 +198,7 @@ FINDINGS = (
             "altmap_leaves_below_next_pfn",
             "reserve_pfns_never_initialised",
             "altmap_frees_only_its_own_pages",
+            "device_data_pfns_initialised",
         ),
         _EVERY_ERA[1:],
         _ALL,
@@ -206,7 +207,9 @@ FINDINGS = (
         "4b94ffdc4163, to today's mhp_params version). A reserve + free that wraps to at most "
         "nr_pages passes: the bump allocator then hands out pfns past base + reserve + free, or "
         "below base, and from v4.16 memmap_init_zone_device() starts at base + the wrapped offset, "
-        "over the reserve. Only values no driver computes from a real namespace reach it (the "
+        "over the reserve; and the data pfns the altmap declares, [start + reserve, end), wrap to "
+        "begin below start (at pfn 0 for a reserve of -start), where no struct page was "
+        "initialised. Only values no driver computes from a real namespace reach it (the "
         "nd_pfn info block bounds both), so it needs the symbolic engine to see: the explicit "
         "engine's altmaps are drawn from what drivers do.",
         engines=("symbolic",),
