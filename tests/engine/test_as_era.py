@@ -265,12 +265,13 @@ def test_a_patched_cell_is_taken_from_the_patched_cell_of_another_era(patch: Pat
     """Both patches replace a function every add calls, so no patched cell is the unpatched one
     (derived()); v6.14's patched cell is v6.12's patched run, judged again. seed000_bug.py
     re-introduces a bug: its violations' counterexamples are minimised, and copied."""
-    req = CheckRequest(archs=("x86_64",), variants=("v6.12", "v6.14"), bounds=BOUNDS, patch=str(patch))
+    eras = ("v6.12", "v6.14")
+    req = CheckRequest(archs=("powerpc64-hash",), variants=eras, bounds=BOUNDS, patch=str(patch))
     report = run_check(req)
     assert report.derived == 0 and report.as_era == 1
     by = {c.variant: c for c in report.cells}
     assert by[f"v6.14@{patch.stem}"].stats[ERA_OF] == f"v6.12@{patch.stem}"
-    _, explored = ran("x86_64", f"v6.14@{patch.stem}", patch=str(patch))
+    _, explored = ran("powerpc64-hash", f"v6.14@{patch.stem}", patch=str(patch))
     assert plain(([by[f"v6.14@{patch.stem}"]], [])) == plain((explored[0], []))
     violated = [p.name for p in by[f"v6.14@{patch.stem}"].properties if p.verdict == Verdict.VIOLATED]
     assert bool(violated) is (patch == SEED000)
@@ -279,7 +280,7 @@ def test_a_patched_cell_is_taken_from_the_patched_cell_of_another_era(patch: Pat
 def test_a_patch_that_reads_its_variant_otherwise_is_checked_at_every_era(tmp_path: Path) -> None:
     path = tmp_path / "reads_release.py"
     path.write_text(READS_RELEASE)
-    req = CheckRequest(archs=("x86_64",), variants=("v6.12", "v6.14"), bounds=BOUNDS, patch=str(path))
+    req = CheckRequest(archs=("powerpc64-hash",), variants=("v6.12", "v6.14"), bounds=BOUNDS, patch=str(path))
     report = run_check(req)
     assert report.as_era == 0
     assert all(ERA_OF not in c.stats and ASKED not in c.stats for c in report.cells)
@@ -289,7 +290,8 @@ def test_a_patch_that_reads_its_variant_otherwise_is_checked_at_every_era(tmp_pa
 def test_a_diff_is_taken_from_the_same_diff_at_another_era(patch: Path) -> None:
     from mhpcheck.review.diff import DiffRequest, diff_all, run_diff
 
-    reqs = [DiffRequest("x86_64", v, f"{v}@{patch.stem}", BOUNDS, str(patch)) for v in ("v6.12", "v6.14")]
+    arch = "powerpc64-hash"
+    reqs = [DiffRequest(arch, v, f"{v}@{patch.stem}", BOUNDS, str(patch)) for v in ("v6.12", "v6.14")]
     got = diff_all(reqs, 1)
     assert [d.as_era for d in got] == ["", "v6.12"]
     explored = run_diff(reqs[1])
