@@ -169,7 +169,7 @@ def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged
 
 
 def as_era(twin_req: CellRequest, twin: Judged, req: CellRequest) -> Judged | None:
-    """Unpatched cell `req` from `twin`, the same request at another variant, where the
+    """Cell `req` from `twin`, the same request at another variant, where the
     two kernels cannot differ along the twin's run: the same constants, and every question the
     run (the kernel, the properties that apply, minimising and replaying counterexamples) put
     to its variant answered alike by req's (Variant.answers()). The run is then the same run:
@@ -205,7 +205,9 @@ def as_era(twin_req: CellRequest, twin: Judged, req: CellRequest) -> Judged | No
         c.bounds = dict(c.bounds)
         c.stats = dict(c.stats)
         c.stats[ERA_OF] = twin_req.variant
-        for p in c.properties:  # as the engine left it, before judge()
+        # as the engine left it, before judge(); a patched twin's comparison with its own era's
+        # unpatched cell (against()) is not encoded, so the copy is compared afresh
+        for p in c.properties:
             if p.verdict == Verdict.FINDING:
                 p.verdict, p.finding = Verdict.VIOLATED, ""
         stale.extend(judge(c))

@@ -14,7 +14,7 @@ import pytest
 
 from mhpcheck import codec
 from mhpcheck.checker import ASKED, REACHES, CheckRequest, Judged, as_era, run_cell, run_check
-from mhpcheck.core.results import ERA_OF, Verdict
+from mhpcheck.core.results import ERA_OF, FIXED, Verdict
 from mhpcheck.engines.cell import CellRequest
 from mhpcheck.engines.pool import chain_map
 from mhpcheck.model.transitions import Bounds
@@ -275,6 +275,19 @@ def test_a_patched_cell_is_taken_from_the_patched_cell_of_another_era(patch: Pat
     assert plain(([by[f"v6.14@{patch.stem}"]], [])) == plain((explored[0], []))
     violated = [p.name for p in by[f"v6.14@{patch.stem}"].properties if p.verdict == Verdict.VIOLATED]
     assert bool(violated) is (patch == SEED000)
+
+
+def test_a_patched_twin_leaves_its_comparison_with_its_own_era_behind() -> None:
+    """check --patch compares a patched cell with its era's unpatched one in place (against());
+    taken for another era, the copy carries none of that, to be compared with that era's."""
+    twin_req, twin = ran("powerpc64-hash", "v6.12@noop", patch=str(NOOP))
+    req = CellRequest("powerpc64-hash", "v6.14@noop", BOUNDS, patch=str(NOOP))
+    compared = codec.decode_judged(codec.encode_judged(twin))
+    for p in compared[0][0].properties:
+        p.change, p.baseline, p.note = FIXED, "violated", "violated unpatched"
+    got = as_era(twin_req, compared, req)
+    assert got is not None
+    assert {(p.change, p.baseline, p.note) for p in got[0][0].properties} == {("", "", "")}
 
 
 def test_a_patch_that_reads_its_variant_otherwise_is_checked_at_every_era(tmp_path: Path) -> None:
