@@ -86,7 +86,7 @@ def test_bad_simulate_options_are_one_line_errors(cli_run) -> None:  # type: ign
 def test_the_same_seed_gives_the_same_walks_under_any_hash_seed(tmp_path: Path) -> None:
     def run(hashseed: str) -> str:
         env = {**os.environ, "PYTHONHASHSEED": hashseed}
-        args = ["simulate", "--arch", "x86_64", "--variant", "v4.5-pre-altmap-hotplug", "--runs", "20"]
+        args = ["simulate", "--arch", "x86_64", "--variant", "v4.5-pre-altmap-hotplug", "--runs", "8"]
         args += ["--seed", "7", "--format", "json", "--trace-dir", str(tmp_path)]
         r = subprocess.run([sys.executable, "-m", "mhpcheck", *args], capture_output=True, text=True, env=env)
         doc = json.loads(r.stdout)

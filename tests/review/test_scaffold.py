@@ -21,7 +21,7 @@ def outcome(arch: str, variant: str, patch: str | None = None) -> tuple:
 @pytest.mark.parametrize(
     ("kernel_function", "arch", "era"),
     [
-        ("mm/memory_hotplug.c:__add_pages", "x86_64", "v6.12"),
+        ("mm/memory_hotplug.c:__add_pages", "arm64-64k", "v6.12"),
         ("arch/powerpc/mm/init_64.c:vmemmap_populate", "powerpc64-hash", "v5.9"),
     ],
 )
