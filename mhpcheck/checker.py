@@ -21,7 +21,7 @@ from mhpcheck.engines.schedule import expected_seconds
 from mhpcheck.engines.symbolic.engine import check_symbolic
 from mhpcheck.model.arch import arch_named, archs
 from mhpcheck.model.transitions import Bounds
-from mhpcheck.model.variants import ALL_ERAS, ERAS, asking, variant_named
+from mhpcheck.model.variants import ALL_ERAS, ERAS, Variant, asking, variant_named
 from mhpcheck.properties import PROPERTIES, property_named
 from mhpcheck.properties.findings import FINDINGS, findings_for
 
@@ -152,8 +152,7 @@ def derived(twin: Judged, req: CellRequest, patch: patching.UserPatch) -> Judged
     results = twin[0]
     if not results or not all(c.complete and patching.out_of_reach(patch, c.stats) for c in results):
         return None
-    kills = lambda variant: {p.name for p in PROPERTIES if variant_named(variant).name in p.kills}  # noqa: E731
-    if kills(results[0].variant) != kills(req.variant):
+    if _kills(variant_named(results[0].variant)) != _kills(variant_named(req.variant)):
         return None
     copy = codec.decode_judged(codec.encode_judged(twin))  # the twin's own results stay as they are
     for c in copy[0]:
@@ -191,12 +190,7 @@ def as_era(twin_req: CellRequest, twin: Judged, req: CellRequest) -> Judged | No
         return None
     was, now = variant_named(twin_req.variant), variant_named(req.variant)
     spec = arch_named(req.arch)
-    if spec.constants_at(was) != spec.constants_at(now):
-        return None
-    if not all(now.answers(c.stats[ASKED]) for c in results):
-        return None
-    kills = lambda v: {p.name for p in PROPERTIES if v.name in p.kills}  # noqa: E731
-    if kills(was) != kills(now):
+    if not all(spec.runs_alike(was, now, c.stats[ASKED]) for c in results) or _kills(was) != _kills(now):
         return None
     copy = codec.decode_judged(codec.encode_judged(twin))  # the twin's own results stay as they are
     stale = []
@@ -214,6 +208,11 @@ def as_era(twin_req: CellRequest, twin: Judged, req: CellRequest) -> Judged | No
         if [(p.name, p.verdict) for p in c.properties] != [(p.name, p.verdict) for p in c_was.properties]:
             return None
     return copy[0], stale
+
+
+def _kills(v: Variant) -> set[str]:
+    """The properties that claim to kill variant `v` (a mutant, a pre-patch variant)."""
+    return {p.name for p in PROPERTIES if v.name in p.kills}
 
 
 def untouched(judged: Judged) -> bool:

@@ -76,8 +76,7 @@ def bisect(
 
     def verdict_of(v: Variant) -> Verdict:
         for was, asked, verdict in runs:
-            same = verdict != Verdict.INCONCLUSIVE and spec.constants_at(was) == spec.constants_at(v)
-            if same and v.answers(asked):
+            if verdict != Verdict.INCONCLUSIVE and spec.runs_alike(was, v, asked):
                 return verdict
         verdict, asked = _verdict(ask(v))
         runs.append((v, asked, verdict))

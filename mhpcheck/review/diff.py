@@ -269,9 +269,7 @@ def as_era(twin_req: DiffRequest, twin: DiffResult, req: DiffRequest) -> DiffRes
         return None
     spec = arch_named(req.arch)
     was, now = variant_named(twin_req.a), variant_named(req.a)
-    if spec.constants_at(was) != spec.constants_at(now):
-        return None
-    if not (now.answers(twin.asked) and variant_named(req.b).answers(twin.asked)):
+    if not (spec.runs_alike(was, now, twin.asked) and variant_named(req.b).answers(twin.asked)):
         return None
     return replace(twin, a=req.a, b=req.b, as_era=twin_req.a, differences=dict(twin.differences))
 

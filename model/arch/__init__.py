@@ -86,6 +86,11 @@ class Arch:
         vt = variant.version_tuple
         return {name: c.at(vt) for name, c in self.constants}
 
+    def runs_alike(self, was: Variant, now: Variant, asked: dict[str, bool]) -> bool:
+        """Whether `now` makes the run `was` made, which asked its variant `asked` (asking()): the
+        same constants, and every question answered alike."""
+        return self.constants_at(was) == self.constants_at(now) and now.answers(asked)
+
     def resolve(self, variant: Variant) -> ArchConfig:
         values = self.constants_at(variant)
         # Looked up through their modules, so that a user patch installed there takes effect.
